@@ -1,0 +1,47 @@
+# Heard: `make run` to talk to the assistant, `make test` for the whole suite.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export RASA_TELEMETRY_ENABLED := false
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export TF_CPP_MIN_LOG_LEVEL := 2
+
+.PHONY: install run shell seed train test bench nlu-report clean
+
+$(PY):
+	@python=$$(scripts/find_python.sh) || exit 1; \
+	echo "creating $(VENV) with $$python"; \
+	$$python -m venv $(VENV)
+
+$(STAMP): $(PY) pyproject.toml constraints.txt
+	$(PY) -m pip install --quiet --upgrade "pip<24.1"
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[test]"
+	@touch $@
+
+install: $(STAMP)
+
+run: install
+	$(PY) -m bot run
+
+shell: install
+	$(PY) -m bot shell
+
+seed: install
+	$(PY) -m bot seed
+
+train: install
+	$(PY) -m bot train
+
+test: install
+	$(PY) -m pytest
+
+bench: install
+	$(PY) -m bench.turns
+
+# Cross-validated intent report (slow: trains DIET once per fold); figures go in the README.
+nlu-report: install
+	$(VENV)/bin/rasa test nlu --nlu data/nlu.yml --cross-validation --folds 3 --out results/nlu-cv
+
+clean:
+	rm -rf $(VENV) models .rasa var results .pytest_cache

@@ -1,0 +1,43 @@
+"""Payments and invoices."""
+from __future__ import annotations
+
+from actions import policy
+from actions.context import Context
+from actions.formatting import euros, mask_email
+
+
+def payment_issue(ctx: Context) -> bool:
+    o = ctx.order
+    if policy.is_double_charge(o.payments):
+        ctx.apologise("double_charge")
+        ticket = ctx.repo.open_ticket(
+            "billing", f"Double charge on order {o.number}: "
+            f"{sum(1 for p in o.payments if p[1] == 'captured')} captured payments of "
+            f"{euros(o.payments[0][0])}.", "high", o.customer.id, o.number, ctx.conversation_id)
+        ctx.say("utter_double_charge_ticket", amount=euros(o.payments[-1][0]), reference=ticket)
+    else:
+        ticket = ctx.repo.open_ticket(
+            "billing", f"Payment question on order {o.number}: "
+            f"{ctx.slot('request_text') or ''}", "normal", o.customer.id, o.number,
+            ctx.conversation_id)
+        ctx.say("utter_payment_issue_ticket", amount=euros(o.total), reference=ticket)
+    return True
+
+
+def invoice_number(order_number: str) -> str:
+    return f"INV-{order_number}"
+
+
+def check_invoice(ctx: Context) -> bool:
+    o = ctx.order
+    ctx.say("utter_invoice_details", invoice=invoice_number(o.number), total=euros(o.total),
+            vat=euros(policy.money(o.total - o.total / policy.VAT_DIVISOR)))
+    return True
+
+
+def get_invoice(ctx: Context) -> bool:
+    o = ctx.order
+    ctx.repo.queue_email(o.customer.email, "invoice", f"Your invoice {invoice_number(o.number)}")
+    ctx.say("utter_invoice_sent", invoice=invoice_number(o.number),
+            masked_email=mask_email(o.customer.email))
+    return True

@@ -1,0 +1,156 @@
+"""What every Heard action shares: the turn's context, the empathy preface and escalation."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from abc import ABC, abstractmethod
+from typing import Any, Dict, List, Optional
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import empathy
+from actions.store.repository import OrderView, Repository
+
+logger = logging.getLogger(__name__)
+_repository: Optional[Repository] = None
+
+
+def shared_repository() -> Repository:
+    """One engine per action-server process, made on first use (never at import)."""
+    global _repository
+    if _repository is None:
+        _repository = Repository.from_env()
+    return _repository
+
+
+class Context:
+    """One action run: reads the tracker, says things, collects slot events."""
+
+    def __init__(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                 domain: Dict[str, Any], repo: Repository):
+        self.dispatcher = dispatcher
+        self.tracker = tracker
+        self.domain = domain
+        self.repo = repo
+        self.events: List[Dict[str, Any]] = []
+        self._slots: Dict[str, Any] = {}
+        self.emotion = empathy.Emotion.from_parse(tracker.latest_message)
+        self.intent = ((tracker.latest_message or {}).get("intent") or {}).get("name") or ""
+        self.plan = empathy.plan(self.emotion, self.intent)
+        self.style = self.plan.style
+        self._order: Optional[OrderView] = None
+
+    # --- slots ---------------------------------------------------------------------
+    def slot(self, name: str) -> Any:
+        return self._slots[name] if name in self._slots else self.tracker.get_slot(name)
+
+    def set(self, name: str, value: Any) -> None:
+        self._slots[name] = value
+        self.events.append(SlotSet(name, value))
+
+    @property
+    def conversation_id(self) -> str:
+        return self.tracker.sender_id
+
+    @property
+    def channel(self) -> str:
+        return self.tracker.get_latest_input_channel() or "unknown"
+
+    @property
+    def latest_text(self) -> str:
+        return (self.tracker.latest_message or {}).get("text") or ""
+
+    # --- the verified customer -----------------------------------------------------
+    @property
+    def order(self) -> Optional[OrderView]:
+        """The order whose identity check passed in this conversation, fresh from the db."""
+        number = self.slot("verified_order")
+        if number and (self._order is None or self._order.number != number):
+            self._order = self.repo.find_order(number)
+        return self._order if number else None
+
+    def refresh_order(self) -> None:
+        self._order = None
+
+    def names(self) -> Dict[str, Any]:
+        """Template values every response may use once the customer is known."""
+        order = self.order
+        if not order:
+            return {"first_name": ""}
+        return {"first_name": order.customer.first_name, "order_id": order.number,
+                "items": order.items_text, "status": order.status}
+
+    # --- saying things -------------------------------------------------------------
+    def responses(self) -> Dict[str, Any]:
+        return self.domain.get("responses", {})
+
+    def say(self, response: str, **values: Any) -> None:
+        """Utters `response` (its `_steps`/`_calm`/... variant when the style calls for it)."""
+        name = empathy.styled_response(response, self.style, self.responses())
+        self.dispatcher.utter_message(response=name, **{**self.names(), **values})
+
+    def say_once(self, response: str) -> bool:
+        """Utters a variation of `response` never said before in this conversation."""
+        variations = [v for v in self.responses().get(response, [])
+                      if v.get("channel") in (None, self.channel)]
+        said = list(self.slot("acks_said") or [])
+        index = empathy.pick_variation(response, len(variations), said)
+        if index is None:
+            return False
+        self.dispatcher.utter_message(text=variations[index]["text"])
+        self.set("acks_said", said + [f"{response}:{index}"])
+        return True
+
+    def acknowledge(self) -> None:
+        if self.plan.acknowledgement:
+            self.say_once(self.plan.acknowledgement)
+
+    def apologise(self, fault: str) -> None:
+        response = empathy.apology(fault)
+        if response:
+            self.say_once(response)
+
+
+class HeardAction(Action, ABC):
+    """Base of Heard's actions: escalation check, then the action's own `handle`.
+
+    Database work runs in a worker thread so the action server's event loop stays free.
+    """
+
+    acknowledges = True  # say the emotion acknowledgement before handling
+
+    def __init__(self, repo: Optional[Repository] = None):
+        self._repo = repo
+
+    @property
+    def repo(self) -> Repository:
+        return self._repo or shared_repository()
+
+    @abstractmethod
+    def handle(self, ctx: Context) -> None:
+        """The action's own work, after the escalation check and acknowledgement."""
+
+    def _run(self, ctx: Context) -> None:
+        from actions.handoff import escalation_for, hand_over
+
+        reason = escalation_for(ctx)
+        if reason:
+            hand_over(ctx, reason)
+            return
+        if self.acknowledges:
+            ctx.acknowledge()
+        self.handle(ctx)
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[str, Any]) -> List[Dict[str, Any]]:
+        ctx = Context(dispatcher, tracker, domain, self.repo)
+        try:
+            await asyncio.to_thread(self._run, ctx)
+        except Exception:  # a failure must never reach the customer as a crash
+            logger.exception("actions.failed action=%s conversation=%s",
+                             self.name(), tracker.sender_id)
+            dispatcher.utter_message(response="utter_technical_problem")
+            return []
+        return ctx.events

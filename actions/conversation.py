@@ -1,0 +1,70 @@
+"""Pure readings of a conversation's events: user turns, transcript, emotion timeline, summary."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Dict, Iterable, List, Mapping, Optional
+
+from actions.empathy import Emotion, Turn
+
+Event = Mapping[str, Any]
+
+
+def _stamp(event: Event) -> Optional[str]:
+    ts = event.get("timestamp")
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(float(ts), tz=timezone.utc).isoformat(timespec="seconds")
+
+
+def _intent(event: Event) -> str:
+    return ((event.get("parse_data") or {}).get("intent") or {}).get("name") or "none"
+
+
+def user_turns(events: Iterable[Event]) -> List[Turn]:
+    return [
+        Turn(_intent(e), Emotion.from_parse(e.get("parse_data")))
+        for e in events
+        if e.get("event") == "user"
+    ]
+
+
+def transcript(events: Iterable[Event]) -> List[Dict[str, Any]]:
+    lines = []
+    for e in events:
+        if e.get("event") == "user":
+            lines.append({"speaker": "customer", "text": e.get("text") or "",
+                          "at": _stamp(e)})
+        elif e.get("event") == "bot" and e.get("text"):
+            lines.append({"speaker": "heard", "text": e["text"], "at": _stamp(e)})
+    return lines
+
+
+def emotion_timeline(events: Iterable[Event]) -> List[Dict[str, Any]]:
+    timeline = []
+    for turn, e in enumerate((e for e in events if e.get("event") == "user"), 1):
+        emotion = Emotion.from_parse(e.get("parse_data"))
+        timeline.append({"turn": turn, "at": _stamp(e), "emotion": emotion.name,
+                         "intensity": emotion.intensity, "intent": _intent(e)})
+    return timeline
+
+
+def summary(turns: List[Turn], slots: Mapping[str, Any], reason: str) -> str:
+    """A few lines an agent reads in seconds: what was asked, about what, what happened."""
+    asked = []
+    for t in turns:
+        if t.intent not in ("inform", "affirm", "deny", "greet", "nlu_fallback", "none") \
+                and t.intent not in asked:
+            asked.append(t.intent)
+    parts = [f"Reason: {reason.replace('_', ' ')}."]
+    parts.append("Asked about: " + (", ".join(a.replace("_", " ") for a in asked) or
+                                    "nothing recognised") + ".")
+    if slots.get("verified_order"):
+        parts.append(f"Identity checked with order {slots['verified_order']}.")
+    elif slots.get("order_id"):
+        parts.append(f"Order mentioned: {slots['order_id']} (identity not confirmed).")
+    if slots.get("identity_attempts"):
+        parts.append(f"Failed identity checks: {int(slots['identity_attempts'])}.")
+    if turns:
+        parts.append(f"Latest emotion: {turns[-1].emotion.name} "
+                     f"({turns[-1].emotion.intensity:.2f}).")
+    return " ".join(parts)

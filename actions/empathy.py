@@ -1,0 +1,120 @@
+"""Pure decisions of the empathy policy: what to acknowledge, whether to apologise,
+how to word the resolution, and when a human should take over.
+
+Everything here is a function of plain data, so it is tested table-driven; the words
+themselves live in domain.yml.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Mapping, Optional, Sequence
+
+NEGATIVE = ("anger", "frustration", "sadness", "anxiety", "confusion")
+HIGH_INTENSITY = 0.6
+# Faults the shop owns; every other problem is validated without an apology.
+SHOP_FAULTS = ("late_delivery", "damaged_item", "double_charge", "refund_overdue")
+# Intents whose very subject is the shop's fault, known before any lookup.
+FAULT_BY_INTENT = {"report_damaged_item": "damaged_item"}
+# Intents that call for warmth rather than an acknowledgement of a problem.
+WARM_INTENTS = ("thank_you",)
+
+
+@dataclass(frozen=True)
+class Emotion:
+    name: str = "neutral"
+    confidence: float = 1.0
+    intensity: float = 0.0
+
+    @classmethod
+    def from_parse(cls, parse_data: Optional[Mapping]) -> "Emotion":
+        raw = (parse_data or {}).get("emotion") or {}
+        try:
+            return cls(str(raw.get("name", "neutral")), float(raw.get("confidence", 1.0)),
+                       float(raw.get("intensity", 0.0)))
+        except (TypeError, ValueError):
+            return cls()
+
+    @property
+    def level(self) -> str:
+        return "high" if self.intensity >= HIGH_INTENSITY else "low"
+
+    @property
+    def negative(self) -> bool:
+        return self.name in NEGATIVE
+
+
+@dataclass(frozen=True)
+class Plan:
+    acknowledgement: Optional[str]  # response name, e.g. utter_ack_anger_high
+    style: str  # "plain", "calm" (anger), "steps" (confusion), "reassure" (anxiety), "warm"
+    offer_human: bool
+
+
+def plan(emotion: Emotion, intent: str) -> Plan:
+    """Acknowledgement first: which one, and how the resolution that follows is worded."""
+    if emotion.negative:
+        style = {"anger": "calm", "confusion": "steps", "anxiety": "reassure"}.get(
+            emotion.name, "plain")
+        return Plan(f"utter_ack_{emotion.name}_{emotion.level}", style,
+                    offer_human=emotion.name == "anger")
+    if emotion.name == "joy" or intent in WARM_INTENTS:
+        return Plan(f"utter_ack_joy_{emotion.level}", "warm", offer_human=False)
+    return Plan(None, "plain", offer_human=False)
+
+
+def apology(fault: Optional[str]) -> Optional[str]:
+    """Own the mistake only when the shop made it."""
+    return f"utter_apology_{fault}" if fault in SHOP_FAULTS else None
+
+
+def styled_response(base: str, style: str, available: Iterable[str]) -> str:
+    """`utter_x_steps` for a confused customer when the domain has it, else `utter_x`."""
+    candidate = f"{base}_{style}"
+    return candidate if candidate in set(available) else base
+
+
+def pick_variation(response: str, variations: int, said: Sequence[str]) -> Optional[int]:
+    """The first variation of `response` not yet said in this conversation, or None.
+
+    Said acknowledgements are kept as "response:index" keys; when every variation has been
+    used the acknowledgement is left out rather than repeated.
+    """
+    for index in range(variations):
+        if f"{response}:{index}" not in said:
+            return index
+    return None
+
+
+@dataclass(frozen=True)
+class Turn:
+    intent: str
+    emotion: Emotion
+
+
+def escalation_reason(turns: Sequence[Turn], identity_failures: int) -> Optional[str]:
+    """Why a human should take over now, judged on the user turns so far (latest last)."""
+    if not turns:
+        return None
+    if turns[-1].intent == "contact_human_agent":
+        return "customer_request"
+    if identity_failures >= 3:
+        return "identity_failed"
+    last_two = turns[-2:]
+    if len(last_two) == 2 and all(
+        t.emotion.name == "anger" and t.emotion.level == "high" for t in last_two
+    ):
+        return "repeated_anger"
+    if len(last_two) == 2 and all(t.intent == "nlu_fallback" for t in last_two):
+        return "repeated_fallback"
+    return None
+
+
+def handoff_priority(emotion: Emotion, reason: str) -> int:
+    """1 is served first: intense anger, then other anger and frustration, then the rest."""
+    if reason == "repeated_anger" or (emotion.name == "anger" and emotion.level == "high"):
+        return 1
+    if emotion.name in ("anger", "frustration") or reason == "severe_complaint":
+        return 2
+    if emotion.negative:
+        return 3
+    return 4

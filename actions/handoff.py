@@ -1,0 +1,69 @@
+"""Handing a conversation to a human, with everything Heard knows."""
+from __future__ import annotations
+
+import logging
+from typing import Optional
+
+from actions import conversation, empathy, policy
+from actions.context import Context, HeardAction
+
+logger = logging.getLogger(__name__)
+
+
+def _turns_since_last_handoff(ctx: Context):
+    turns = conversation.user_turns(ctx.tracker.events)
+    return turns[int(ctx.slot("handoff_turn") or 0):], len(turns)
+
+
+def escalation_for(ctx: Context) -> Optional[str]:
+    turns, _ = _turns_since_last_handoff(ctx)
+    return empathy.escalation_reason(turns, int(ctx.slot("identity_attempts") or 0))
+
+
+def hand_over(ctx: Context, reason: str) -> None:
+    """Records the handoff, tells the customer what happens next, resets the request."""
+    events = ctx.tracker.events
+    recent, total_turns = _turns_since_last_handoff(ctx)
+    worst = max((t.emotion for t in recent if t.emotion.negative),
+                key=lambda e: e.intensity, default=ctx.emotion)
+    order = ctx.order
+    now = ctx.repo.clock()
+    step, when = policy.handoff_next_step(now, ctx.repo.waiting_handoffs(),
+                                          policy.StaffedHours.from_env())
+    record = ctx.repo.create_handoff(
+        conversation_id=ctx.conversation_id, channel=ctx.channel, reason=reason,
+        priority=empathy.handoff_priority(worst, reason),
+        summary=conversation.summary(conversation.user_turns(events),
+                                     {k: ctx.slot(k) for k in
+                                      ("verified_order", "order_id", "identity_attempts")},
+                                     reason),
+        transcript=conversation.transcript(events),
+        emotion_timeline=conversation.emotion_timeline(events),
+        customer_id=order.customer.id if order else None,
+        order_number=order.number if order else None,
+        callback_at=when if step == "callback" else None,
+    )
+    logger.info("actions.handoff.created conversation=%s reason=%s priority=%s",
+                ctx.conversation_id, reason, record.priority)
+    if ctx.emotion.negative:
+        ctx.acknowledge()
+    ctx.say(f"utter_handoff_{reason}")
+    if step == "wait":
+        ctx.say("utter_handoff_wait", reference=record.reference, minutes=when)
+    else:
+        ctx.say("utter_handoff_callback", reference=record.reference,
+                callback_time=when.strftime("%A at %H:%M"))
+    ctx.set("handoff_turn", total_turns)
+    ctx.set("identity_attempts", 0)
+    ctx.set("pending_request", None)
+    ctx.set("awaiting_confirmation", None)
+
+
+class ActionHandoff(HeardAction):
+    acknowledges = False
+
+    def name(self) -> str:
+        return "action_handoff"
+
+    def handle(self, ctx: Context) -> None:
+        hand_over(ctx, "customer_request")

@@ -1,0 +1,130 @@
+"""The shop's rules as pure functions: what may be done to an order, and what it costs."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Optional, Tuple
+
+REFUND_WINDOW_DAYS = 30
+FREE_CANCELLATION_HOURS = 24
+CANCELLATION_FEE_RATE = Decimal("0.05")
+CANCELLATION_FEE_CAP = Decimal("10.00")
+LATE_VOUCHER_RATE = Decimal("0.10")
+LATE_VOUCHER_MIN = Decimal("5.00")
+MINUTES_PER_WAITING_HANDOFF = 4
+DEFAULT_STAFFED_HOURS = "Mon-Sat 08:00-20:00"
+_DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+def money(value: Decimal) -> Decimal:
+    return Decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def cancellation_fee(status: str, shipped: bool, placed_at: datetime, now: datetime,
+                     total: Decimal) -> Optional[Decimal]:
+    """The fee to cancel, or None when the order can no longer be cancelled."""
+    if status not in ("processing", "delayed") or shipped:
+        return None
+    if now - placed_at <= timedelta(hours=FREE_CANCELLATION_HOURS):
+        return Decimal("0.00")
+    return money(min(Decimal(total) * CANCELLATION_FEE_RATE, CANCELLATION_FEE_CAP))
+
+
+@dataclass(frozen=True)
+class RefundDecision:
+    outcome: str  # "eligible", "not_delivered", "window_passed", "already_refunded", "cancelled"
+    deadline: Optional[date] = None
+
+
+def refund_decision(status: str, delivered_at: Optional[datetime], now: datetime,
+                    already_refunded: bool) -> RefundDecision:
+    if already_refunded:
+        return RefundDecision("already_refunded")
+    if status == "cancelled":
+        return RefundDecision("cancelled")
+    if delivered_at is None:
+        return RefundDecision("not_delivered")
+    deadline = (delivered_at + timedelta(days=REFUND_WINDOW_DAYS)).date()
+    if now.date() > deadline:
+        return RefundDecision("window_passed", deadline)
+    return RefundDecision("eligible", deadline)
+
+
+def is_late(status: str, promised: date, today: date) -> bool:
+    return status not in ("delivered", "cancelled") and today > promised
+
+
+def late_voucher(total: Decimal) -> Decimal:
+    return money(max(Decimal(total) * LATE_VOUCHER_RATE, LATE_VOUCHER_MIN))
+
+
+def new_estimate(estimated: Optional[date], promised: date, today: date) -> date:
+    """A date to promise a customer whose parcel is late: never one already in the past."""
+    candidate = estimated or promised
+    return candidate if candidate > today else today + timedelta(days=2)
+
+
+def can_change(status: str) -> bool:
+    """Items and address can change only while the warehouse still has the order."""
+    return status == "processing"
+
+
+def refund_overdue(status: str, expected_by: date, today: date) -> bool:
+    return status != "paid" and today > expected_by
+
+
+def is_double_charge(payments: Tuple[Tuple[Decimal, str, datetime], ...]) -> bool:
+    """An order is paid once: a second captured payment is a charge too many."""
+    return sum(1 for _, status, _ in payments if status == "captured") > 1
+
+
+@dataclass(frozen=True)
+class StaffedHours:
+    days: Tuple[int, ...]  # 0 = Monday
+    opens: time
+    closes: time
+
+    @classmethod
+    def parse(cls, spec: str) -> "StaffedHours":
+        """'Mon-Fri 09:00-17:00' or 'Mon,Wed,Fri 10:00-16:00'."""
+        try:
+            day_part, hour_part = spec.split()
+            if "-" in day_part:
+                first, last = (_DAYS.index(d.lower()) for d in day_part.split("-"))
+                days = tuple(range(first, last + 1))
+            else:
+                days = tuple(_DAYS.index(d.lower()) for d in day_part.split(","))
+            opens, closes = (time.fromisoformat(t) for t in hour_part.split("-"))
+        except ValueError as error:
+            raise ValueError(
+                f"staffed hours {spec!r}: expected e.g. 'Mon-Fri 09:00-17:00'"
+            ) from error
+        return cls(days, opens, closes)
+
+    @classmethod
+    def from_env(cls) -> "StaffedHours":
+        return cls.parse(os.environ.get("HEARD_STAFFED_HOURS", DEFAULT_STAFFED_HOURS))
+
+    def is_open(self, when: datetime) -> bool:
+        return when.weekday() in self.days and self.opens <= when.time() < self.closes
+
+    def next_opening(self, when: datetime) -> datetime:
+        for offset in range(8):
+            day = (when + timedelta(days=offset)).date()
+            opening = datetime.combine(day, self.opens)
+            if day.weekday() in self.days and opening > when:
+                return opening
+        raise ValueError("staffed hours name no day")
+
+
+def handoff_next_step(now: datetime, waiting: int, hours: StaffedHours) -> Tuple[str, object]:
+    """('wait', minutes) while staff are in, else ('callback', when they are back)."""
+    if hours.is_open(now):
+        return "wait", max(2, (waiting + 1) * MINUTES_PER_WAITING_HANDOFF)
+    return "callback", hours.next_opening(now)
+
+
+VAT_RATE = Decimal("0.19")
+VAT_DIVISOR = 1 + VAT_RATE  # prices include VAT

@@ -1,0 +1,75 @@
+"""Refunds: requests by the policy window, tracking, and damaged items."""
+from __future__ import annotations
+
+from typing import Optional
+
+from actions import policy
+from actions.context import Context
+from actions.formatting import day, euros
+
+
+def get_refund(ctx: Context) -> bool:
+    o = ctx.order
+    refunds = ctx.repo.refunds_for(o.number)
+    decision = policy.refund_decision(o.status, o.delivered_at, ctx.repo.clock(),
+                                      already_refunded=bool(refunds))
+    if decision.outcome == "eligible":
+        refund = ctx.repo.create_refund(o.number, o.total, "return")
+        ctx.say("utter_refund_created", amount=euros(refund.amount),
+                expected=day(refund.expected_by), reference=refund.reference)
+    elif decision.outcome == "not_delivered":
+        ctx.say("utter_refund_not_delivered")
+    elif decision.outcome == "window_passed":
+        ctx.say("utter_refund_window_passed", deadline=day(decision.deadline),
+                days=policy.REFUND_WINDOW_DAYS)
+    else:  # already refunded, or cancelled with its refund
+        return track_refund(ctx)
+    return True
+
+
+def track_refund(ctx: Context) -> bool:
+    o = ctx.order
+    refunds = ctx.repo.refunds_for(o.number)
+    if not refunds:
+        ctx.say("utter_no_refund_found")
+        return True
+    refund = refunds[-1]
+    today = ctx.repo.clock().date()
+    if refund.status == "paid":
+        ctx.say("utter_refund_paid", amount=euros(refund.amount), paid=day(refund.paid_at))
+    elif policy.refund_overdue(refund.status, refund.expected_by, today):
+        ctx.apologise("refund_overdue")
+        ticket = ctx.repo.open_ticket(
+            "billing", f"Refund {refund.reference} overdue since {refund.expected_by}.",
+            "high", o.customer.id, o.number, ctx.conversation_id)
+        ctx.say("utter_refund_overdue", amount=euros(refund.amount),
+                expected=day(refund.expected_by), reference=ticket)
+    else:
+        ctx.say("utter_refund_on_track", amount=euros(refund.amount),
+                expected=day(refund.expected_by), reference=refund.reference)
+    return True
+
+
+def remedy_from_text(text: str) -> Optional[str]:
+    lowered = text.lower()
+    if any(w in lowered for w in ("replace", "new one", "exchange", "another one", "swap")):
+        return "replacement"
+    if any(w in lowered for w in ("refund", "money back", "reimburse", "pay me back")):
+        return "refund"
+    return None
+
+
+def report_damaged_item(ctx: Context) -> bool:
+    o = ctx.order
+    ctx.apologise("damaged_item")
+    remedy = ctx.slot("remedy")
+    ticket = ctx.repo.open_ticket(
+        "damage", f"Damaged item on order {o.number}: {ctx.slot('request_text') or ''} "
+        f"Customer wants a {remedy}.", "high", o.customer.id, o.number, ctx.conversation_id)
+    if remedy == "refund":
+        refund = ctx.repo.create_refund(o.number, o.total, "damaged_item")
+        ctx.say("utter_damaged_refund", amount=euros(refund.amount),
+                expected=day(refund.expected_by), reference=ticket)
+    else:
+        ctx.say("utter_damaged_replacement", reference=ticket)
+    return True

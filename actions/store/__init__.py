@@ -1,0 +1,1 @@
+"""SQLAlchemy models and the repository actions use to reach them."""

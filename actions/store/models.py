@@ -1,0 +1,185 @@
+"""SQLAlchemy tables of the shop: customers, orders and everything Heard records."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.orm import declarative_base, relationship
+from sqlalchemy.types import TypeDecorator
+
+Base = declarative_base()
+
+
+class Money(TypeDecorator):
+    """Amounts kept as integer cents: exact on every backend, SQLite included."""
+
+    impl = Integer
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return None if value is None else int((Decimal(value) * 100).to_integral_value())
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else (Decimal(value) / 100).quantize(Decimal("0.01"))
+
+ORDER_STATUSES = ("processing", "shipped", "delivered", "delayed", "cancelled")
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+    id = Column(Integer, primary_key=True)
+    first_name = Column(String(80), nullable=False)
+    last_name = Column(String(80), nullable=False)
+    email = Column(String(254), nullable=False, unique=True, index=True)
+    phone = Column(String(40))
+    account_type = Column(String(20), nullable=False, default="personal")
+    default_address = Column(Text)
+    created_at = Column(DateTime, nullable=False)
+    deleted_at = Column(DateTime)
+    orders = relationship("Order", back_populates="customer", order_by="Order.placed_at")
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    number = Column(String(8), primary_key=True)  # 6 to 8 digits, easy to say on a phone
+    customer_id = Column(Integer, ForeignKey("customers.id"), nullable=False, index=True)
+    status = Column(String(20), nullable=False)
+    total = Column(Money(), nullable=False)
+    currency = Column(String(3), nullable=False, default="EUR")
+    carrier = Column(String(40))
+    tracking_code = Column(String(40))
+    shipping_address = Column(Text, nullable=False)
+    payment_method = Column(String(30), nullable=False, default="card")
+    placed_at = Column(DateTime, nullable=False)
+    shipped_at = Column(DateTime)
+    delivered_at = Column(DateTime)
+    promised_date = Column(Date, nullable=False)
+    estimated_date = Column(Date)
+    cancelled_at = Column(DateTime)
+    customer = relationship("Customer", back_populates="orders")
+    items = relationship("OrderItem", back_populates="order", cascade="all, delete-orphan")
+    payments = relationship("Payment", back_populates="order", cascade="all, delete-orphan")
+
+
+class OrderItem(Base):
+    __tablename__ = "order_items"
+    id = Column(Integer, primary_key=True)
+    order_number = Column(String(8), ForeignKey("orders.number"), nullable=False, index=True)
+    product = Column(String(120), nullable=False)
+    quantity = Column(Integer, nullable=False, default=1)
+    unit_price = Column(Money(), nullable=False)
+    order = relationship("Order", back_populates="items")
+
+
+class Payment(Base):
+    __tablename__ = "payments"
+    id = Column(Integer, primary_key=True)
+    order_number = Column(String(8), ForeignKey("orders.number"), nullable=False, index=True)
+    amount = Column(Money(), nullable=False)
+    status = Column(String(20), nullable=False, default="captured")  # captured, refunded
+    captured_at = Column(DateTime, nullable=False)
+    order = relationship("Order", back_populates="payments")
+
+
+class Refund(Base):
+    __tablename__ = "refunds"
+    id = Column(Integer, primary_key=True)
+    reference = Column(String(20), nullable=False, unique=True)
+    order_number = Column(String(8), ForeignKey("orders.number"), nullable=False, index=True)
+    amount = Column(Money(), nullable=False)
+    reason = Column(String(60), nullable=False)
+    status = Column(String(20), nullable=False, default="requested")  # requested, approved, paid
+    created_at = Column(DateTime, nullable=False)
+    expected_by = Column(Date, nullable=False)
+    paid_at = Column(DateTime)
+
+
+class Voucher(Base):
+    __tablename__ = "vouchers"
+    id = Column(Integer, primary_key=True)
+    code = Column(String(20), nullable=False, unique=True)
+    order_number = Column(String(8), ForeignKey("orders.number"), nullable=False, index=True)
+    amount = Column(Money(), nullable=False)
+    reason = Column(String(60), nullable=False)
+    created_at = Column(DateTime, nullable=False)
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+    id = Column(Integer, primary_key=True)
+    reference = Column(String(20), nullable=False, unique=True)
+    kind = Column(String(30), nullable=False)  # billing, damage, complaint, review, address...
+    priority = Column(String(10), nullable=False, default="normal")
+    status = Column(String(20), nullable=False, default="open")
+    customer_id = Column(Integer, ForeignKey("customers.id"))
+    order_number = Column(String(8), ForeignKey("orders.number"))
+    conversation_id = Column(String(120))
+    summary = Column(Text, nullable=False)
+    created_at = Column(DateTime, nullable=False)
+
+
+class Handoff(Base):
+    __tablename__ = "handoffs"
+    id = Column(Integer, primary_key=True)
+    reference = Column(String(20), nullable=False, unique=True)
+    conversation_id = Column(String(120), nullable=False, index=True)
+    channel = Column(String(40), nullable=False)
+    customer_id = Column(Integer, ForeignKey("customers.id"))
+    order_number = Column(String(8), ForeignKey("orders.number"))
+    reason = Column(String(40), nullable=False)
+    priority = Column(Integer, nullable=False)  # 1 = most urgent
+    status = Column(String(20), nullable=False, default="waiting")
+    summary = Column(Text, nullable=False)
+    transcript = Column(JSON, nullable=False)
+    emotion_timeline = Column(JSON, nullable=False)
+    callback_at = Column(DateTime)
+    created_at = Column(DateTime, nullable=False)
+
+
+class AccountAction(Base):
+    __tablename__ = "account_actions"
+    id = Column(Integer, primary_key=True)
+    customer_id = Column(Integer, ForeignKey("customers.id"))
+    kind = Column(String(30), nullable=False)  # password_reset, edit, switch_plan, delete...
+    detail = Column(Text)
+    created_at = Column(DateTime, nullable=False)
+
+
+class OutboundEmail(Base):
+    """Mail Heard queued for the shop's mailer: reset links, invoices, confirmations."""
+
+    __tablename__ = "outbound_emails"
+    id = Column(Integer, primary_key=True)
+    to_address = Column(String(254), nullable=False)
+    kind = Column(String(30), nullable=False)
+    subject = Column(String(200), nullable=False)
+    created_at = Column(DateTime, nullable=False)
+
+
+class NewsletterSubscription(Base):
+    __tablename__ = "newsletter_subscriptions"
+    email = Column(String(254), primary_key=True)
+    subscribed = Column(Boolean, nullable=False)
+    updated_at = Column(DateTime, nullable=False)
+
+
+class Feedback(Base):
+    __tablename__ = "feedback"
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(120), nullable=False, index=True)
+    channel = Column(String(40))
+    customer_id = Column(Integer, ForeignKey("customers.id"))
+    rating = Column(Integer, nullable=False)
+    emotion_start = Column(String(20))
+    emotion_end = Column(String(20))
+    created_at = Column(DateTime, nullable=False)

@@ -1,0 +1,1 @@
+"""What plugs into Rasa: the emotion classifier, channels and the command line."""

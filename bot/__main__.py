@@ -1,0 +1,96 @@
+"""Heard's command line: `python -m bot run | shell | train | seed`."""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import threading
+
+from bot.servers import ROOT, Servers
+from bot.training import ensure_trained
+
+
+def _quiet_environment() -> None:
+    # No telemetry calls from an offline machine; SQLAlchemy 1.4's 2.0 notice is noise.
+    os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+    os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+
+
+def seed() -> None:
+    from actions.store.repository import Repository, database_url
+    from actions.store.seed import seed as load
+
+    loaded = load(Repository.from_url(database_url()))
+    print("database: demo data loaded" if loaded else "database: has data, left as is")
+
+
+def run(args: argparse.Namespace) -> int:
+    seed()
+    servers = Servers(ensure_trained(), rasa_port=args.port, action_port=args.action_port)
+    print("starting the action server and the Rasa server...", flush=True)
+    servers.start()
+    try:
+        servers.wait_until_ready()
+    except RuntimeError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(f"\nHeard is running.\n"
+          f"  REST:      POST {servers.rasa_url}/webhooks/rest/webhook "
+          f"{{\"sender\": \"me\", \"message\": \"hi\"}}\n"
+          f"  socket.io: {servers.rasa_url}/socket.io\n"
+          f"  actions:   {servers.action_url}/webhook\n"
+          f"Press Ctrl-C to stop.", flush=True)
+    stopped = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stopped.set())
+    while not stopped.wait(1.0):
+        if any(p.poll() is not None for p in servers.processes):
+            print("error: a server stopped unexpectedly; see var/log/", file=sys.stderr)
+            servers.stop()
+            return 1
+    print("\nstopping...", flush=True)
+    servers.stop()
+    print("stopped.")
+    return 0
+
+
+def shell(args: argparse.Namespace) -> int:
+    """Chat in the terminal, with the action server running beside it."""
+    seed()
+    model = ensure_trained()
+    servers = Servers(model, action_port=args.action_port)
+    servers.start_actions()
+    try:
+        return subprocess.call([sys.executable, "-m", "rasa", "shell", "--model", str(model),
+                                "--endpoints", "endpoints.yml"], cwd=ROOT)
+    finally:
+        servers.stop()
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    run_parser = commands.add_parser("run", help="seed, train if needed, start both servers")
+    run_parser.add_argument("--port", type=int, default=5005)
+    run_parser.add_argument("--action-port", type=int, default=5055)
+    shell_parser = commands.add_parser("shell", help="chat in the terminal")
+    shell_parser.add_argument("--action-port", type=int, default=5055)
+    commands.add_parser("train", help="train only if the training inputs changed")
+    commands.add_parser("seed", help="load demo customers and orders into an empty database")
+    args = parser.parse_args(argv)
+    _quiet_environment()
+    if args.command == "run":
+        return run(args)
+    if args.command == "shell":
+        return shell(args)
+    if args.command == "train":
+        print(ensure_trained())
+        return 0
+    seed()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Emotion and intensity detection for every customer message (spaCy, in-process)."""

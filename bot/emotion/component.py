@@ -1,0 +1,113 @@
+"""The Rasa NLU component that puts `emotion` into every parse result."""
+from __future__ import annotations
+
+import hashlib
+import logging
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Text
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.exceptions import InvalidConfigException
+from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.emotion.data import goemotions_folder, load_domain_examples, load_goemotions
+from bot.emotion.model import EmotionModel
+
+logger = logging.getLogger(__name__)
+EMOTION = "emotion"
+NEUTRAL = {"name": "neutral", "confidence": 1.0, "intensity": 0.0,
+           "ranking": [{"name": "neutral", "confidence": 1.0}]}
+
+
+@DefaultV1Recipe.register(
+    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True
+)
+class EmotionClassifier(GraphComponent):
+    """Classifies the customer's emotion (seven labels) and how strongly it is felt."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {
+            # Heard's own labelled customer-service messages.
+            "training_file": "data/emotions.yml",
+            # GoEmotions folder (train.tsv, labels.txt); skipped when absent.
+            "goemotions_path": "../shared/data/goemotions",
+            # How many GoEmotions rows to use at most (0 = none, -1 = all).
+            "goemotions_limit": -1,
+            "epochs": 10,
+            "ngram_size": 2,
+            "random_seed": 42,
+        }
+
+    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage,
+                 resource: Resource, model: Optional[EmotionModel] = None) -> None:
+        unknown = set(config) - set(self.get_default_config())
+        if unknown:
+            raise InvalidConfigException(
+                f"EmotionClassifier: unknown option(s) {sorted(unknown)}; "
+                f"known options are {sorted(self.get_default_config())}")
+        self._config = config
+        self._storage = model_storage
+        self._resource = resource
+        self._model = model
+
+    @classmethod
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage,
+               resource: Resource, execution_context: ExecutionContext) -> "EmotionClassifier":
+        return cls(config, model_storage, resource)
+
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
+        """Retrain when the example files change: Rasa does not read them itself."""
+        digest = hashlib.sha256()
+        paths = [Path(config.get("training_file", cls.get_default_config()["training_file"]))]
+        folder = goemotions_folder(config.get("goemotions_path"))
+        if folder and config.get("goemotions_limit", -1) != 0:
+            paths.append(folder / "train.tsv")
+        for path in paths:
+            digest.update(str(path).encode())
+            digest.update(path.read_bytes() if path.is_file() else b"missing")
+        return digest.hexdigest()
+
+    def training_examples(self) -> list:
+        examples = load_domain_examples(Path(self._config["training_file"]))
+        folder = goemotions_folder(self._config["goemotions_path"])
+        limit = self._config["goemotions_limit"]
+        if folder and limit != 0:
+            extra = load_goemotions(folder, "train")
+            examples += extra if limit < 0 else extra[:limit]
+            logger.info("emotion.train.goemotions rows=%d", len(extra))
+        else:
+            logger.info("emotion.train.goemotions skipped (not found or disabled)")
+        return examples
+
+    def train(self, training_data: TrainingData) -> Resource:
+        self._model = EmotionModel.train(
+            self.training_examples(), epochs=self._config["epochs"],
+            seed=self._config["random_seed"], ngram_size=self._config["ngram_size"])
+        with self._storage.write_to(self._resource) as directory:
+            self._model.save(Path(directory) / "spacy")
+        return self._resource
+
+    @classmethod
+    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+             execution_context: ExecutionContext, **kwargs: Any) -> "EmotionClassifier":
+        with model_storage.read_from(resource) as directory:
+            model = EmotionModel.load(Path(directory) / "spacy")
+        return cls(config, model_storage, resource, model)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        texts = [m.get(TEXT) or "" for m in messages]
+        results = self._model.predict(texts) if self._model else []
+        for index, message in enumerate(messages):
+            value = results[index].as_dict() if texts[index].strip() and results else NEUTRAL
+            message.set(EMOTION, value, add_to_output=True)
+        return messages
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data

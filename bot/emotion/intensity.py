@@ -1,0 +1,87 @@
+"""How strongly a customer feels, from the words and the way they are written.
+
+intensity = base from the classifier's confidence + the sum of cue weights, clipped to
+[0, 1]. Neutral messages get only a fraction of the cues (a calm request in capitals is
+still calm). The weights are documented in the README.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Dict
+
+_WORD = re.compile(r"[A-Za-z']+")
+_PROFANITY = re.compile(
+    r"\b(damn|damned|hell|wtf|ffs|crap|crappy|shit\w*|bullshit|fuck\w*|f\*+k\w*|bloody|"
+    r"screw(ed)? (you|this)|pissed|sucks?)\b", re.I)
+_INTENSIFIERS = re.compile(
+    r"\b(very|so|extremely|absolutely|totally|completely|really|seriously|utterly|"
+    r"incredibly|ridiculous(ly)?|unacceptable|outrageous|disgusting|terrible|awful|worst|"
+    r"never|beyond)\b", re.I)
+_REPEATED_CONTACT = re.compile(
+    r"\b(again|still|(second|third|fourth|fifth|\d+(st|nd|rd|th)) time|"
+    r"(how|so) many times|every time|keep (asking|calling|writing|getting)|"
+    r"already (asked|called|wrote|written|told|contacted)|nobody (answers|replies|helps)|"
+    r"no one (answers|replies|helps))\b", re.I)
+_WAITING = re.compile(
+    r"\b((\d+|a|one|two|three|four|five|six|several|few|many) (days?|weeks?|months?|hours?)|"
+    r"since (monday|tuesday|wednesday|thursday|friday|saturday|sunday|last|yesterday|\d+)|"
+    r"forever|ages)\b", re.I)
+
+WEIGHTS: Dict[str, float] = {
+    "capitals": 0.2,
+    "exclamations": 0.1,
+    "repeated_punctuation": 0.1,
+    "profanity": 0.2,
+    "intensifier": 0.08,  # per intensifier, at most two
+    "repeated_contact": 0.15,
+    "waiting": 0.1,
+}
+BASE = 0.15
+CONFIDENCE_WEIGHT = 0.3
+NEUTRAL_SHARE = 0.3
+
+
+@dataclass(frozen=True)
+class Cues:
+    capitals: bool
+    exclamations: bool
+    repeated_punctuation: bool
+    profanity: bool
+    intensifiers: int
+    repeated_contact: bool
+    waiting: bool
+
+    def score(self) -> float:
+        return (
+            WEIGHTS["capitals"] * self.capitals
+            + WEIGHTS["exclamations"] * self.exclamations
+            + WEIGHTS["repeated_punctuation"] * self.repeated_punctuation
+            + WEIGHTS["profanity"] * self.profanity
+            + WEIGHTS["intensifier"] * min(self.intensifiers, 2)
+            + WEIGHTS["repeated_contact"] * self.repeated_contact
+            + WEIGHTS["waiting"] * self.waiting
+        )
+
+
+def cues(text: str) -> Cues:
+    words = [w for w in _WORD.findall(text) if len(w) > 1]
+    shouted = [w for w in words if w.isupper() and w not in ("OK", "ID", "PS")]
+    return Cues(
+        capitals=len(shouted) >= 2 and len(shouted) >= 0.3 * len(words),
+        exclamations="!" in text,
+        repeated_punctuation=bool(re.search(r"[!?]{2,}", text)),
+        profanity=bool(_PROFANITY.search(text)),
+        intensifiers=len(_INTENSIFIERS.findall(text)),
+        repeated_contact=bool(_REPEATED_CONTACT.search(text)),
+        waiting=bool(_WAITING.search(text)),
+    )
+
+
+def intensity(text: str, label: str, confidence: float) -> float:
+    cue_score = cues(text).score()
+    if label == "neutral":
+        value = NEUTRAL_SHARE * cue_score
+    else:
+        value = BASE + CONFIDENCE_WEIGHT * confidence + cue_score
+    return round(min(1.0, max(0.0, value)), 3)

@@ -1,0 +1,17 @@
+"""The seven emotions Heard tells apart, and how GoEmotions' 28 labels map onto them."""
+
+LABELS = ("anger", "frustration", "sadness", "anxiety", "confusion", "joy", "neutral")
+NEGATIVE = ("anger", "frustration", "sadness", "anxiety", "confusion")
+
+# The reference mapping of ../shared/data/README.md; labels absent here drop the row.
+GOEMOTIONS_TO_HEARD = {
+    "anger": "anger", "disgust": "anger",
+    "annoyance": "frustration", "disapproval": "frustration",
+    "sadness": "sadness", "disappointment": "sadness", "grief": "sadness", "remorse": "sadness",
+    "fear": "anxiety", "nervousness": "anxiety",
+    "confusion": "confusion",
+    "joy": "joy", "gratitude": "joy", "admiration": "joy", "amusement": "joy",
+    "approval": "joy", "caring": "joy", "excitement": "joy", "love": "joy",
+    "optimism": "joy", "pride": "joy", "relief": "joy",
+    "neutral": "neutral",
+}

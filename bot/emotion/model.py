@@ -1,0 +1,104 @@
+"""A spaCy text classifier over Heard's seven emotions, with intensity on top."""
+from __future__ import annotations
+
+import random
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, List, Sequence, Tuple
+
+import spacy
+from spacy.language import Language
+from spacy.training import Example as SpacyExample
+from spacy.util import compounding, fix_random_seed, minibatch
+
+from bot.emotion.data import Example
+from bot.emotion.intensity import intensity
+from bot.emotion.labels import LABELS
+
+MAX_CHARS = 2000  # longer messages are judged on their start; keeps a parse fast
+
+
+@dataclass(frozen=True)
+class EmotionResult:
+    name: str
+    confidence: float
+    intensity: float
+    ranking: Tuple[Tuple[str, float], ...]
+
+    def as_dict(self) -> dict:
+        return {
+            "name": self.name,
+            "confidence": round(self.confidence, 4),
+            "intensity": self.intensity,
+            "ranking": [{"name": n, "confidence": round(c, 4)} for n, c in self.ranking],
+        }
+
+
+def _normalise(text: str) -> str:
+    # Capitals are an intensity cue, not a different word for the classifier.
+    return text[:MAX_CHARS].lower()
+
+
+def balance(examples: Sequence[Example], rng: random.Random) -> List[Example]:
+    """Oversample each label up to the largest one, so rare emotions are not drowned."""
+    by_label = {label: [e for e in examples if e[1] == label] for label in LABELS}
+    largest = max(len(v) for v in by_label.values())
+    balanced: List[Example] = []
+    for items in by_label.values():
+        if items:
+            balanced.extend(items)
+            balanced.extend(rng.choices(items, k=largest - len(items)))
+    return balanced
+
+
+class EmotionModel:
+    def __init__(self, nlp: Language):
+        self.nlp = nlp
+
+    @classmethod
+    def train(cls, examples: Sequence[Example], epochs: int = 10, seed: int = 42,
+              ngram_size: int = 2, dropout: float = 0.2) -> "EmotionModel":
+        missing = [label for label in LABELS if label not in Counter(e[1] for e in examples)]
+        if missing:
+            raise ValueError(f"no training examples for {missing}")
+        fix_random_seed(seed)
+        rng = random.Random(seed)
+        nlp = spacy.blank("en")
+        textcat = nlp.add_pipe("textcat", config={"model": {
+            "@architectures": "spacy.TextCatBOW.v2", "exclusive_classes": True,
+            "ngram_size": ngram_size, "no_output_layer": False}})
+        for label in LABELS:
+            textcat.add_label(label)
+        data = [
+            SpacyExample.from_dict(nlp.make_doc(_normalise(text)),
+                                   {"cats": {l: float(l == label) for l in LABELS}})
+            for text, label in balance(examples, rng)
+        ]
+        optimizer = nlp.initialize(lambda: data[:500])
+        for _ in range(epochs):
+            rng.shuffle(data)
+            for batch in minibatch(data, size=compounding(8.0, 64.0, 1.5)):
+                nlp.update(batch, sgd=optimizer, drop=dropout)
+        return cls(nlp)
+
+    def predict(self, texts: Iterable[str]) -> List[EmotionResult]:
+        texts = list(texts)
+        docs = self.nlp.pipe(_normalise(t) for t in texts)
+        results = []
+        for text, doc in zip(texts, docs):
+            ranking = tuple(sorted(doc.cats.items(), key=lambda kv: kv[1], reverse=True))
+            name, confidence = ranking[0]
+            results.append(EmotionResult(name, confidence, intensity(text, name, confidence),
+                                         ranking))
+        return results
+
+    def predict_one(self, text: str) -> EmotionResult:
+        return self.predict([text])[0]
+
+    def save(self, path: Path) -> None:
+        self.nlp.to_disk(path)
+
+    @classmethod
+    def load(cls, path: Path) -> "EmotionModel":
+        return cls(spacy.load(path))

@@ -1,0 +1,91 @@
+"""Start, wait for and stop Heard's two servers: the action server and the Rasa server."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import List
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Servers:
+    model: Path
+    rasa_port: int = 5005
+    action_port: int = 5055
+    endpoints: Path = ROOT / "endpoints.yml"
+    credentials: Path = ROOT / "credentials.yml"
+    log_dir: Path = ROOT / "var" / "log"
+    processes: List[subprocess.Popen] = field(default_factory=list)
+
+    def _spawn(self, name: str, args: List[str]) -> subprocess.Popen:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_dir / f"{name}.log", "ab")
+        env = {**os.environ, "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+               "RASA_TELEMETRY_ENABLED": "false"}
+        process = subprocess.Popen([sys.executable, "-m", "rasa", *args], cwd=ROOT,
+                                   stdout=log, stderr=subprocess.STDOUT, env=env,
+                                   start_new_session=True)
+        self.processes.append(process)
+        return process
+
+    def start_actions(self) -> None:
+        self._spawn("actions", ["run", "actions", "--actions", "actions",
+                                "--port", str(self.action_port)])
+
+    def start(self) -> None:
+        self.start_actions()
+        self._spawn("rasa", ["run", "--enable-api", "--cors", "*",
+                             "--port", str(self.rasa_port), "--model", str(self.model),
+                             "--credentials", str(self.credentials),
+                             "--endpoints", str(self.endpoints)])
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://localhost:{self.rasa_port}"
+
+    @property
+    def action_url(self) -> str:
+        return f"http://localhost:{self.action_port}"
+
+    def wait_until_ready(self, timeout: float = 180.0) -> None:
+        """Both answer their health checks, or a clear error (with the log to read)."""
+        checks = {"action server": f"{self.action_url}/health",
+                  "Rasa server": f"{self.rasa_url}/status"}
+        deadline = time.monotonic() + timeout
+        for name, url in checks.items():
+            while not _answers(url):
+                dead = [p for p in self.processes if p.poll() is not None]
+                if dead or time.monotonic() > deadline:
+                    self.stop()
+                    why = "exited" if dead else f"did not answer within {timeout:.0f} s"
+                    raise RuntimeError(f"the {name} {why}; see the logs in {self.log_dir}")
+                time.sleep(0.5)
+
+    def stop(self, grace: float = 10.0) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        for process in self.processes:
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        self.processes.clear()
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+

@@ -1,0 +1,107 @@
+"""Shared fixtures: fresh databases, a real PostgreSQL server, the trained model, servers."""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from actions.store.repository import Repository
+from actions.store.seed import seed
+
+ROOT = Path(__file__).resolve().parent.parent
+# A fixed "now": Wednesday 25 November 2026, 10:00 (inside staffed hours).
+NOW = datetime(2026, 11, 25, 10, 0, 0)
+
+os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+
+
+class Clock:
+    """A clock tests can move."""
+
+    def __init__(self, now: datetime = NOW):
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def repo(tmp_path, clock) -> Repository:
+    """A seeded SQLite database of its own for each test."""
+    repository = Repository.from_url(f"sqlite:///{tmp_path}/heard.db", clock=clock)
+    seed(repository)
+    return repository
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _postgres_bin() -> Path | None:
+    for candidate in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
+        if (candidate / "initdb").exists():
+            return candidate
+    return None
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A throwaway PostgreSQL cluster on loopback, for the suite only."""
+    bin_dir = _postgres_bin()
+    if bin_dir is None:
+        pytest.skip("PostgreSQL server binaries not installed (apt-get install postgresql; "
+                    ".ci/run installs them)")
+    data = Path(tempfile.mkdtemp(prefix="heard-pg-"))
+    as_user = []
+    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
+        shutil.chown(data, "postgres", "postgres")
+        as_user = ["runuser", "-u", "postgres", "--"]
+    port = free_port()
+    run = lambda *args: subprocess.run([*as_user, *args], check=True,  # noqa: E731
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    run(str(bin_dir / "initdb"), "-D", str(data / "db"), "-U", "heard", "--auth=trust")
+    run(str(bin_dir / "pg_ctl"), "-D", str(data / "db"), "-w", "-l", str(data / "log"),
+        "-o", f"-p {port} -k {data} -c listen_addresses=127.0.0.1", "start")
+    try:
+        run(str(bin_dir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "heard", "heard")
+        yield f"postgresql://heard@127.0.0.1:{port}/heard"
+    finally:
+        run(str(bin_dir / "pg_ctl"), "-D", str(data / "db"), "-m", "fast", "stop")
+        shutil.rmtree(data, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def trained_model() -> Path:
+    """The model for the current training data, trained once (and reused across runs)."""
+    from bot.training import ensure_trained
+
+    return ensure_trained()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend_repo(request, tmp_path, clock) -> Repository:
+    """A freshly seeded database on each backend the product supports."""
+    from actions.store import models
+
+    url = (f"sqlite:///{tmp_path}/heard.db" if request.param == "sqlite"
+           else request.getfixturevalue("postgres_url"))
+    repository = Repository.from_url(url, clock=clock)
+    models.Base.metadata.drop_all(repository.engine)
+    models.Base.metadata.create_all(repository.engine)
+    seed(repository)
+    yield repository
+    repository.engine.dispose()
