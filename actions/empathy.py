@@ -15,7 +15,7 @@ HIGH_INTENSITY = 0.6
 SHOP_FAULTS = ("late_delivery", "damaged_item", "double_charge", "refund_overdue")
 # Intents whose very subject is the shop's fault, known before any lookup.
 FAULT_BY_INTENT = {"report_damaged_item": "damaged_item"}
-# Intents that call for warmth rather than an acknowledgement of a problem.
+# Intents whose reply is warm already; a joy acknowledgement on top would be too much.
 WARM_INTENTS = ("thank_you",)
 
 
@@ -57,7 +57,9 @@ def plan(emotion: Emotion, intent: str) -> Plan:
             emotion.name, "plain")
         return Plan(f"utter_ack_{emotion.name}_{emotion.level}", style,
                     offer_human=emotion.name == "anger")
-    if emotion.name == "joy" or intent in WARM_INTENTS:
+    if intent in WARM_INTENTS:  # the thank-you reply is itself the warmth
+        return Plan(None, "warm", offer_human=False)
+    if emotion.name == "joy":
         return Plan(f"utter_ack_joy_{emotion.level}", "warm", offer_human=False)
     return Plan(None, "plain", offer_human=False)
 

@@ -1,0 +1,121 @@
+"""Runs Heard's actions the way the action server does, against a real database."""
+from __future__ import annotations
+
+import asyncio
+import re
+import string
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+ROOT = Path(__file__).resolve().parent.parent
+CONVERSATION = "test-conversation"
+
+
+@lru_cache(maxsize=1)
+def domain() -> Dict[str, Any]:
+    """The domain as Rasa sends it to the action server."""
+    from rasa.shared.core.domain import Domain
+
+    return Domain.load(str(ROOT / "domain.yml")).as_dict()
+
+
+def default_slots() -> Dict[str, Any]:
+    return {name: spec.get("initial_value") for name, spec in domain()["slots"].items()}
+
+
+def user_event(text: str, intent: str, emotion: str = "neutral", intensity: float = 0.0,
+               entities: Sequence[dict] = ()) -> dict:
+    return {"event": "user", "text": text, "timestamp": 1764064800.0,
+            "parse_data": {"text": text, "intent": {"name": intent, "confidence": 1.0},
+                           "entities": list(entities),
+                           "emotion": {"name": emotion, "confidence": 0.9,
+                                       "intensity": intensity}},
+            "input_channel": "rest"}
+
+
+@dataclass
+class Result:
+    messages: List[dict]
+    events: List[dict]
+
+    @property
+    def responses(self) -> List[str]:
+        """Response names; a variation an action picked itself is traced back to its name."""
+        return [m.get("response") or response_of(m.get("text")) for m in self.messages]
+
+    @property
+    def slots(self) -> Dict[str, Any]:
+        return {e["name"]: e["value"] for e in self.events if e.get("event") == "slot"}
+
+    def texts(self) -> List[str]:
+        return [render(m) for m in self.messages]
+
+
+def response_of(text: str) -> str:
+    for name, variations in domain()["responses"].items():
+        if any(v.get("text") == text for v in variations):
+            return name
+    return text
+
+
+def render(message: dict) -> str:
+    """The text a customer would see; fails when a template value is missing."""
+    if not message.get("response"):
+        return message["text"]
+    template = domain()["responses"][message["response"]][0]["text"]
+    values = {**message, **message.get("custom", {})}
+    names = {n for _, n, _, _ in string.Formatter().parse(template) if n}
+    missing = [n for n in names if values.get(n) in (None, "")]
+    assert not missing, f"{message['response']} rendered without {missing}"
+    return template.format(**{n: values[n] for n in names})
+
+
+@dataclass
+class Turn:
+    """One user message and the action that answers it."""
+
+    text: str = ""
+    intent: str = "inform"
+    emotion: str = "neutral"
+    intensity: float = 0.0
+    entities: Sequence[dict] = ()
+
+
+@dataclass
+class Conversation:
+    """Slots and events carried from one action run to the next."""
+
+    repo: Any
+    slots: Dict[str, Any] = field(default_factory=default_slots)
+    events: List[dict] = field(default_factory=list)
+
+    def run(self, action_class, turn: Optional[Turn] = None, **slots: Any) -> Result:
+        self.slots.update(slots)
+        if turn is not None:
+            self.events.append(user_event(turn.text, turn.intent, turn.emotion, turn.intensity,
+                                          turn.entities))
+        latest = next((e["parse_data"] for e in reversed(self.events)
+                       if e["event"] == "user"), {})
+        tracker = Tracker(CONVERSATION, dict(self.slots), latest, list(self.events), False,
+                          None, {}, "action_listen")
+        dispatcher = CollectingDispatcher()
+        events = asyncio.run(action_class(repo=self.repo).run(dispatcher, tracker, domain()))
+        result = Result(dispatcher.messages, events)
+        self.slots.update(result.slots)
+        for message in dispatcher.messages:
+            self.events.append({"event": "bot", "text": render(message),
+                                "timestamp": 1764064801.0})
+        return result
+
+    def verified(self, order: str, email: str) -> "Conversation":
+        self.slots.update(order_id=order, email=email, verified_order=order)
+        return self
+
+
+def placeholders(text: str) -> Tuple[str, ...]:
+    return tuple(re.findall(r"{(\w+)}", text))

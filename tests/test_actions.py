@@ -1,0 +1,366 @@
+"""Each resolution against a fresh, seeded SQLite database, through the real actions."""
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from actions.dialogue import (ActionAnswer, ActionBeginRequest, ActionConfirm, ActionDecline,
+                              ActionFallback, ActionInform, ActionResolveRequest,
+                              ActionSmallTalk)
+from actions.handoff import ActionHandoff
+from actions.store import models as m
+from tests.harness import Conversation, Turn
+
+JANE = ("1234567", "jane.doe@example.com")
+
+
+def request(conv: Conversation, intent: str, text: str = "", emotion: str = "neutral",
+            intensity: float = 0.0, **details):
+    """Begin a request as its rule does, then resolve it as the completed form does."""
+    begun = conv.run(ActionBeginRequest, Turn(text or intent, intent, emotion, intensity))
+    conv.slots.update(details)
+    return begun, conv.run(ActionResolveRequest)
+
+
+@pytest.fixture
+def conv(repo):
+    return Conversation(repo)
+
+
+# --- orders --------------------------------------------------------------------------------
+@pytest.mark.parametrize("order, email, response", [
+    ("1234567", "jane.doe@example.com", "utter_order_processing"),
+    ("2345678", "jane.doe@example.com", "utter_order_shipped"),
+    ("3456789", "jane.doe@example.com", "utter_order_delivered"),
+    ("8901234", "mei.chen@example.org", "utter_order_cancelled"),
+    ("4567890", "omar.haddad@example.com", "utter_order_late"),
+])
+def test_tracking_tells_status_and_date(conv, order, email, response):
+    _, result = request(conv.verified(order, email), "track_order")
+    assert response in result.responses
+    text = " ".join(result.texts())
+    assert order in text and conv.repo.find_order(order).customer.first_name in text
+
+
+def test_late_order_is_owned_with_a_new_date_and_one_voucher(conv):
+    conv.verified("4567890", "omar.haddad@example.com")
+    _, first = request(conv, "report_late_delivery", "my order is late!!", "frustration", 0.8)
+    assert first.responses[:2] == ["utter_apology_late_delivery", "utter_late_delivery_voucher"]
+    assert conv.repo.count(m.Voucher) == 1
+    _, again = request(conv, "report_late_delivery")
+    assert "utter_late_delivery_voucher_again" in again.responses
+    assert "utter_apology_late_delivery" in again.responses  # a fresh variation
+    assert conv.repo.count(m.Voucher) == 1
+    assert len(set(first.texts()[0:1] + again.texts()[0:1])) == 2
+
+
+def test_order_within_its_promise_is_not_apologised_for(conv):
+    _, result = request(conv.verified("123456", "ana.souza@example.com"),
+                        "report_late_delivery", "is it late?", "anxiety", 0.4)
+    assert "utter_not_late_yet_reassure" in result.responses
+    assert not any(r.startswith("utter_apology") for r in result.responses)
+    assert conv.repo.count(m.Voucher) == 0
+
+
+def test_cancellation_is_confirmed_first_then_refunded_less_the_fee(conv):
+    conv.verified("6789012", "omar.haddad@example.com")
+    _, asked = request(conv, "cancel_order")
+    assert asked.responses == ["utter_cancel_confirm"]
+    assert asked.messages[0]["fee"] == "€10.00"
+    assert conv.repo.find_order("6789012").status == "processing"  # nothing yet
+    done = conv.run(ActionConfirm, Turn("yes", "affirm"))
+    assert "utter_cancel_done" in done.responses
+    assert conv.repo.find_order("6789012").status == "cancelled"
+    assert conv.repo.refunds_for("6789012")[-1].amount == Decimal("190.00")
+
+
+def test_cancellation_declined_changes_nothing(conv):
+    conv.verified(*JANE)
+    request(conv, "cancel_order")
+    result = conv.run(ActionDecline, Turn("no", "deny"))
+    assert result.responses == ["utter_cancel_kept"]
+    assert conv.repo.find_order("1234567").status == "processing"
+    assert conv.repo.count(m.Refund) == 3  # the seeded ones only
+
+
+def test_shipped_order_cannot_be_cancelled(conv):
+    _, result = request(conv.verified("2345678", "jane.doe@example.com"), "cancel_order")
+    assert "utter_cancel_not_possible" in result.responses
+    assert result.slots.get("awaiting_confirmation") is None
+    assert conv.repo.find_order("2345678").status == "shipped"
+
+
+def test_order_changes_only_before_shipping(conv):
+    _, ok = request(conv.verified(*JANE), "change_order", "change the size to L please")
+    assert "utter_change_order_logged" in ok.responses
+    assert conv.repo.tickets("order_change")[0].summary == "change the size to L please"
+    _, late = request(conv.verified("2345678", JANE[1]), "change_order")
+    assert "utter_change_too_late" in late.responses
+    assert len(conv.repo.tickets("order_change")) == 1
+
+
+def test_address_change_by_status(conv):
+    _, ok = request(conv.verified(*JANE), "change_shipping_address",
+                    new_address="22 Baker Street, London NW1 6XE")
+    assert "utter_address_changed" in ok.responses
+    assert conv.repo.find_order("1234567").shipping_address == "22 Baker Street, London NW1 6XE"
+    _, late = request(conv.verified("2345678", JANE[1]), "change_shipping_address")
+    assert "utter_address_too_late" in late.responses
+
+
+def test_default_address_saved(conv):
+    _, result = request(conv.verified(*JANE), "set_up_shipping_address",
+                        new_address="5 Rue de Rivoli, 75001 Paris")
+    assert "utter_default_address_saved" in result.responses
+    assert conv.repo.customer_by_email(JANE[1]).default_address == "5 Rue de Rivoli, 75001 Paris"
+
+
+# --- refunds -------------------------------------------------------------------------------
+def test_refund_within_window_creates_a_refund(conv):
+    _, result = request(conv.verified("3456789", JANE[1]), "get_refund")
+    assert "utter_refund_created" in result.responses
+    (refund,) = conv.repo.refunds_for("3456789")
+    assert refund.amount == Decimal("89.00") and refund.status == "approved"
+
+
+@pytest.mark.parametrize("order, email, response", [
+    ("5678901", "omar.haddad@example.com", "utter_refund_window_passed"),
+    ("1234567", "jane.doe@example.com", "utter_refund_not_delivered"),
+])
+def test_refund_refused_by_policy_changes_nothing(conv, order, email, response):
+    _, result = request(conv.verified(order, email), "get_refund")
+    assert response in result.responses
+    assert conv.repo.refunds_for(order) == []
+
+
+def test_overdue_refund_is_owned_and_escalated_to_billing(conv):
+    _, result = request(conv.verified("8901234", "mei.chen@example.org"), "track_refund")
+    assert result.responses[:2] == ["utter_apology_refund_overdue", "utter_refund_overdue"]
+    (ticket,) = conv.repo.tickets("billing")
+    assert ticket.priority == "high"
+
+
+@pytest.mark.parametrize("order, email, response", [
+    ("9012345", "mei.chen@example.org", "utter_refund_on_track"),
+    ("11234567", "lukas.weber@example.com", "utter_refund_paid"),
+    ("3456789", "jane.doe@example.com", "utter_no_refund_found"),
+])
+def test_refund_tracking(conv, order, email, response):
+    _, result = request(conv.verified(order, email), "track_refund")
+    assert response in result.responses
+    assert not any(r.startswith("utter_apology") for r in result.responses)
+
+
+@pytest.mark.parametrize("remedy, response, refunds", [
+    ("refund", "utter_damaged_refund", 1), ("replacement", "utter_damaged_replacement", 0)])
+def test_damaged_item(conv, remedy, response, refunds):
+    _, result = request(conv.verified("3456789", JANE[1]), "report_damaged_item",
+                        "it arrived broken", "sadness", 0.7, remedy=remedy)
+    assert result.responses[0] == "utter_apology_damaged_item"
+    assert response in result.responses
+    assert conv.repo.tickets("damage")[0].priority == "high"
+    assert len(conv.repo.refunds_for("3456789")) == refunds
+
+
+# --- payments and invoices -----------------------------------------------------------------
+def test_double_charge_opens_a_priority_billing_ticket(conv):
+    begun, result = request(conv.verified("7890123", "mei.chen@example.org"), "payment_issue",
+                            "I was charged twice", "anxiety", 0.7)
+    assert begun.responses == ["utter_ack_anxiety_high"]
+    assert result.responses[:2] == ["utter_apology_double_charge", "utter_double_charge_ticket"]
+    assert conv.repo.tickets("billing")[0].priority == "high"
+
+
+def test_single_payment_question_is_not_apologised_for(conv):
+    _, result = request(conv.verified(*JANE), "payment_issue", "why was I charged this?")
+    assert "utter_payment_issue_ticket" in result.responses
+    assert not any(r.startswith("utter_apology") for r in result.responses)
+    assert conv.repo.tickets("billing")[0].priority == "normal"
+
+
+def test_invoices(conv):
+    _, details = request(conv.verified(*JANE), "check_invoice")
+    assert "INV-1234567" in " ".join(details.texts())
+    _, sent = request(conv, "get_invoice")
+    assert "j***@example.com" in " ".join(sent.texts())
+    assert conv.repo.count(m.OutboundEmail) == 1
+
+
+# --- account -------------------------------------------------------------------------------
+def test_create_account_never_reveals_an_existing_email(conv):
+    _, new = request(conv, "create_account", email="new.person@example.com",
+                     full_name="New Person")
+    _, existing = request(conv, "create_account", email=JANE[1], full_name="Jane Doe")
+    assert new.responses[0] == existing.responses[0] == "utter_account_link_sent"
+    assert conv.repo.customer_by_email("new.person@example.com").first_name == "New"
+    assert conv.repo.count(m.OutboundEmail) == 2
+
+
+def test_password_reset_reply_is_the_same_for_unknown_emails(conv):
+    _, known = request(conv, "recover_password", email=JANE[1])
+    _, unknown = request(conv, "recover_password", email="nobody@example.com")
+    assert known.texts()[0].replace("j***", "X") == unknown.texts()[0].replace("n***", "X")
+    assert conv.repo.count(m.AccountAction) == 1  # only the real account gets a reset
+
+
+def test_edit_switch_and_delete_account(conv):
+    conv.verified(*JANE)
+    _, edited = request(conv, "edit_account", profile_update="phone +44 20 7946 0000")
+    assert "utter_profile_updated" in edited.responses
+    assert conv.repo.customer_by_email(JANE[1]).phone == "+44 20 7946 0000"
+    _, switched = request(conv, "switch_account", account_type="business")
+    assert "utter_plan_switched" in switched.responses
+    assert conv.repo.customer_by_email(JANE[1]).account_type == "business"
+    _, asked = request(conv, "delete_account")
+    assert "utter_delete_confirm" in asked.responses
+    assert conv.repo.customer_by_email(JANE[1]) is not None  # not before the yes
+    deleted = conv.run(ActionConfirm, Turn("yes", "affirm"))
+    assert "utter_account_deleted" in deleted.responses
+    assert conv.repo.customer_by_email(JANE[1]) is None
+    assert deleted.slots["verified_order"] is None
+
+
+def test_registration_help_and_newsletter(conv):
+    _, help_ = request(conv, "registration_problems", "the confirmation never came",
+                       "confusion", 0.7, email=JANE[1])
+    assert "utter_registration_help_steps" in help_.responses  # one step at a time
+    _, on = request(conv, "newsletter_subscription", "sign me up", email=JANE[1])
+    assert "utter_newsletter_subscribed" in on.responses
+    _, off = request(conv, "newsletter_subscription", "unsubscribe me please",
+                     email=JANE[1])
+    assert "utter_newsletter_unsubscribed" in off.responses
+    with conv.repo.session() as s:
+        assert s.get(m.NewsletterSubscription, JANE[1]).subscribed is False
+
+
+# --- answers, small talk, complaints -------------------------------------------------------
+@pytest.mark.parametrize("intent, response", [
+    ("delivery_options", "utter_delivery_options"),
+    ("check_payment_methods", "utter_payment_methods"),
+    ("check_refund_policy", "utter_refund_policy"),
+    ("check_cancellation_fee", "utter_cancellation_fee"),
+    ("contact_customer_service", "utter_contact_customer_service"),
+    ("place_order", "utter_place_order"),
+    ("delivery_period", "utter_delivery_period"),
+])
+def test_policy_answers(conv, intent, response):
+    result = conv.run(ActionAnswer, Turn(intent, intent))
+    assert result.responses[0] == response
+
+
+def test_confused_customer_gets_one_step_at_a_time(conv):
+    result = conv.run(ActionAnswer, Turn("i dont get the refund thing", "check_refund_policy",
+                                         "confusion", 0.8))
+    assert result.responses[:2] == ["utter_ack_confusion_high", "utter_refund_policy_steps"]
+
+
+def test_complaint_ticket_and_severe_complaint_escalates(conv):
+    mild = conv.run(ActionAnswer, Turn("the courier was rude", "complaint", "frustration", 0.4))
+    assert "utter_complaint_logged" in mild.responses
+    assert conv.repo.count(m.Handoff) == 0
+    severe = conv.run(ActionAnswer, Turn("this is fraud, I'm calling my lawyer", "complaint",
+                                         "anger", 0.9))
+    assert "utter_handoff_severe_complaint" in severe.responses
+    (handoff,) = conv.repo.handoffs()
+    assert handoff.reason == "severe_complaint" and handoff.priority == 1
+    assert [t.priority for t in conv.repo.tickets("complaint")] == ["normal", "high"]
+
+
+def test_small_talk(conv):
+    assert conv.run(ActionSmallTalk, Turn("hi", "greet")).responses == ["utter_greet"]
+    thanks = conv.run(ActionSmallTalk, Turn("thanks!", "thank_you", "joy", 0.7))
+    assert thanks.responses == ["utter_you_are_welcome"]  # warm, no extra joy line
+
+
+# --- empathy -------------------------------------------------------------------------------
+def test_acknowledgement_comes_first_and_is_never_repeated(conv):
+    said = []
+    for _ in range(4):
+        result = conv.run(ActionAnswer, Turn("ugh, still no answer", "delivery_period",
+                                             "frustration", 0.3))
+        assert result.responses[0] == "utter_ack_frustration_low"
+        said.append(result.texts()[0])
+    assert len(set(said)) == 4
+    fifth = conv.run(ActionAnswer, Turn("ugh", "delivery_period", "frustration", 0.3))
+    assert fifth.responses == ["utter_delivery_period"]  # all used: left out, not repeated
+
+
+def test_neutral_gets_no_sympathy_line(conv):
+    result = conv.run(ActionAnswer, Turn("payment methods?", "check_payment_methods"))
+    assert result.responses == ["utter_payment_methods", "utter_ask_rating"]
+
+
+def test_anger_gets_calm_words_and_an_offer_of_a_human(conv):
+    result = conv.run(ActionBeginRequest, Turn("WHERE IS MY ORDER", "track_order", "anger", 0.5))
+    assert result.responses[0] == "utter_ack_anger_low"
+    assert "utter_offer_human" in result.responses
+    assert not any("!" in t for t in result.texts())
+
+
+def test_replies_use_the_customers_first_name_once_identified(conv):
+    _, result = request(conv.verified("2345678", JANE[1]), "track_order")
+    assert result.texts()[0].startswith("Jane,")
+
+
+# --- rating ----------------------------------------------------------------------------------
+def test_rating_asked_once_after_resolution_and_stored_with_emotions(conv):
+    conv.run(ActionAnswer, Turn("I'm so worried about delivery", "delivery_period",
+                                "anxiety", 0.7))
+    assert conv.slots["awaiting_rating"] is True
+    again = conv.run(ActionAnswer, Turn("payment methods", "check_payment_methods"))
+    assert "utter_ask_rating" not in again.responses
+    rated = conv.run(ActionInform, Turn("5", "inform", entities=[{"entity": "rating",
+                                                                   "value": "5"}]))
+    assert rated.responses == ["utter_rating_thanks_high"]
+    with conv.repo.session() as s:
+        feedback = s.query(m.Feedback).one()
+        assert (feedback.rating, feedback.emotion_start, feedback.emotion_end) == (
+            5, "anxiety", "neutral")
+
+
+def test_a_number_without_a_pending_rating_is_not_stored(conv):
+    result = conv.run(ActionInform, Turn("4", "inform"))
+    assert result.responses == ["utter_how_can_i_help"]
+    assert conv.repo.count(m.Feedback) == 0
+
+
+# --- escalation ------------------------------------------------------------------------------
+def test_customer_asks_for_a_human(conv):
+    result = conv.run(ActionHandoff, Turn("agent please", "contact_human_agent"))
+    assert result.responses == ["utter_handoff_customer_request", "utter_handoff_wait"]
+    (handoff,) = conv.repo.handoffs()
+    assert handoff.transcript[0]["text"] == "agent please"
+    assert handoff.emotion_timeline[0]["emotion"] == "neutral"
+
+
+def test_high_anger_twice_in_a_row_hands_over_with_context(conv):
+    conv.verified("4567890", "omar.haddad@example.com")
+    first = conv.run(ActionBeginRequest, Turn("THIS IS A JOKE", "report_late_delivery",
+                                              "anger", 0.9))
+    assert conv.repo.count(m.Handoff) == 0 and "utter_offer_human" in first.responses
+    second = conv.run(ActionBeginRequest, Turn("ARE YOU EVEN LISTENING", "track_order",
+                                               "anger", 0.95))
+    assert "utter_handoff_repeated_anger" in second.responses
+    (handoff,) = conv.repo.handoffs()
+    assert handoff.priority == 1 and handoff.order_number == "4567890"
+    assert [t["emotion"] for t in handoff.emotion_timeline] == ["anger", "anger"]
+    assert "4567890" in handoff.summary
+    # The counter starts again after a handoff: one more angry line is not a second one.
+    conv.run(ActionAnswer, Turn("STILL ANGRY", "complaint", "anger", 0.9))
+    assert len([h for h in conv.repo.handoffs() if h.reason == "repeated_anger"]) == 1
+
+
+def test_two_fallbacks_in_a_row_hand_over(conv):
+    assert conv.run(ActionFallback, Turn("blorp", "nlu_fallback")).responses == ["utter_default"]
+    result = conv.run(ActionFallback, Turn("zzzz", "nlu_fallback"))
+    assert "utter_handoff_repeated_fallback" in result.responses
+
+
+def test_outside_staffed_hours_a_callback_is_booked(conv, clock):
+    clock.now = clock.now.replace(hour=22)  # Wednesday 22:00, staff gone home
+    result = conv.run(ActionHandoff, Turn("human please", "contact_human_agent"))
+    assert "utter_handoff_callback" in result.responses
+    (handoff,) = conv.repo.handoffs()
+    assert handoff.callback_at == clock.now.replace(hour=8) + timedelta(days=1)

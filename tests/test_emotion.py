@@ -1,0 +1,131 @@
+"""The emotion component, built from its real config.yml entry."""
+from __future__ import annotations
+
+import pytest
+import yaml
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.shared.exceptions import InvalidConfigException
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.emotion import intensity
+from bot.emotion.component import EmotionClassifier
+from bot.emotion.labels import LABELS
+from tests.harness import ROOT
+
+
+def config_entry() -> dict:
+    pipeline = yaml.safe_load((ROOT / "config.yml").read_text())["pipeline"]
+    (entry,) = [c for c in pipeline if c["name"].endswith("EmotionClassifier")]
+    return {k: v for k, v in entry.items() if k != "name"}
+
+
+def merged(extra: dict | None = None) -> dict:
+    """The config Rasa hands the component: defaults overridden by config.yml."""
+    return {**EmotionClassifier.get_default_config(), **config_entry(), **(extra or {})}
+
+
+def build(tmp_path, config: dict):
+    storage = LocalModelStorage(tmp_path)
+    resource = Resource("emotion")
+    context = ExecutionContext(GraphSchema({}), "test")
+    return storage, resource, context, EmotionClassifier.create(config, storage, resource,
+                                                                context)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    import os
+
+    os.chdir(ROOT)  # config paths are relative to the project, as under `rasa train`
+    path = tmp_path_factory.mktemp("emotion")
+    storage, resource, context, component = build(path, merged())
+    component.train(TrainingData())
+    loaded = EmotionClassifier.load(merged(), storage, resource, context)
+    return component, loaded
+
+
+def emotions(component, *texts):
+    messages = [Message.build(text=t) for t in texts]
+    component.process(messages)
+    return [m.get("emotion") for m in messages]
+
+
+def test_a_misspelt_option_fails_loudly(tmp_path):
+    with pytest.raises(InvalidConfigException, match="epoch"):
+        build(tmp_path, merged({"epoch": 3}))
+
+
+def test_parse_output_shape(trained):
+    (emotion,) = emotions(trained[1], "I was charged twice and nobody answers!!")
+    assert emotion["name"] in LABELS
+    assert 0.0 <= emotion["intensity"] <= 1.0
+    ranking = [r["confidence"] for r in emotion["ranking"]]
+    assert [r["name"] for r in emotion["ranking"]][0] == emotion["name"]
+    assert ranking == sorted(ranking, reverse=True) and len(ranking) == len(LABELS)
+
+
+def test_persist_and_load_give_identical_predictions(trained):
+    texts = ["where is my parcel", "you are useless", "thanks so much", "I'm scared",
+             "what does pending mean?", "it broke, I'm gutted", "ugh, again?!"]
+    assert emotions(trained[0], *texts) == emotions(trained[1], *texts)
+
+
+def test_empty_message_is_neutral(trained):
+    (emotion,) = emotions(trained[1], "   ")
+    assert emotion["name"] == "neutral" and emotion["intensity"] == 0.0
+
+
+@pytest.mark.parametrize("calm, heated", [
+    ("My order hasn't arrived yet.",
+     "My order STILL hasn't arrived, this is the third time I'm asking!!!"),
+    ("I'd like my refund please.", "WHERE IS MY REFUND?? It's been two weeks, ridiculous."),
+    ("The lamp arrived broken.", "The lamp arrived completely broken, absolutely terrible."),
+    ("I was charged twice.", "I was charged twice AGAIN, wtf!!"),
+])
+def test_heated_versions_are_more_intense(trained, calm, heated):
+    low, high = emotions(trained[1], calm, heated)
+    assert high["intensity"] > low["intensity"]
+
+
+@pytest.mark.parametrize("text, allowed", [
+    ("not happy at all", {"frustration", "sadness", "anger"}),
+    ("great, another delay", {"frustration", "anger"}),
+    ("I'm worried my card was charged twice", {"anxiety"}),
+    ("this is the THIRD time I'm asking, where is my refund", {"frustration", "anger"}),
+    ("thank you so much, that was quick", {"joy"}),
+    ("what payment methods do you accept", {"neutral", "confusion"}),
+])
+def test_negation_sarcasm_and_plain_cases(trained, text, allowed):
+    (emotion,) = emotions(trained[1], text)
+    assert emotion["name"] in allowed
+
+
+def test_training_is_deterministic(tmp_path, trained):
+    _, _, _, again = build(tmp_path, merged())
+    again.train(TrainingData())
+    texts = ["meh", "I'm furious", "is my money safe?"]
+    assert emotions(again, *texts) == emotions(trained[0], *texts)
+
+
+def test_fingerprint_follows_the_training_file(tmp_path):
+    examples = tmp_path / "emotions.yml"
+    examples.write_text("emotions:\n  joy: [yay]\n")
+    before = EmotionClassifier.fingerprint_addon({"training_file": str(examples)})
+    examples.write_text("emotions:\n  joy: [yay, woo]\n")
+    assert EmotionClassifier.fingerprint_addon({"training_file": str(examples)}) != before
+
+
+@pytest.mark.parametrize("text, cue", [
+    ("WHERE IS MY ORDER", "capitals"), ("why??", "repeated_punctuation"),
+    ("this is crap", "profanity"), ("third time I'm asking", "repeated_contact"),
+    ("waiting two weeks now", "waiting"), ("ok!", "exclamations"),
+])
+def test_intensity_cues(text, cue):
+    assert getattr(intensity.cues(text), cue)
+
+
+def test_neutral_messages_stay_low_even_with_cues():
+    assert intensity.intensity("ORDER 1234567 STATUS?!", "neutral", 0.9) < 0.3
