@@ -27,7 +27,9 @@ class Emotion:
 
     @classmethod
     def from_parse(cls, parse_data: Optional[Mapping]) -> "Emotion":
-        raw = (parse_data or {}).get("emotion") or {}
+        raw = (parse_data or {}).get("emotion")
+        if not isinstance(raw, Mapping):
+            return cls()
         try:
             return cls(str(raw.get("name", "neutral")), float(raw.get("confidence", 1.0)),
                        float(raw.get("intensity", 0.0)))

@@ -14,6 +14,8 @@ CANCELLATION_FEE_CAP = Decimal("10.00")
 LATE_VOUCHER_RATE = Decimal("0.10")
 LATE_VOUCHER_MIN = Decimal("5.00")
 MINUTES_PER_WAITING_HANDOFF = 4
+VAT_RATE = Decimal("0.19")
+VAT_DIVISOR = 1 + VAT_RATE  # prices include VAT
 DEFAULT_STAFFED_HOURS = "Mon-Sat 08:00-20:00"
 _DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
@@ -101,6 +103,9 @@ class StaffedHours:
             raise ValueError(
                 f"staffed hours {spec!r}: expected e.g. 'Mon-Fri 09:00-17:00'"
             ) from error
+        if not days or closes <= opens:
+            raise ValueError(f"staffed hours {spec!r} are never open: days run Mon to Sun "
+                             f"and the closing time comes after the opening time")
         return cls(days, opens, closes)
 
     @classmethod
@@ -125,6 +130,3 @@ def handoff_next_step(now: datetime, waiting: int, hours: StaffedHours) -> Tuple
         return "wait", max(2, (waiting + 1) * MINUTES_PER_WAITING_HANDOFF)
     return "callback", hours.next_opening(now)
 
-
-VAT_RATE = Decimal("0.19")
-VAT_DIVISOR = 1 + VAT_RATE  # prices include VAT

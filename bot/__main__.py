@@ -27,6 +27,13 @@ def seed() -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from actions.policy import StaffedHours
+
+    try:  # a bad setting fails here, not in the middle of a customer's handoff
+        StaffedHours.from_env()
+    except ValueError as error:
+        print(f"error: HEARD_STAFFED_HOURS: {error}", file=sys.stderr)
+        return 2
     seed()
     servers = Servers(ensure_trained(), rasa_port=args.port, action_port=args.action_port)
     print("starting the action server and the Rasa server...", flush=True)

@@ -9,7 +9,7 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import List
+from typing import Dict, List
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -22,13 +22,14 @@ class Servers:
     endpoints: Path = ROOT / "endpoints.yml"
     credentials: Path = ROOT / "credentials.yml"
     log_dir: Path = ROOT / "var" / "log"
+    environment: Dict[str, str] = field(default_factory=dict)  # e.g. DATABASE_URL
     processes: List[subprocess.Popen] = field(default_factory=list)
 
     def _spawn(self, name: str, args: List[str]) -> subprocess.Popen:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.log_dir / f"{name}.log", "ab")
         env = {**os.environ, "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
-               "RASA_TELEMETRY_ENABLED": "false"}
+               "RASA_TELEMETRY_ENABLED": "false", **self.environment}
         process = subprocess.Popen([sys.executable, "-m", "rasa", *args], cwd=ROOT,
                                    stdout=log, stderr=subprocess.STDOUT, env=env,
                                    start_new_session=True)

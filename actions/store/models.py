@@ -67,8 +67,10 @@ class Order(Base):
     estimated_date = Column(Date)
     cancelled_at = Column(DateTime)
     customer = relationship("Customer", back_populates="orders")
-    items = relationship("OrderItem", back_populates="order", cascade="all, delete-orphan")
-    payments = relationship("Payment", back_populates="order", cascade="all, delete-orphan")
+    items = relationship("OrderItem", back_populates="order", cascade="all, delete-orphan",
+                         order_by="OrderItem.id")
+    payments = relationship("Payment", back_populates="order", cascade="all, delete-orphan",
+                            order_by="Payment.captured_at")
 
 
 class OrderItem(Base):

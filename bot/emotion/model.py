@@ -17,6 +17,8 @@ from bot.emotion.intensity import intensity
 from bot.emotion.labels import LABELS
 
 MAX_CHARS = 2000  # longer messages are judged on their start; keeps a parse fast
+# Below this the classifier is guessing (other scripts, emoji, noise): call it neutral.
+MIN_CONFIDENCE = 0.25
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,8 @@ class EmotionModel:
         for text, doc in zip(texts, docs):
             ranking = tuple(sorted(doc.cats.items(), key=lambda kv: kv[1], reverse=True))
             name, confidence = ranking[0]
+            if confidence < MIN_CONFIDENCE:
+                name, confidence = "neutral", doc.cats["neutral"]
             results.append(EmotionResult(name, confidence, intensity(text, name, confidence),
                                          ranking))
         return results

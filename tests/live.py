@@ -1,0 +1,41 @@
+"""A client for the running servers, as a web page or a phone gateway would use them."""
+from __future__ import annotations
+
+import json
+import urllib.request
+import uuid
+from dataclasses import dataclass
+from typing import List
+
+from actions.store.repository import Repository
+from bot.servers import Servers
+
+
+def post(url: str, payload: dict, timeout: float = 30.0):
+    request = urllib.request.Request(url, data=json.dumps(payload).encode(),
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        return json.load(response)
+
+
+@dataclass
+class Live:
+    servers: Servers
+    repo: Repository
+
+    def parse(self, text: str) -> dict:
+        return post(f"{self.servers.rasa_url}/model/parse", {"text": text})
+
+    def conversation(self) -> "Chat":
+        return Chat(self, f"test-{uuid.uuid4().hex[:8]}")
+
+
+@dataclass
+class Chat:
+    live: Live
+    sender: str
+
+    def say(self, text: str) -> List[str]:
+        replies = post(f"{self.live.servers.rasa_url}/webhooks/rest/webhook",
+                       {"sender": self.sender, "message": text})
+        return [r.get("text", "") for r in replies]

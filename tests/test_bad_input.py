@@ -1,0 +1,77 @@
+"""Odd, hostile or broken input gets a clear, polite reply, and changes no data."""
+from __future__ import annotations
+
+import pytest
+
+from actions.store import models as m
+
+pytestmark = pytest.mark.slow
+
+TABLES = (m.Customer, m.Order, m.Refund, m.Ticket, m.Handoff, m.AccountAction, m.Voucher,
+          m.OutboundEmail, m.NewsletterSubscription, m.Feedback, m.Payment)
+STRANGE = [
+    "",
+    "   \n\t ",
+    "a" * 10_000,
+    "refund " * 1_500,
+    "😡😡😡🤬",
+    "где мой заказ",
+    "我的订单在哪里？",
+    "\x00\x07\x1b[31m hello \x7f",
+    "'; DROP TABLE orders; --",
+    "<script>alert('x')</script><b>hi</b>",
+    "{{7*7}} ${jndi:ldap://x} %s%s%n",
+]
+
+
+def snapshot(repo):
+    return {table.__tablename__: repo.count(table) for table in TABLES}
+
+
+def polite(replies):
+    return replies and all(r and "Traceback" not in r and "Exception" not in r
+                           for r in replies)
+
+
+@pytest.mark.parametrize("text", STRANGE, ids=[repr(t[:12]) for t in STRANGE])
+def test_strange_messages_get_a_polite_reply_and_change_nothing(live, text):
+    before = snapshot(live.repo)
+    replies = live.conversation().say(text)
+    assert polite(replies), replies
+    assert snapshot(live.repo) == before
+
+
+@pytest.mark.parametrize("order, expected", [
+    ("12345", "6 to 8 digits"),  # malformed
+    ("#12-34", "6 to 8 digits"),
+    ("99999999", "e-mail"),  # well-formed but unknown: asked for the e-mail like any other
+])
+def test_bad_order_numbers(live, order, expected):
+    before = snapshot(live.repo)
+    chat = live.conversation()
+    chat.say("I want to track my order")
+    replies = chat.say(order)
+    assert any(expected in r for r in replies), replies
+    if expected == "e-mail":
+        replies = chat.say("someone@example.com")
+        assert any("couldn't match" in r for r in replies)
+    assert snapshot(live.repo) == before
+
+
+def test_wrong_email_reveals_nothing_and_changes_nothing(live):
+    before = snapshot(live.repo)
+    unknown, known = live.conversation(), live.conversation()
+    for chat in (unknown, known):
+        chat.say("where is order 1234567")
+    a = unknown.say("nobody-here@example.com")
+    b = known.say("omar.haddad@example.com")  # exists, but not this order's
+    assert a == b
+    assert snapshot(live.repo) == before
+
+
+def test_sql_looking_email_is_just_a_wrong_email(live):
+    chat = live.conversation()
+    chat.say("cancel order 1234567")
+    replies = chat.say("x' OR '1'='1")
+    assert any("e-mail address" in r for r in replies)
+    assert live.repo.find_order("1234567").status == "processing"

@@ -1,0 +1,66 @@
+"""Whole conversations over REST with the real Rasa server, action server and database."""
+from __future__ import annotations
+
+import pytest
+
+from actions.store import models as m
+
+pytestmark = pytest.mark.slow
+
+
+def test_parse_api_returns_emotion(live):
+    parsed = live.parse("I'm really worried, I was charged twice for my order")
+    emotion = parsed["emotion"]
+    assert emotion["name"] == "anxiety"
+    assert 0 < emotion["intensity"] <= 1
+    assert {r["name"] for r in emotion["ranking"]} >= {"anger", "joy", "neutral"}
+    assert parsed["intent"]["name"] == "payment_issue"
+
+
+def test_track_an_order_and_rate_the_chat(live):
+    chat = live.conversation()
+    assert "Heard" in chat.say("hi")[0]
+    assert "e-mail" in chat.say("where is my order 2345678?")[-1]
+    replies = chat.say("jane.doe@example.com")
+    assert any("Jane" in r and "DHL" in r for r in replies)
+    assert "1 (poor) to 5" in replies[-1]
+    chat.say("5")
+    with live.repo.session() as s:
+        feedback = s.query(m.Feedback).filter_by(conversation_id=chat.sender).one()
+        assert feedback.rating == 5 and feedback.channel == "rest"
+
+
+def test_cancel_an_order_with_confirmation(live):
+    chat = live.conversation()
+    chat.say("I want to cancel order 1234567")
+    asked = chat.say("jane.doe@example.com")
+    assert any("shall I cancel order 1234567" in r for r in asked)
+    assert live.repo.find_order("1234567").status == "processing"
+    done = chat.say("yes please")
+    assert any("is cancelled" in r for r in done)
+    assert live.repo.find_order("1234567").status == "cancelled"
+
+
+def test_identity_is_checked_before_anything_is_disclosed(live):
+    chat = live.conversation()
+    chat.say("track order 3456789")
+    replies = chat.say("omar.haddad@example.com")  # a real customer, but not this order's
+    assert any("couldn't match" in r for r in replies)
+    assert not any("coffee maker" in r for r in replies)
+
+
+def test_angry_customer_is_acknowledged_calmly_and_handed_over_on_request(live):
+    chat = live.conversation()
+    first = chat.say("This is absolutely unacceptable, you people are useless and I'm furious")
+    assert len(first) >= 2 and not any("!" in r for r in first)
+    replies = chat.say("I want to speak to a human agent now")
+    assert any("ticket number" in r.lower() for r in replies)
+    (handoff,) = [h for h in live.repo.handoffs() if h.conversation_id == chat.sender]
+    assert handoff.reason == "customer_request"
+    assert handoff.transcript[0]["text"].startswith("This is absolutely unacceptable")
+    assert handoff.emotion_timeline[0]["emotion"] in ("anger", "frustration")
+
+
+def test_policy_question_needs_no_identity(live):
+    replies = live.conversation().say("what is your refund policy?")
+    assert any("30 days" in r for r in replies)

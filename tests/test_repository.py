@@ -1,0 +1,347 @@
+"""The repository on every supported backend (SQLite and PostgreSQL) over the seeded data."""
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from actions import policy
+from actions.store import models as m
+from actions.store.seed import seed
+
+NOW = datetime(2026, 11, 25, 10, 0)
+TODAY = NOW.date()
+D = Decimal
+
+
+def customer_id(repo, email):
+    return repo.customer_by_email(email).id
+
+
+# --- identity ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("number, email, expected", [
+    ("1234567", "jane.doe@example.com", "1234567"),
+    ("1234567", "Jane.Doe@EXAMPLE.com", "1234567"),
+    ("1234567", "  jane.doe@example.com\t", "1234567"),
+    ("10234567", "lukas.weber@example.com", "10234567"),
+    ("123456", "ana.souza@example.com", "123456"),
+    ("1234567", "omar.haddad@example.com", None),  # someone else's order
+    ("1234567", "jane.doe@example.co", None),
+    ("1234567", "", None),
+    ("0000000", "jane.doe@example.com", None),
+    ("12345678", "jane.doe@example.com", None),
+])
+def test_verify_identity(backend_repo, number, email, expected):
+    order = backend_repo.verify_identity(number, email)
+    assert (order.number if order else None) == expected
+
+
+def test_verify_identity_refuses_a_deleted_customer(backend_repo):
+    jane = customer_id(backend_repo, "jane.doe@example.com")
+    backend_repo.delete_customer(jane)
+    assert backend_repo.verify_identity("1234567", "jane.doe@example.com") is None
+    # Not even with the anonymised address now on the record.
+    assert backend_repo.verify_identity("1234567", f"deleted-{jane}@invalid") is None
+
+
+# --- orders ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("number, status, total, items_text", [
+    ("1234567", "processing", "59.90", "wireless headphones"),
+    ("2345678", "shipped", "99.50", "running shoes, 2 x sports socks"),
+    ("10234567", "shipped", "298.00", "2 x laser printer"),
+    ("5678901", "delivered", "19.99", "phone case"),
+])
+def test_find_order_view(backend_repo, number, status, total, items_text):
+    order = backend_repo.find_order(number)
+    assert (order.number, order.status, order.items_text) == (number, status, items_text)
+    assert isinstance(order.total, Decimal) and str(order.total) == total  # exact, 2 places
+    assert order.currency == "EUR"
+
+
+def test_find_order_details(backend_repo):
+    order = backend_repo.find_order("2345678")
+    assert order.items == (("running shoes", 1, D("84.50")), ("sports socks", 2, D("7.50")))
+    assert (order.carrier, order.tracking_code) == ("DHL", "DHL2345678X")
+    assert order.placed_at == NOW - timedelta(days=3)
+    assert order.shipped_at == NOW - timedelta(days=1)
+    assert (order.delivered_at, order.promised_date) == (None, TODAY + timedelta(days=2))
+    assert (order.customer.first_name, order.customer.email) == ("Jane", "jane.doe@example.com")
+    assert order.shipping_address == order.customer.default_address
+    assert backend_repo.find_order("9999999") is None
+
+
+def test_double_charged_order_has_two_captured_payments(backend_repo):
+    order = backend_repo.find_order("7890123")
+    placed = NOW - timedelta(days=12)
+    assert sorted(order.payments, key=lambda p: p[2]) == [
+        (D("49.00"), "captured", placed),
+        (D("49.00"), "captured", placed + timedelta(minutes=3)),
+    ]
+    assert policy.is_double_charge(order.payments)
+
+
+@pytest.mark.parametrize("number, fee, refund", [
+    ("1234567", D("0.00"), D("59.90")),
+    ("6789012", D("10.00"), D("190.00")),
+])
+def test_cancel_order(backend_repo, number, fee, refund):
+    view = backend_repo.cancel_order(number, fee)
+    assert (view.order_number, view.amount, view.status) == (number, refund, "approved")
+    assert view.reference.startswith("RF-")
+    assert (view.created_at, view.expected_by) == (NOW, TODAY + timedelta(days=7))
+    order = backend_repo.find_order(number)
+    assert order.status == "cancelled"
+    assert backend_repo.refunds_for(number) == [view]
+
+
+@pytest.mark.parametrize("number", ["2345678", "4567890", "3456789", "8901234"])
+def test_cancel_order_refuses_once_shipped_and_changes_nothing(backend_repo, number):
+    status = backend_repo.find_order(number).status
+    refunds = backend_repo.count(m.Refund)
+    with pytest.raises(ValueError, match="can no longer be cancelled"):
+        backend_repo.cancel_order(number, D("0.00"))
+    assert backend_repo.find_order(number).status == status
+    assert backend_repo.count(m.Refund) == refunds
+
+
+def test_update_shipping_address_while_processing(backend_repo):
+    backend_repo.update_shipping_address("1234567", "1 New Road, Shelbyville")
+    assert backend_repo.find_order("1234567").shipping_address == "1 New Road, Shelbyville"
+
+
+@pytest.mark.parametrize("number", ["2345678", "4567890", "3456789"])
+def test_update_shipping_address_refused_after_the_warehouse(backend_repo, number):
+    before = backend_repo.find_order(number).shipping_address
+    with pytest.raises(ValueError, match="left the warehouse"):
+        backend_repo.update_shipping_address(number, "1 New Road, Shelbyville")
+    assert backend_repo.find_order(number).shipping_address == before
+
+
+# --- refunds and vouchers --------------------------------------------------------------
+
+def test_refunds_for_lists_oldest_first(backend_repo, clock):
+    later = backend_repo.create_refund("9012345", D("5.00"), "goodwill")
+    clock.now = NOW - timedelta(days=5)  # created after `later`, but dated earlier
+    earlier = backend_repo.create_refund("9012345", D("30.00"), "return")
+    refunds = backend_repo.refunds_for("9012345")
+    assert [r.reference for r in refunds] == [earlier.reference, "RF-ONTRACK", later.reference]
+    assert [r.amount for r in refunds] == [D("30.00"), D("35.00"), D("5.00")]
+    assert earlier.expected_by == TODAY + timedelta(days=2)
+    assert backend_repo.refunds_for("1234567") == []
+
+
+def test_issue_voucher_only_once_per_order_and_reason(backend_repo):
+    code, created = backend_repo.issue_voucher("4567890", D("12.00"), "late_delivery")
+    assert created and code.startswith("GW-")
+    assert backend_repo.issue_voucher("4567890", D("12.00"), "late_delivery") == (code, False)
+    other_reason, created_other = backend_repo.issue_voucher("4567890", D("5.00"), "damaged")
+    other_order, created_order = backend_repo.issue_voucher("123456", D("6.40"), "late_delivery")
+    assert created_other and created_order
+    assert len({code, other_reason, other_order}) == 3
+    assert backend_repo.count(m.Voucher) == 3
+
+
+# --- tickets, handoffs, feedback -------------------------------------------------------
+
+def test_open_ticket_and_tickets(backend_repo):
+    mei = customer_id(backend_repo, "mei.chen@example.org")
+    billing = backend_repo.open_ticket("billing", "Charged twice for the blender", "high",
+                                       customer_id=mei, order_number="7890123",
+                                       conversation_id="c-1")
+    damage = backend_repo.open_ticket("damage", "Lamp arrived broken")
+    second = backend_repo.open_ticket("billing", "Invoice missing")
+    assert billing.startswith("TK-") and len({billing, damage, second}) == 3
+    assert [t.reference for t in backend_repo.tickets()] == [billing, damage, second]
+    tickets = backend_repo.tickets("billing")
+    assert [t.reference for t in tickets] == [billing, second]
+    first = tickets[0]
+    assert (first.priority, first.status, first.customer_id, first.order_number,
+            first.conversation_id, first.summary, first.created_at) == (
+        "high", "open", mei, "7890123", "c-1", "Charged twice for the blender", NOW)
+    assert backend_repo.tickets("complaint") == []
+
+
+TRANSCRIPT = [
+    {"speaker": "customer", "text": "Wo ist mein Paket? 😠", "at": "2025-11-25T10:00:00+00:00"},
+    {"speaker": "heard", "text": "I'm sorry — let me check.", "at": None},
+]
+TIMELINE = [
+    {"turn": 1, "at": "2025-11-25T10:00:00+00:00", "emotion": "anger", "intensity": 0.85,
+     "intent": "track_order"},
+    {"turn": 2, "at": None, "emotion": "anger", "intensity": 0.9, "intent": "complain"},
+]
+
+
+def test_create_handoff_round_trip(backend_repo):
+    omar = customer_id(backend_repo, "omar.haddad@example.com")
+    callback = datetime(2026, 11, 26, 8, 0)
+    created = backend_repo.create_handoff(
+        "conv-1", "rest", "repeated_anger", 1, "Reason: repeated anger.", TRANSCRIPT, TIMELINE,
+        customer_id=omar, order_number="4567890", callback_at=callback)
+    assert created.reference.startswith("HO-")
+    [stored] = backend_repo.handoffs()
+    assert stored == created
+    assert (stored.transcript, stored.emotion_timeline) == (TRANSCRIPT, TIMELINE)
+    assert (stored.status, stored.customer_id, stored.order_number, stored.callback_at,
+            stored.created_at) == ("waiting", omar, "4567890", callback, NOW)
+
+
+def test_handoffs_by_priority_then_age_and_waiting_count(backend_repo, clock):
+    assert backend_repo.waiting_handoffs() == 0
+    made = {}
+    for name, priority, minutes in [("late", 3, 0), ("urgent", 1, 5), ("early", 3, -60),
+                                    ("calm", 4, -120), ("angry", 2, 1)]:
+        clock.now = NOW + timedelta(minutes=minutes)
+        made[name] = backend_repo.create_handoff(f"conv-{name}", "rest", "customer_request",
+                                                 priority, name, [], []).reference
+    assert [h.reference for h in backend_repo.handoffs()] == [
+        made[n] for n in ("urgent", "angry", "early", "late", "calm")]
+    assert backend_repo.waiting_handoffs() == 5
+    with backend_repo.session() as s:  # an agent picks one up
+        s.query(m.Handoff).filter_by(reference=made["urgent"]).one().status = "assigned"
+    assert backend_repo.waiting_handoffs() == 4
+
+
+@pytest.mark.parametrize("rating", [0, 6, -1, 10])
+def test_record_feedback_rejects_ratings_outside_1_to_5(backend_repo, rating):
+    with pytest.raises(ValueError):
+        backend_repo.record_feedback("conv-1", "rest", rating, "anger", "neutral")
+    assert backend_repo.count(m.Feedback) == 0
+
+
+@pytest.mark.parametrize("rating", [1, 5])
+def test_record_feedback(backend_repo, rating):
+    backend_repo.record_feedback("conv-1", "rest", rating, "anger", "neutral")
+    with backend_repo.session() as s:
+        row = s.query(m.Feedback).one()
+        assert (row.rating, row.emotion_start, row.emotion_end, row.created_at) == (
+            rating, "anger", "neutral", NOW)
+
+
+# --- newsletter and accounts ---------------------------------------------------------------
+
+def test_set_newsletter_upserts_one_row_per_address(backend_repo, clock):
+    backend_repo.set_newsletter(" Jane.Doe@Example.com ", True)
+    clock.now = NOW + timedelta(days=1)
+    backend_repo.set_newsletter("jane.doe@example.com", False)
+    assert backend_repo.count(m.NewsletterSubscription) == 1
+    with backend_repo.session() as s:
+        row = s.query(m.NewsletterSubscription).one()
+        assert (row.email, row.subscribed, row.updated_at) == (
+            "jane.doe@example.com", False, NOW + timedelta(days=1))
+
+
+@pytest.mark.parametrize("email", [
+    "jane.doe@example.com", "JANE.DOE@EXAMPLE.COM", " Mei.Chen@example.org ",
+])
+def test_create_customer_refuses_an_existing_email(backend_repo, email):
+    customers = backend_repo.count(m.Customer)
+    assert backend_repo.create_customer("Jane", "Again", email) is False
+    assert backend_repo.count(m.Customer) == customers
+
+
+def test_create_customer(backend_repo):
+    assert backend_repo.create_customer("Noor", "Ali", "  Noor.Ali@example.com ") is True
+    noor = backend_repo.customer_by_email("noor.ali@example.com")
+    assert (noor.first_name, noor.last_name, noor.email, noor.account_type) == (
+        "Noor", "Ali", "Noor.Ali@example.com", "personal")
+    assert backend_repo.create_customer("Noor", "Ali", "noor.ali@example.com") is False
+
+
+def test_update_customer(backend_repo):
+    ana = customer_id(backend_repo, "ana.souza@example.com")
+    backend_repo.update_customer(ana, phone="+49 30 123456", last_name="Souza-Lima")
+    view = backend_repo.customer_by_email("ana.souza@example.com")
+    assert (view.phone, view.last_name) == ("+49 30 123456", "Souza-Lima")
+    with backend_repo.session() as s:
+        action = s.query(m.AccountAction).one()
+        assert (action.customer_id, action.kind, action.detail) == (ana, "edit",
+                                                                    "last_name, phone")
+
+
+@pytest.mark.parametrize("fields", [{"email": "x@example.com"}, {"id": 99},
+                                    {"phone": "1", "deleted_at": None}])
+def test_update_customer_refuses_unknown_fields(backend_repo, fields):
+    ana = customer_id(backend_repo, "ana.souza@example.com")
+    before = backend_repo.customer_by_email("ana.souza@example.com")
+    with pytest.raises(ValueError, match="cannot update"):
+        backend_repo.update_customer(ana, **fields)
+    assert backend_repo.customer_by_email("ana.souza@example.com") == before
+    assert backend_repo.count(m.AccountAction) == 0
+
+
+def test_delete_customer_anonymises_and_keeps_orders(backend_repo):
+    jane = customer_id(backend_repo, "jane.doe@example.com")
+    customers = backend_repo.count(m.Customer)
+    backend_repo.delete_customer(jane)
+    assert backend_repo.customer_by_email("jane.doe@example.com") is None
+    order = backend_repo.find_order("3456789")  # kept for accounting
+    assert (order.customer.email, order.customer.phone, order.customer.default_address) == (
+        f"deleted-{jane}@invalid", None, None)
+    assert backend_repo.verify_identity("3456789", "jane.doe@example.com") is None
+    assert backend_repo.count(m.Customer) == customers
+    # The address is free again for a new account.
+    assert backend_repo.create_customer("Jane", "Doe", "jane.doe@example.com") is True
+
+
+# --- seed ----------------------------------------------------------------------------------
+
+def test_seed_leaves_a_seeded_database_alone(backend_repo):
+    counts = [backend_repo.count(t) for t in (m.Customer, m.Order, m.Payment, m.Refund)]
+    assert seed(backend_repo) is False
+    assert [backend_repo.count(t) for t in (m.Customer, m.Order, m.Payment, m.Refund)] == counts
+    assert counts == [5, 12, 13, 3]
+
+
+def _refund(repo, number):
+    [refund] = repo.refunds_for(number)
+    return refund
+
+
+# Each row of seed.py's docstring, checked through the shop's own rules.
+SEED_STATES = {
+    "1234567": ("jane.doe@example.com", "processing",
+                lambda o, r: policy.cancellation_fee(o.status, False, o.placed_at, NOW, o.total)
+                == D("0.00") and o.placed_at == NOW - timedelta(hours=2)),
+    "2345678": ("jane.doe@example.com", "shipped",
+                lambda o, r: o.shipped_at is not None
+                and not policy.is_late(o.status, o.promised_date, TODAY)),
+    "3456789": ("jane.doe@example.com", "delivered",
+                lambda o, r: o.delivered_at == NOW - timedelta(days=5) and policy.refund_decision(
+                    o.status, o.delivered_at, NOW, False).outcome == "eligible"),
+    "4567890": ("omar.haddad@example.com", "delayed",
+                lambda o, r: o.promised_date == TODAY - timedelta(days=3)
+                and policy.is_late(o.status, o.promised_date, TODAY)),
+    "5678901": ("omar.haddad@example.com", "delivered",
+                lambda o, r: o.delivered_at == NOW - timedelta(days=45) and policy.refund_decision(
+                    o.status, o.delivered_at, NOW, False).outcome == "window_passed"),
+    "6789012": ("omar.haddad@example.com", "processing",
+                lambda o, r: policy.cancellation_fee(o.status, False, o.placed_at, NOW, o.total)
+                == D("10.00")),
+    "7890123": ("mei.chen@example.org", "delivered",
+                lambda o, r: policy.is_double_charge(o.payments)),
+    "8901234": ("mei.chen@example.org", "cancelled",
+                lambda o, r: policy.refund_overdue(r("8901234").status,
+                                                   r("8901234").expected_by, TODAY)),
+    "9012345": ("mei.chen@example.org", "delivered",
+                lambda o, r: r("9012345").status == "approved"
+                and not policy.refund_overdue(r("9012345").status, r("9012345").expected_by,
+                                              TODAY)),
+    "10234567": ("lukas.weber@example.com", "shipped",
+                 lambda o, r: o.customer.account_type == "business"),
+    "11234567": ("lukas.weber@example.com", "delivered",
+                 lambda o, r: r("11234567").status == "paid"
+                 and r("11234567").paid_at is not None),
+    "123456": ("ana.souza@example.com", "delayed",
+               lambda o, r: o.promised_date >= TODAY
+               and not policy.is_late(o.status, o.promised_date, TODAY)),
+}
+
+
+@pytest.mark.parametrize("number", list(SEED_STATES))
+def test_seed_loads_every_documented_state(backend_repo, number):
+    email, status, holds = SEED_STATES[number]
+    order = backend_repo.find_order(number)
+    assert (order.customer.email, order.status) == (email, status)
+    assert holds(order, lambda n: _refund(backend_repo, n))
