@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from datetime import datetime
@@ -13,6 +12,7 @@ import pytest
 
 from actions.store.repository import Repository
 from actions.store.seed import seed
+from bot.servers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 # A fixed "now": Wednesday 25 November 2026, 10:00 (inside staffed hours).
@@ -43,12 +43,6 @@ def repo(tmp_path, clock) -> Repository:
     repository = Repository.from_url(f"sqlite:///{tmp_path}/heard.db", clock=clock)
     seed(repository)
     return repository
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _postgres_bin() -> Path | None:

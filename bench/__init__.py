@@ -1,0 +1,1 @@
+"""Benchmarks that print tables (`make bench`); figures go in the README."""

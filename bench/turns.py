@@ -1,0 +1,145 @@
+"""`make bench`: turn latency, throughput, parse latency, cold start and memory.
+
+Starts the real servers on their own ports and a scratch database, replays whole flows
+over REST, and prints a table. Figures belong in the README's performance section.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+import threading
+import time
+import urllib.request
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Dict, List
+
+from actions.store.repository import Repository
+from actions.store.seed import seed
+from bot.servers import Servers, free_port
+from bot.training import ensure_trained
+
+# Whole flows with the action server and the database in the loop. Each conversation
+# uses its own order so repeated runs stay meaningful (read-only flows, cancel declined).
+FLOWS: List[List[str]] = [
+    ["hi", "where is my order 2345678?", "jane.doe@example.com", "5", "thanks, bye"],
+    ["I want to cancel order 6789012", "omar.haddad@example.com", "no, keep it"],
+    ["my refund for 9012345 hasn't arrived", "mei.chen@example.org", "ok thanks"],
+    ["what is your refund policy?", "which payment methods do you take?"],
+    ["THIS IS RIDICULOUS, order 4567890 is late again", "omar.haddad@example.com"],
+]
+
+
+def post(url: str, payload: dict) -> list:
+    request = urllib.request.Request(url, data=json.dumps(payload).encode(),
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.load(response)
+
+
+def percentile(values: List[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process and its children, in MB."""
+    total = 0
+    pids = [pid]
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        pids += [int(p) for p in children.read_text().split()]
+    for p in pids:
+        for line in Path(f"/proc/{p}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1])
+    return total / 1024
+
+
+def play(rasa_url: str, flow: List[str]) -> List[float]:
+    sender = f"bench-{uuid.uuid4().hex[:10]}"
+    times = []
+    for text in flow:
+        start = time.perf_counter()
+        post(f"{rasa_url}/webhooks/rest/webhook", {"sender": sender, "message": text})
+        times.append((time.perf_counter() - start) * 1000)
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=8, help="sequential passes over FLOWS")
+    parser.add_argument("--concurrency", type=int, default=20)
+    parser.add_argument("--parses", type=int, default=300)
+    args = parser.parse_args()
+
+    model = ensure_trained()
+    folder = Path(tempfile.mkdtemp(prefix="heard-bench-"))
+    database = f"sqlite:///{folder}/heard.db"
+    seed(Repository.from_url(database))
+    rasa_port, action_port = free_port(), free_port()
+    endpoints = folder / "endpoints.yml"
+    endpoints.write_text(f"action_endpoint:\n  url: http://localhost:{action_port}/webhook\n"
+                         f"tracker_store:\n  type: SQL\n  dialect: sqlite\n"
+                         f"  db: {folder}/tracker.db\n")
+    servers = Servers(model, rasa_port=rasa_port, action_port=action_port, endpoints=endpoints,
+                      log_dir=folder / "log", environment={"DATABASE_URL": database})
+    started = time.perf_counter()
+    servers.start()
+    try:
+        servers.wait_until_ready()
+        cold_start = time.perf_counter() - started
+        rows: Dict[str, str] = {"cold start (both servers ready)": f"{cold_start:.1f} s"}
+
+        for flow in FLOWS:  # warm-up: first calls load lazily built parts
+            play(servers.rasa_url, flow)
+
+        turns: List[float] = []
+        for _ in range(args.rounds):
+            for flow in FLOWS:
+                turns += play(servers.rasa_url, flow)
+        rows["REST turn latency p50 (sequential)"] = f"{statistics.median(turns):.0f} ms"
+        rows["REST turn latency p95 (sequential)"] = f"{percentile(turns, 0.95):.0f} ms"
+
+        parses = []
+        for i in range(args.parses):
+            start = time.perf_counter()
+            post(f"{servers.rasa_url}/model/parse", {"text": f"where is my order {i:07d}"})
+            parses.append((time.perf_counter() - start) * 1000)
+        rows["parse latency p50"] = f"{statistics.median(parses):.0f} ms"
+        rows["parse latency p95"] = f"{percentile(parses, 0.95):.0f} ms"
+
+        jobs = [FLOWS[i % len(FLOWS)] for i in range(args.concurrency * 4)]
+        lock, concurrent = threading.Lock(), []
+
+        def run(flow):
+            times = play(servers.rasa_url, flow)
+            with lock:
+                concurrent.extend(times)
+
+        start = time.perf_counter()
+        with ThreadPoolExecutor(args.concurrency) as pool:
+            list(pool.map(run, jobs))
+        elapsed = time.perf_counter() - start
+        rows[f"throughput, {args.concurrency} concurrent conversations"] = (
+            f"{len(concurrent) / elapsed:.1f} turns/s")
+        rows[f"turn latency p50 / p95 under that load"] = (
+            f"{statistics.median(concurrent):.0f} / {percentile(concurrent, 0.95):.0f} ms")
+        rasa, actions = servers.processes[1], servers.processes[0]
+        rows["memory: Rasa server"] = f"{rss_mb(rasa.pid):.0f} MB"
+        rows["memory: action server"] = f"{rss_mb(actions.pid):.0f} MB"
+        rows["turns measured (sequential / concurrent)"] = f"{len(turns)} / {len(concurrent)}"
+    finally:
+        servers.stop()
+
+    width = max(map(len, rows))
+    print(f"\n{'measure'.ljust(width)}  value\n{'-' * width}  -----")
+    for name, value in rows.items():
+        print(f"{name.ljust(width)}  {value}")
+
+
+if __name__ == "__main__":
+    main()
