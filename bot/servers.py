@@ -26,24 +26,24 @@ class Servers:
     environment: Dict[str, str] = field(default_factory=dict)  # e.g. DATABASE_URL
     processes: List[subprocess.Popen] = field(default_factory=list)
 
-    def _spawn(self, name: str, args: List[str]) -> subprocess.Popen:
+    def _spawn(self, name: str, module: str, args: List[str]) -> subprocess.Popen:
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_dir / f"{name}.log", "ab")
         env = {**os.environ, "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
                "RASA_TELEMETRY_ENABLED": "false", **self.environment}
-        process = subprocess.Popen([sys.executable, "-m", "rasa", *args], cwd=ROOT,
-                                   stdout=log, stderr=subprocess.STDOUT, env=env,
-                                   start_new_session=True)
+        with open(self.log_dir / f"{name}.log", "ab") as log:  # the child keeps its own copy
+            process = subprocess.Popen([sys.executable, "-m", module, *args], cwd=ROOT,
+                                       stdout=log, stderr=subprocess.STDOUT, env=env,
+                                       start_new_session=True)
         self.processes.append(process)
         return process
 
     def start_actions(self) -> None:
-        self._spawn("actions", ["run", "actions", "--actions", "actions",
+        self._spawn("actions", "rasa", ["run", "actions", "--actions", "actions",
                                 "--port", str(self.action_port)])
 
     def start(self) -> None:
         self.start_actions()
-        self._spawn("rasa", ["run", "--enable-api", "--cors", "*",
+        self._spawn("rasa", "bot.rasa_main", ["run", "--enable-api", "--cors", "*",
                              "--port", str(self.rasa_port), "--model", str(self.model),
                              "--credentials", str(self.credentials),
                              "--endpoints", str(self.endpoints)])

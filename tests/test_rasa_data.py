@@ -1,0 +1,30 @@
+"""Rasa's own checks: the training data validates, and the test stories predict exactly."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.harness import ROOT
+
+pytestmark = pytest.mark.slow
+
+
+def rasa(*args: str, cwd=ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "rasa", *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=900)
+
+
+def test_training_data_validates():
+    result = rasa("data", "validate", "--fail-on-warnings")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+
+def test_test_stories_predict_every_action(trained_model, tmp_path):
+    result = rasa("test", "core", "--model", str(trained_model), "--stories",
+                  "tests/test_stories.yml", "--fail-on-prediction-errors",
+                  "--out", str(tmp_path))
+    failed = (tmp_path / "failed_test_stories.yml")
+    detail = failed.read_text()[:4000] if failed.exists() else result.stderr[-3000:]
+    assert result.returncode == 0, detail
