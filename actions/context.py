@@ -50,6 +50,12 @@ class Context:
         self._slots[name] = value
         self.events.append(SlotSet(name, value))
 
+    def pop(self, name: str) -> Any:
+        """The slot's value, clearing it: for one-shot state such as a pending yes/no."""
+        value = self.slot(name)
+        self.set(name, None)
+        return value
+
     @property
     def conversation_id(self) -> str:
         return self.tracker.sender_id

@@ -111,9 +111,7 @@ class ActionConfirm(HeardAction):
         return "action_confirm"
 
     def handle(self, ctx: Context) -> None:
-        pending = ctx.slot("awaiting_confirmation")
-        ctx.set("awaiting_confirmation", None)
-        confirm = CONFIRMABLE.get(pending or "")
+        confirm = CONFIRMABLE.get(ctx.pop("awaiting_confirmation") or "")
         if confirm is None or ctx.order is None:
             ctx.say("utter_how_can_i_help")
             return
@@ -125,9 +123,7 @@ class ActionDecline(HeardAction):
         return "action_decline"
 
     def handle(self, ctx: Context) -> None:
-        pending = ctx.slot("awaiting_confirmation")
-        ctx.set("awaiting_confirmation", None)
-        ctx.say(DECLINED.get(pending or "", "utter_anything_else"))
+        ctx.say(DECLINED.get(ctx.pop("awaiting_confirmation") or "", "utter_anything_else"))
 
 
 def rating_from(entities: list, text: str):

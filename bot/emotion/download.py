@@ -1,0 +1,57 @@
+"""Fetch GoEmotions from its official source, for training outside this repository's CI.
+
+The files land in a temporary folder first and are moved into place only when all of
+them arrived and parse, so a broken download never leaves half a data set behind.
+"""
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+import urllib.request
+from pathlib import Path
+
+from bot.emotion.data import EmotionDataError, load_goemotions
+
+SOURCE = ("https://raw.githubusercontent.com/google-research/google-research/master/"
+          "goemotions/data/")
+FILES = {"train.tsv": "train.tsv", "dev.tsv": "dev.tsv", "test.tsv": "test.tsv",
+         "emotions.txt": "labels.txt"}  # the loader reads labels.txt
+TIMEOUT = 30
+
+
+def _fetch(url: str, target: Path) -> None:
+    with urllib.request.urlopen(url, timeout=TIMEOUT) as response, open(target, "wb") as out:
+        total = int(response.headers.get("Content-Length") or 0)
+        done = 0
+        while chunk := response.read(1 << 16):
+            out.write(chunk)
+            done += len(chunk)
+            shown = f"{100 * done // total:3d}%" if total else f"{done // 1024} KB"
+            print(f"\r  {target.name:<12} {shown}", end="", flush=True)
+    print()
+
+
+def download_goemotions(dest: Path, source: str = SOURCE) -> int:
+    if (dest / "train.tsv").is_file():
+        print(f"GoEmotions is already in {dest}")
+        return 0
+    staging = Path(tempfile.mkdtemp(prefix="goemotions-"))
+    print(f"downloading GoEmotions from {source}")
+    try:
+        for remote, local in FILES.items():
+            _fetch(source + remote, staging / local)
+        for split in ("train", "dev"):
+            if not load_goemotions(staging, split):
+                raise EmotionDataError(f"{split}.tsv has no usable rows")
+    except (OSError, EmotionDataError, ValueError, IndexError) as error:
+        shutil.rmtree(staging, ignore_errors=True)
+        print(f"\nerror: could not download GoEmotions ({error}).\n"
+              f"Offline? Copy train.tsv, dev.tsv and labels.txt (emotions.txt) into {dest} "
+              f"by hand, or point the EmotionClassifier's goemotions_path at them. "
+              f"Training works without them, on data/emotions.yml alone.", file=sys.stderr)
+        return 1
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(str(staging), str(dest))
+    print(f"GoEmotions saved in {dest}")
+    return 0

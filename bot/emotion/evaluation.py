@@ -1,0 +1,77 @@
+"""Scores of an emotion model on labelled messages: per label, macro, confusions, speed."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Dict, List, Sequence, Tuple
+
+from bot.emotion.data import Example
+from bot.emotion.labels import LABELS, NEGATIVE
+
+
+@dataclass(frozen=True)
+class Report:
+    per_label: Dict[str, Tuple[float, float, float, int]]  # precision, recall, f1, support
+    macro_f1: float
+    accuracy: float
+    negative_accuracy: float  # negative vs not negative
+    confusion: Dict[str, Dict[str, int]]  # gold -> predicted -> count
+    messages_per_second: float
+    p95_ms: float
+
+
+def score(gold: Sequence[str], predicted: Sequence[str]) -> Tuple[Dict, float, float, float, Dict]:
+    confusion = {g: {p: 0 for p in LABELS} for g in LABELS}
+    for g, p in zip(gold, predicted):
+        confusion[g][p] += 1
+    per_label = {}
+    for label in LABELS:
+        tp = confusion[label][label]
+        predicted_n = sum(confusion[g][label] for g in LABELS)
+        support = sum(confusion[label].values())
+        precision = tp / predicted_n if predicted_n else 0.0
+        recall = tp / support if support else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        per_label[label] = (precision, recall, f1, support)
+    present = [label for label in LABELS if per_label[label][3]]
+    macro = sum(per_label[label][2] for label in present) / len(present) if present else 0.0
+    n = len(gold) or 1
+    accuracy = sum(g == p for g, p in zip(gold, predicted)) / n
+    negative = sum((g in NEGATIVE) == (p in NEGATIVE) for g, p in zip(gold, predicted)) / n
+    return per_label, macro, accuracy, negative, confusion
+
+
+def evaluate(model, examples: Sequence[Example]) -> Report:
+    """Scores `model` (an EmotionModel) and times it one message at a time, as in a parse."""
+    texts = [text for text, _ in examples]
+    timings: List[float] = []
+    predicted = []
+    for text in texts:
+        start = time.perf_counter()
+        predicted.append(model.predict_one(text).name)
+        timings.append(time.perf_counter() - start)
+    per_label, macro, accuracy, negative, confusion = score([l for _, l in examples], predicted)
+    timings.sort()
+    return Report(per_label, macro, accuracy, negative, confusion,
+                  len(texts) / sum(timings) if timings else 0.0,
+                  1000 * timings[int(0.95 * (len(timings) - 1))] if timings else 0.0)
+
+
+def format_report(report: Report) -> str:
+    lines = [f"{'label':<12} {'precision':>9} {'recall':>7} {'f1':>6} {'support':>8}"]
+    for label, (p, r, f, n) in report.per_label.items():
+        lines.append(f"{label:<12} {p:>9.3f} {r:>7.3f} {f:>6.3f} {n:>8d}")
+    lines += [
+        "",
+        f"macro-F1                      {report.macro_f1:.3f}",
+        f"accuracy                      {report.accuracy:.3f}",
+        f"negative vs not, accuracy     {report.negative_accuracy:.3f}",
+        f"messages per second           {report.messages_per_second:.0f}",
+        f"latency p95 per message       {report.p95_ms:.2f} ms",
+        "",
+        "confusion matrix (rows: true label, columns: predicted)",
+        " " * 12 + "".join(f"{label[:6]:>7}" for label in LABELS),
+    ]
+    for gold in LABELS:
+        lines.append(f"{gold:<12}" + "".join(f"{report.confusion[gold][p]:>7d}" for p in LABELS))
+    return "\n".join(lines)
