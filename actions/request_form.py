@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Callable, Dict, List, Optional, Text, Tuple
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
@@ -16,6 +16,9 @@ from actions.requests import IDENTITY_SLOTS, REQUESTS, required_slots
 from actions.store.repository import Repository
 
 MAX_IDENTITY_ATTEMPTS = 3
+# A mid-form message that doesn't answer the question counts as a new request only when
+# the classifier is this sure; otherwise it is read as a (wrong) answer and asked again.
+SWITCH_CONFIDENCE = 0.8
 _ORDER_NUMBER = re.compile(r"(?<!\d)(\d[\d -]{4,10}\d)(?!\d)")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # Words a customer uses to stop a half-finished request.
@@ -64,7 +67,26 @@ def account_type_from(text: str) -> Optional[str]:
     return None
 
 
+def profile_update_from(text: str) -> Optional[str]:
+    return str(text) if account.parse_profile_update(str(text)) else None
+
+
+# slot -> (reader of the customer's answer, response when it can't be read)
+READERS: Dict[str, Tuple[Callable[[str], Optional[str]], str]] = {
+    "order_id": (order_number_from, "utter_invalid_order_id"),
+    "email": (email_from, "utter_invalid_email"),
+    "new_address": (address_from, "utter_invalid_address"),
+    "account_type": (account_type_from, "utter_invalid_account_type"),
+    "profile_update": (profile_update_from, "utter_invalid_profile_update"),
+    "remedy": (refunds.remedy_from_text, "utter_invalid_remedy"),
+    "full_name": (full_name_from, "utter_invalid_full_name"),
+}
+
+
 class ValidateRequestForm(FormValidationAction):
+    """Reads each answer with READERS, checks identity once both parts are in, and lets
+    the customer stop, ask for a human or change the request half-way."""
+
     def __init__(self, repo: Optional[Repository] = None):
         self._repo = repo
 
@@ -88,37 +110,49 @@ class ValidateRequestForm(FormValidationAction):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
-        pending = tracker.get_slot("pending_request")
-        if intent == "contact_human_agent":
+        text = tracker.latest_message.get("text") or ""
+        requested = tracker.get_slot("requested_slot")
+        if requested in READERS and READERS[requested][0](text) is not None:
+            return await super().run(dispatcher, tracker, domain)  # it answers the question
+        intent = tracker.latest_message.get("intent") or {}
+        name, confidence = intent.get("name"), intent.get("confidence") or 0.0
+        if name == "contact_human_agent":
             return [SlotSet("pending_request", "handoff"), SlotSet("requested_slot", None)]
-        if intent in STOP_INTENTS:
+        if name in STOP_INTENTS:
             dispatcher.utter_message(response="utter_request_stopped")
             return [SlotSet("pending_request", None), SlotSet("requested_slot", None)]
-        if intent in REQUESTS and intent != pending:
-            # A new request mid-way: keep what was collected, drop the text the form took
-            # for its question, and carry on with the new request.
-            dispatcher.utter_message(response="utter_switch_request")
-            tracker.slots.update({"pending_request": intent,
-                                  "request_text": tracker.latest_message.get("text")})
-            requested = tracker.get_slot("requested_slot")
-            events = [SlotSet("pending_request", intent),
-                      SlotSet("request_text", tracker.latest_message.get("text"))]
-            if requested and requested not in ("order_id", "email"):
-                tracker.slots[requested] = None
-                events.append(SlotSet(requested, None))
-            elif requested:
-                value = (order_number_from if requested == "order_id" else email_from)(
-                    tracker.get_slot(requested) or "")
-                tracker.slots[requested] = value
-                events.append(SlotSet(requested, value))
-            next_slot = await self.next_requested_slot(dispatcher, tracker, domain)
-            return events + ([next_slot] if next_slot else [])
+        if (name in REQUESTS and name != tracker.get_slot("pending_request")
+                and confidence >= SWITCH_CONFIDENCE):
+            return await self._switch(name, text, requested, dispatcher, tracker, domain)
         return await super().run(dispatcher, tracker, domain)
+
+    async def _switch(self, request: str, text: str, requested: Optional[str],
+                      dispatcher: CollectingDispatcher, tracker: Tracker,
+                      domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        """A new request half-way: keep what was collected, drop the text the form took
+        as an answer, and carry on with the new request."""
+        dispatcher.utter_message(response="utter_switch_request")
+        changes = {"pending_request": request, "request_text": text[:2000]}
+        if requested:
+            changes[requested] = None
+        tracker.slots.update(changes)
+        events = [SlotSet(name, value) for name, value in changes.items()]
+        next_slot = await self.next_requested_slot(dispatcher, tracker, domain)
+        return events + ([next_slot] if next_slot else [])
 
     async def get_validation_events(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                     domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        events = await super().get_validation_events(dispatcher, tracker, domain)
+        """Each answer read (or explained and asked again), then the identity check."""
+        required = await self.required_slots([], dispatcher, tracker, domain)
+        events = []
+        for slot, value in tracker.slots_to_validate().items():
+            if slot not in required or slot not in READERS:
+                continue
+            reader, invalid_response = READERS[slot]
+            read = reader(str(value)) if value is not None else None
+            if read is None:
+                dispatcher.utter_message(response=invalid_response)
+            events.append(SlotSet(slot, read))
         tracker.add_slots(events)
         if tracker.get_slot("verified_order") or not all(
                 tracker.get_slot(s) for s in IDENTITY_SLOTS):
@@ -137,46 +171,3 @@ class ValidateRequestForm(FormValidationAction):
         # Both cleared, so the reply never tells which of the two was wrong.
         return [SlotSet("order_id", None), SlotSet("email", None),
                 SlotSet("identity_attempts", attempts)]
-
-    # --- one validator per slot: normalise, or explain and ask again ---------------
-    @staticmethod
-    def _checked(slot: str, value: Optional[str], dispatcher: CollectingDispatcher,
-                 invalid_response: str) -> Dict[Text, Any]:
-        if value is None:
-            dispatcher.utter_message(response=invalid_response)
-        return {slot: value}
-
-    def validate_order_id(self, value: Any, dispatcher: CollectingDispatcher,
-                          tracker: Tracker, domain: Dict[Text, Any]) -> Dict[Text, Any]:
-        return self._checked("order_id", order_number_from(value), dispatcher,
-                             "utter_invalid_order_id")
-
-    def validate_email(self, value: Any, dispatcher: CollectingDispatcher,
-                       tracker: Tracker, domain: Dict[Text, Any]) -> Dict[Text, Any]:
-        return self._checked("email", email_from(value), dispatcher, "utter_invalid_email")
-
-    def validate_new_address(self, value: Any, dispatcher: CollectingDispatcher,
-                             tracker: Tracker, domain: Dict[Text, Any]) -> Dict[Text, Any]:
-        return self._checked("new_address", address_from(value), dispatcher,
-                             "utter_invalid_address")
-
-    def validate_account_type(self, value: Any, dispatcher: CollectingDispatcher,
-                              tracker: Tracker, domain: Dict[Text, Any]) -> Dict[Text, Any]:
-        return self._checked("account_type", account_type_from(value), dispatcher,
-                             "utter_invalid_account_type")
-
-    def validate_profile_update(self, value: Any, dispatcher: CollectingDispatcher,
-                                tracker: Tracker, domain: Dict[Text, Any]) -> Dict[Text, Any]:
-        ok = value if account.parse_profile_update(str(value)) else None
-        return self._checked("profile_update", ok, dispatcher, "utter_invalid_profile_update")
-
-    def validate_remedy(self, value: Any, dispatcher: CollectingDispatcher,
-                        tracker: Tracker, domain: Dict[Text, Any]) -> Dict[Text, Any]:
-        return self._checked("remedy", refunds.remedy_from_text(str(value)), dispatcher,
-                             "utter_invalid_remedy")
-
-    def validate_full_name(self, value: Any, dispatcher: CollectingDispatcher,
-                           tracker: Tracker, domain: Dict[Text, Any]) -> Dict[Text, Any]:
-        return self._checked("full_name", full_name_from(value), dispatcher,
-                             "utter_invalid_full_name")
-

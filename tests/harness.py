@@ -29,9 +29,9 @@ def default_slots() -> Dict[str, Any]:
 
 
 def user_event(text: str, intent: str, emotion: str = "neutral", intensity: float = 0.0,
-               entities: Sequence[dict] = ()) -> dict:
+               entities: Sequence[dict] = (), confidence: float = 1.0) -> dict:
     return {"event": "user", "text": text, "timestamp": 1764064800.0,
-            "parse_data": {"text": text, "intent": {"name": intent, "confidence": 1.0},
+            "parse_data": {"text": text, "intent": {"name": intent, "confidence": confidence},
                            "entities": list(entities),
                            "emotion": {"name": emotion, "confidence": 0.9,
                                        "intensity": intensity}},
@@ -84,6 +84,7 @@ class Turn:
     emotion: str = "neutral"
     intensity: float = 0.0
     entities: Sequence[dict] = ()
+    confidence: float = 1.0
 
 
 @dataclass
@@ -98,7 +99,7 @@ class Conversation:
         self.slots.update(slots)
         if turn is not None:
             self.events.append(user_event(turn.text, turn.intent, turn.emotion, turn.intensity,
-                                          turn.entities))
+                                          turn.entities, turn.confidence))
         latest = next((e["parse_data"] for e in reversed(self.events)
                        if e["event"] == "user"), {})
         tracker = Tracker(CONVERSATION, dict(self.slots), latest, list(self.events), False,

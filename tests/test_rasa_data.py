@@ -21,9 +21,10 @@ def test_training_data_validates():
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
 
-def test_test_stories_predict_every_action(trained_model, tmp_path):
+def test_test_stories_predict_every_intent_and_action(trained_model, tmp_path):
+    """--e2e runs the NLU on each story's user text too, so intents and entities count."""
     result = rasa("test", "core", "--model", str(trained_model), "--stories",
-                  "tests/test_stories.yml", "--fail-on-prediction-errors",
+                  "tests/test_stories.yml", "--e2e", "--fail-on-prediction-errors",
                   "--out", str(tmp_path))
     failed = (tmp_path / "failed_test_stories.yml")
     detail = failed.read_text()[:4000] if failed.exists() else result.stderr[-3000:]

@@ -33,8 +33,9 @@ def test_every_collected_slot_has_a_validator_and_a_question():
     collected = {s for spec in REQUESTS.values() for s in spec.details} | set(IDENTITY_SLOTS)
     assert collected <= set(DETAIL_SLOTS) | set(IDENTITY_SLOTS)
     for slot in collected:
-        assert hasattr(ValidateRequestForm, f"validate_{slot}")
+        reader, invalid = rf.READERS[slot]
         assert f"utter_ask_{slot}" in domain()["responses"]
+        assert invalid in domain()["responses"]
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -71,7 +72,7 @@ def test_detail_readers(function, text, expected):
 
 def validate(conv: Conversation, turn: Turn, **slots):
     """Runs the form's validation as Rasa does: the user turn, then the extracted slots."""
-    conv.events.append(user_event(turn.text, turn.intent))
+    conv.events.append(user_event(turn.text, turn.intent, confidence=turn.confidence))
     conv.events.extend({"event": "slot", "name": k, "value": v} for k, v in slots.items())
     return conv.run(ValidateRequestForm, **slots)
 
@@ -142,3 +143,46 @@ def test_a_new_request_mid_form_switches_and_keeps_the_order_number(repo):
     assert result.responses == ["utter_switch_request"]
     assert result.slots["pending_request"] == "cancel_order"
     assert result.slots["email"] is None and result.slots["requested_slot"] == "email"
+
+
+@pytest.mark.parametrize("requested, text, misread_as, slot_value", [
+    ("email", "tom.baker@example.org", "newsletter_subscription", "tom.baker@example.org"),
+    ("remedy", "refund", "get_refund", "refund"),
+    ("remedy", "no, a replacement please", "deny", "replacement"),
+    ("new_address", "my new address is 14 Elm Road, Leeds LS6 2AB", "set_up_shipping_address",
+     "my new address is 14 Elm Road, Leeds LS6 2AB"),
+])
+def test_an_answer_is_taken_as_an_answer_whatever_the_intent(repo, requested, text,
+                                                              misread_as, slot_value):
+    conv = Conversation(repo)
+    conv.verified("3456789", "jane.doe@example.com")
+    pending = {"email": "recover_password", "remedy": "report_damaged_item",
+               "new_address": "set_up_shipping_address"}[requested]
+    if requested == "new_address":
+        misread_as = "change_order"  # any other request
+    conv.slots.update(pending_request=pending, requested_slot=requested)
+    result = validate(conv, Turn(text, misread_as), **{requested: text})
+    assert result.slots[requested] == slot_value
+    assert "pending_request" not in result.slots  # no switch, no stop
+
+
+def test_an_unsure_new_request_is_not_a_switch(repo):
+    conv = Conversation(repo)
+    conv.slots.update(pending_request="track_order", requested_slot="email")
+    result = validate(conv, Turn("hmm not sure", "cancel_order", confidence=0.5),
+                      email="hmm not sure")
+    assert result.responses == ["utter_invalid_email"]
+    assert "pending_request" not in result.slots
+
+
+def test_numbers_outside_the_question_are_not_order_numbers():
+    """A postcode in an address must not fill order_id while the form asks for something
+    else: the entity mapping only applies outside the form or when asked."""
+    from tests.harness import domain
+
+    for slot in ("order_id", "email", "account_type"):
+        (entity_mapping,) = [mp for mp in domain()["slots"][slot]["mappings"]
+                             if mp["type"] == "from_entity"]
+        conditions = entity_mapping["conditions"]
+        assert {"active_loop": None} in conditions
+        assert {"active_loop": "request_form", "requested_slot": slot} in conditions
