@@ -93,7 +93,7 @@ class Context:
         return self.domain.get("responses", {})
 
     def say(self, response: str, **values: Any) -> None:
-        """Utters `response` (its `_steps`/`_calm`/... variant when the style calls for it)."""
+        """Utters `response`, or its `_steps`/`_reassure` variant when the style calls for it."""
         name = empathy.styled_response(response, self.style, self.responses())
         self.dispatcher.utter_message(response=name, **{**self.names(), **values})
 

@@ -40,11 +40,18 @@ def transcript(events: Iterable[Event]) -> List[Dict[str, Any]]:
 
 
 def emotion_timeline(events: Iterable[Event]) -> List[Dict[str, Any]]:
-    timeline = []
-    for turn, e in enumerate((e for e in events if e.get("event") == "user"), 1):
-        emotion = Emotion.from_parse(e.get("parse_data"))
-        timeline.append({"turn": turn, "at": _stamp(e), "emotion": emotion.name,
-                         "intensity": emotion.intensity, "intent": _intent(e)})
+    """Per user turn: emotion, intensity, intent and the conversation's frustration score
+    as updated for that turn (the `frustration` slot event that follows it)."""
+    timeline: List[Dict[str, Any]] = []
+    for e in events:
+        if e.get("event") == "user":
+            emotion = Emotion.from_parse(e.get("parse_data"))
+            timeline.append({"turn": len(timeline) + 1, "at": _stamp(e),
+                             "emotion": emotion.name, "intensity": emotion.intensity,
+                             "intent": _intent(e), "frustration": None})
+        elif (e.get("event") == "slot" and e.get("name") == "frustration" and timeline
+              and timeline[-1]["frustration"] is None):
+            timeline[-1]["frustration"] = e.get("value")
     return timeline
 
 

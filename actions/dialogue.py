@@ -2,9 +2,13 @@
 from __future__ import annotations
 
 import re
-from typing import Callable, Dict
+from typing import Any, Callable, Dict, List
 
-from actions import account, feedback, info, orders
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import account, conversation, feedback, frustration, info, orders
 from actions.context import Context, HeardAction
 from actions.handoff import hand_over
 from actions.requests import DETAIL_SLOTS, REQUESTS
@@ -27,7 +31,10 @@ def offer_human_if_angry(ctx: Context) -> None:
 
 
 def after_resolution(ctx: Context, resolved: bool) -> None:
-    """Once per conversation, after the first resolved request, ask for a 1-5 rating."""
+    """A resolved request cools the conversation's frustration; after the first one, once
+    per conversation, Heard asks for a 1-5 rating."""
+    if resolved:
+        ctx.set("frustration", frustration.after_resolution(float(ctx.slot("frustration") or 0)))
     if resolved and not ctx.slot("rating_asked") and not ctx.slot("awaiting_confirmation"):
         ctx.say("utter_ask_rating")
         ctx.set("rating_asked", True)
@@ -149,3 +156,17 @@ class ActionInform(HeardAction):
             ctx.say("utter_what_about_order", order_id=ctx.slot("order_id"))
         else:
             ctx.say("utter_how_can_i_help")
+
+
+class ActionUpdateFrustration(Action):
+    """Runs on every user message (the `frustration` slot's custom mapping): it only
+    updates the score, so it says nothing and needs no database."""
+
+    def name(self) -> str:
+        return "action_update_frustration"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[str, Any]) -> List[Dict[str, Any]]:
+        turns = conversation.user_turns(tracker.events)
+        previous = float(tracker.get_slot("frustration") or 0.0)
+        return [SlotSet("frustration", frustration.update(previous, turns))]

@@ -7,10 +7,11 @@ themselves live in domain.yml.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Optional, Sequence
+from typing import Iterable, Mapping, Optional, Sequence, Tuple
 
 NEGATIVE = ("anger", "frustration", "sadness", "anxiety", "confusion")
 HIGH_INTENSITY = 0.6
+FRUSTRATION_ESCALATES_AT = 0.85  # the conversation-level score (actions/frustration.py)
 # Faults the shop owns; every other problem is validated without an apology.
 SHOP_FAULTS = ("late_delivery", "damaged_item", "double_charge", "refund_overdue")
 # Intents whose very subject is the shop's fault, known before any lookup.
@@ -24,6 +25,7 @@ class Emotion:
     name: str = "neutral"
     confidence: float = 1.0
     intensity: float = 0.0
+    cues: Tuple[str, ...] = ()  # intensity cues found, e.g. "waiting", "repeated_contact"
 
     @classmethod
     def from_parse(cls, parse_data: Optional[Mapping]) -> "Emotion":
@@ -32,7 +34,8 @@ class Emotion:
             return cls()
         try:
             return cls(str(raw.get("name", "neutral")), float(raw.get("confidence", 1.0)),
-                       float(raw.get("intensity", 0.0)))
+                       float(raw.get("intensity", 0.0)),
+                       tuple(str(c) for c in raw.get("cues") or ()))
         except (TypeError, ValueError):
             return cls()
 
@@ -95,8 +98,10 @@ class Turn:
     emotion: Emotion
 
 
-def escalation_reason(turns: Sequence[Turn], identity_failures: int) -> Optional[str]:
-    """Why a human should take over now, judged on the user turns so far (latest last)."""
+def escalation_reason(turns: Sequence[Turn], identity_failures: int,
+                      frustration: float = 0.0) -> Optional[str]:
+    """Why a human should take over now, judged on the user turns since the last handoff
+    (latest last) and the conversation's frustration score."""
     if not turns:
         return None
     if turns[-1].intent == "contact_human_agent":
@@ -110,6 +115,8 @@ def escalation_reason(turns: Sequence[Turn], identity_failures: int) -> Optional
         return "repeated_anger"
     if len(last_two) == 2 and all(t.intent == "nlu_fallback" for t in last_two):
         return "repeated_fallback"
+    if len(turns) >= 2 and frustration >= FRUSTRATION_ESCALATES_AT:
+        return "rising_frustration"
     return None
 
 

@@ -17,7 +17,8 @@ def _turns_since_last_handoff(ctx: Context):
 
 def escalation_for(ctx: Context) -> Optional[str]:
     turns, _ = _turns_since_last_handoff(ctx)
-    return empathy.escalation_reason(turns, int(ctx.slot("identity_attempts") or 0))
+    return empathy.escalation_reason(turns, int(ctx.slot("identity_attempts") or 0),
+                                     float(ctx.slot("frustration") or 0.0))
 
 
 def hand_over(ctx: Context, reason: str) -> None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import re
 import string
 from dataclasses import dataclass, field
@@ -29,12 +30,13 @@ def default_slots() -> Dict[str, Any]:
 
 
 def user_event(text: str, intent: str, emotion: str = "neutral", intensity: float = 0.0,
-               entities: Sequence[dict] = (), confidence: float = 1.0) -> dict:
+               entities: Sequence[dict] = (), confidence: float = 1.0,
+               cues: Sequence[str] = ()) -> dict:
     return {"event": "user", "text": text, "timestamp": 1764064800.0,
             "parse_data": {"text": text, "intent": {"name": intent, "confidence": confidence},
                            "entities": list(entities),
                            "emotion": {"name": emotion, "confidence": 0.9,
-                                       "intensity": intensity}},
+                                       "intensity": intensity, "cues": list(cues)}},
             "input_channel": "rest"}
 
 
@@ -85,6 +87,7 @@ class Turn:
     intensity: float = 0.0
     entities: Sequence[dict] = ()
     confidence: float = 1.0
+    cues: Sequence[str] = ()
 
 
 @dataclass
@@ -99,13 +102,15 @@ class Conversation:
         self.slots.update(slots)
         if turn is not None:
             self.events.append(user_event(turn.text, turn.intent, turn.emotion, turn.intensity,
-                                          turn.entities, turn.confidence))
+                                          turn.entities, turn.confidence, turn.cues))
         latest = next((e["parse_data"] for e in reversed(self.events)
                        if e["event"] == "user"), {})
         tracker = Tracker(CONVERSATION, dict(self.slots), latest, list(self.events), False,
                           None, {}, "action_listen")
         dispatcher = CollectingDispatcher()
-        events = asyncio.run(action_class(repo=self.repo).run(dispatcher, tracker, domain()))
+        takes_repo = "repo" in inspect.signature(action_class).parameters
+        action = action_class(repo=self.repo) if takes_repo else action_class()
+        events = asyncio.run(action.run(dispatcher, tracker, domain()))
         result = Result(dispatcher.messages, events)
         self.slots.update(result.slots)
         for message in dispatcher.messages:

@@ -26,7 +26,7 @@ def code_response_names():
     names |= {f"utter_apology_{fault}" for fault in empathy.SHOP_FAULTS}
     names |= {f"utter_handoff_{reason}" for reason in (
         "customer_request", "identity_failed", "repeated_anger", "repeated_fallback",
-        "severe_complaint")}
+        "rising_frustration", "severe_complaint")}
     return names
 
 

@@ -63,8 +63,13 @@ def test_parse_output_shape(trained):
     assert emotion["name"] in LABELS
     assert 0.0 <= emotion["intensity"] <= 1.0
     ranking = [r["confidence"] for r in emotion["ranking"]]
-    assert [r["name"] for r in emotion["ranking"]][0] == emotion["name"]
+    top = emotion["ranking"][0]
+    # The ranking is the classifier's own; an unsure top label is reported as neutral.
+    assert top["name"] == emotion["name"] or (emotion["name"] == "neutral"
+                                             and top["confidence"] < 0.25)
     assert ranking == sorted(ranking, reverse=True) and len(ranking) == len(LABELS)
+    assert set(emotion["cues"]) == {"exclamations", "repeated_punctuation",
+                                    "repeated_contact"}
 
 
 def test_persist_and_load_give_identical_predictions(trained):

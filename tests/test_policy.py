@@ -295,11 +295,11 @@ def test_transcript_without_text_or_timestamp():
 def test_emotion_timeline():
     assert conversation.emotion_timeline(EVENTS) == [
         {"turn": 1, "at": "2025-11-25T10:00:00+00:00", "emotion": "anxiety",
-         "intensity": 0.4, "intent": "track_order"},
+         "intensity": 0.4, "intent": "track_order", "frustration": None},
         {"turn": 2, "at": "2025-11-25T10:01:00+00:00", "emotion": "neutral",
-         "intensity": 0.0, "intent": "inform"},
+         "intensity": 0.0, "intent": "inform", "frustration": None},
         {"turn": 3, "at": "2025-11-25T10:02:00+00:00", "emotion": "anger",
-         "intensity": 0.85, "intent": "complain"},
+         "intensity": 0.85, "intent": "complain", "frustration": None},
     ]
 
 

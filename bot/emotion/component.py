@@ -21,7 +21,7 @@ from bot.emotion.model import EmotionModel
 logger = logging.getLogger(__name__)
 EMOTION = "emotion"
 NEUTRAL = {"name": "neutral", "confidence": 1.0, "intensity": 0.0,
-           "ranking": [{"name": "neutral", "confidence": 1.0}]}
+           "ranking": [{"name": "neutral", "confidence": 1.0}], "cues": []}
 
 
 @DefaultV1Recipe.register(

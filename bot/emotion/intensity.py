@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Dict
+from typing import Dict, Tuple
 
 _WORD = re.compile(r"[A-Za-z']+")
 _PROFANITY = re.compile(
@@ -52,6 +52,10 @@ class Cues:
     repeated_contact: bool
     waiting: bool
 
+    def names(self) -> Tuple[str, ...]:
+        """The cues present, by name (intensifiers counted as one)."""
+        return tuple(name for name, value in vars(self).items() if value)
+
     def score(self) -> float:
         return (
             WEIGHTS["capitals"] * self.capitals
@@ -78,8 +82,8 @@ def cues(text: str) -> Cues:
     )
 
 
-def intensity(text: str, label: str, confidence: float) -> float:
-    cue_score = cues(text).score()
+def intensity(text: str, label: str, confidence: float, found: Cues = None) -> float:
+    cue_score = (found or cues(text)).score()
     if label == "neutral":
         value = NEUTRAL_SHARE * cue_score
     else:

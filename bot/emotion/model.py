@@ -13,7 +13,7 @@ from spacy.training import Example as SpacyExample
 from spacy.util import compounding, fix_random_seed, minibatch
 
 from bot.emotion.data import Example
-from bot.emotion.intensity import intensity
+from bot.emotion.intensity import cues, intensity
 from bot.emotion.labels import LABELS
 
 MAX_CHARS = 2000  # longer messages are judged on their start; keeps a parse fast
@@ -27,6 +27,7 @@ class EmotionResult:
     confidence: float
     intensity: float
     ranking: Tuple[Tuple[str, float], ...]
+    cues: Tuple[str, ...] = ()
 
     def as_dict(self) -> dict:
         return {
@@ -34,6 +35,7 @@ class EmotionResult:
             "confidence": round(self.confidence, 4),
             "intensity": self.intensity,
             "ranking": [{"name": n, "confidence": round(c, 4)} for n, c in self.ranking],
+            "cues": list(self.cues),
         }
 
 
@@ -93,8 +95,10 @@ class EmotionModel:
             name, confidence = ranking[0]
             if confidence < MIN_CONFIDENCE:
                 name, confidence = "neutral", doc.cats["neutral"]
-            results.append(EmotionResult(name, confidence, intensity(text, name, confidence),
-                                         ranking))
+            found = cues(text)
+            results.append(EmotionResult(name, confidence,
+                                         intensity(text, name, confidence, found), ranking,
+                                         found.names()))
         return results
 
     def predict_one(self, text: str) -> EmotionResult:
