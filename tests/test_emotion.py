@@ -28,6 +28,7 @@ def merged(extra: dict | None = None) -> dict:
 
 
 def build(tmp_path, config: dict):
+    tmp_path.mkdir(parents=True, exist_ok=True)
     storage = LocalModelStorage(tmp_path)
     resource = Resource("emotion")
     context = ExecutionContext(GraphSchema({}), "test")
@@ -108,11 +109,13 @@ def test_negation_sarcasm_and_plain_cases(trained, text, allowed):
     assert emotion["name"] in allowed
 
 
-def test_training_is_deterministic(tmp_path, trained):
-    _, _, _, again = build(tmp_path, merged())
-    again.train(TrainingData())
-    texts = ["meh", "I'm furious", "is my money safe?"]
-    assert emotions(again, *texts) == emotions(trained[0], *texts)
+def test_training_is_deterministic(tmp_path):
+    small = merged({"goemotions_limit": 2000})  # both classifiers, quickly
+    first, second = (build(tmp_path / str(i), small)[3] for i in range(2))
+    for component in (first, second):
+        component.train(TrainingData())
+    texts = ["meh", "I'm furious", "is my money safe?", "lol whatever"]
+    assert emotions(first, *texts) == emotions(second, *texts)
 
 
 def test_fingerprint_follows_the_training_file(tmp_path):

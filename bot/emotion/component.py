@@ -39,7 +39,10 @@ class EmotionClassifier(GraphComponent):
             "goemotions_path": "../shared/data/goemotions",
             # How many GoEmotions rows to use at most (0 = none, -1 = all).
             "goemotions_limit": -1,
+            # Share of the general (GoEmotions) classifier in the blended probabilities.
+            "general_weight": 0.2,
             "epochs": 10,
+            "general_epochs": 6,
             "ngram_size": 2,
             "random_seed": 42,
         }
@@ -74,21 +77,22 @@ class EmotionClassifier(GraphComponent):
             digest.update(path.read_bytes() if path.is_file() else b"missing")
         return digest.hexdigest()
 
-    def training_examples(self) -> list:
-        examples = load_domain_examples(Path(self._config["training_file"]))
+    def general_examples(self) -> list:
         folder = goemotions_folder(self._config["goemotions_path"])
         limit = self._config["goemotions_limit"]
-        if folder and limit != 0:
-            extra = load_goemotions(folder, "train")
-            examples += extra if limit < 0 else extra[:limit]
-            logger.info("emotion.train.goemotions rows=%d", len(extra))
-        else:
+        if not folder or limit == 0:
             logger.info("emotion.train.goemotions skipped (not found or disabled)")
-        return examples
+            return []
+        rows = load_goemotions(folder, "train")
+        rows = rows if limit < 0 else rows[:limit]
+        logger.info("emotion.train.goemotions rows=%d", len(rows))
+        return rows
 
     def train(self, training_data: TrainingData) -> Resource:
         self._model = EmotionModel.train(
-            self.training_examples(), epochs=self._config["epochs"],
+            load_domain_examples(Path(self._config["training_file"])),
+            self.general_examples(), general_weight=self._config["general_weight"],
+            epochs=self._config["epochs"], general_epochs=self._config["general_epochs"],
             seed=self._config["random_seed"], ngram_size=self._config["ngram_size"])
         with self._storage.write_to(self._resource) as directory:
             self._model.save(Path(directory) / "spacy")

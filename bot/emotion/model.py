@@ -1,11 +1,12 @@
 """A spaCy text classifier over Heard's seven emotions, with intensity on top."""
 from __future__ import annotations
 
+import json
 import random
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, List, Sequence, Tuple
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import spacy
 from spacy.language import Language
@@ -56,45 +57,75 @@ def balance(examples: Sequence[Example], rng: random.Random) -> List[Example]:
     return balanced
 
 
+def train_classifier(examples: Sequence[Example], epochs: int, seed: int, ngram_size: int,
+                     dropout: float = 0.2) -> Language:
+    """A spaCy bag-of-n-grams text classifier over the seven labels, seeded."""
+    missing = [label for label in LABELS if label not in Counter(e[1] for e in examples)]
+    if missing:
+        raise ValueError(f"no training examples for {missing}")
+    fix_random_seed(seed)
+    rng = random.Random(seed)
+    nlp = spacy.blank("en")
+    textcat = nlp.add_pipe("textcat", config={"model": {
+        "@architectures": "spacy.TextCatBOW.v2", "exclusive_classes": True,
+        "ngram_size": ngram_size, "no_output_layer": False}})
+    for label in LABELS:
+        textcat.add_label(label)
+    data = [
+        SpacyExample.from_dict(nlp.make_doc(_normalise(text)),
+                               {"cats": {l: float(l == label) for l in LABELS}})
+        for text, label in balance(examples, rng)
+    ]
+    optimizer = nlp.initialize(lambda: data[:500])
+    for _ in range(epochs):
+        rng.shuffle(data)
+        for batch in minibatch(data, size=compounding(8.0, 64.0, 1.5)):
+            nlp.update(batch, sgd=optimizer, drop=dropout)
+    return nlp
+
+
 class EmotionModel:
-    def __init__(self, nlp: Language):
-        self.nlp = nlp
+    """Heard's own customer-service classifier, optionally blended with a general one.
+
+    The general classifier (trained on GoEmotions' Reddit comments) knows far more ways
+    people express feelings, but Reddit is not a shop's chat: on Heard's held-out
+    customer messages it scores a macro-F1 of 0.30 alone. Blending its probabilities in
+    with a small weight keeps the domain accuracy and adds some robustness.
+    """
+
+    def __init__(self, domain: Language, general: Optional[Language] = None,
+                 general_weight: float = 0.0):
+        self.domain = domain
+        self.general = general
+        self.general_weight = general_weight if general is not None else 0.0
 
     @classmethod
-    def train(cls, examples: Sequence[Example], epochs: int = 10, seed: int = 42,
-              ngram_size: int = 2, dropout: float = 0.2) -> "EmotionModel":
-        missing = [label for label in LABELS if label not in Counter(e[1] for e in examples)]
-        if missing:
-            raise ValueError(f"no training examples for {missing}")
-        fix_random_seed(seed)
-        rng = random.Random(seed)
-        nlp = spacy.blank("en")
-        textcat = nlp.add_pipe("textcat", config={"model": {
-            "@architectures": "spacy.TextCatBOW.v2", "exclusive_classes": True,
-            "ngram_size": ngram_size, "no_output_layer": False}})
-        for label in LABELS:
-            textcat.add_label(label)
-        data = [
-            SpacyExample.from_dict(nlp.make_doc(_normalise(text)),
-                                   {"cats": {l: float(l == label) for l in LABELS}})
-            for text, label in balance(examples, rng)
-        ]
-        optimizer = nlp.initialize(lambda: data[:500])
-        for _ in range(epochs):
-            rng.shuffle(data)
-            for batch in minibatch(data, size=compounding(8.0, 64.0, 1.5)):
-                nlp.update(batch, sgd=optimizer, drop=dropout)
-        return cls(nlp)
+    def train(cls, examples: Sequence[Example], general_examples: Sequence[Example] = (),
+              general_weight: float = 0.2, epochs: int = 10, general_epochs: int = 6,
+              seed: int = 42, ngram_size: int = 2) -> "EmotionModel":
+        domain = train_classifier(examples, epochs, seed, ngram_size)
+        general = (train_classifier(general_examples, general_epochs, seed, ngram_size)
+                   if general_examples else None)
+        return cls(domain, general, general_weight)
+
+    def _probabilities(self, texts: List[str]) -> List[Dict[str, float]]:
+        normalised = [_normalise(t) for t in texts]
+        domain = [doc.cats for doc in self.domain.pipe(normalised)]
+        if not self.general_weight:
+            return domain
+        w = self.general_weight
+        general = [doc.cats for doc in self.general.pipe(normalised)]
+        return [{label: (1 - w) * d[label] + w * g[label] for label in LABELS}
+                for d, g in zip(domain, general)]
 
     def predict(self, texts: Iterable[str]) -> List[EmotionResult]:
         texts = list(texts)
-        docs = self.nlp.pipe(_normalise(t) for t in texts)
         results = []
-        for text, doc in zip(texts, docs):
-            ranking = tuple(sorted(doc.cats.items(), key=lambda kv: kv[1], reverse=True))
+        for text, cats in zip(texts, self._probabilities(texts)):
+            ranking = tuple(sorted(cats.items(), key=lambda kv: kv[1], reverse=True))
             name, confidence = ranking[0]
             if confidence < MIN_CONFIDENCE:
-                name, confidence = "neutral", doc.cats["neutral"]
+                name, confidence = "neutral", cats["neutral"]
             found = cues(text)
             results.append(EmotionResult(name, confidence,
                                          intensity(text, name, confidence, found), ranking,
@@ -105,8 +136,14 @@ class EmotionModel:
         return self.predict([text])[0]
 
     def save(self, path: Path) -> None:
-        self.nlp.to_disk(path)
+        path.mkdir(parents=True, exist_ok=True)
+        self.domain.to_disk(path / "domain")
+        if self.general is not None:
+            self.general.to_disk(path / "general")
+        (path / "blend.json").write_text(json.dumps({"general_weight": self.general_weight}))
 
     @classmethod
     def load(cls, path: Path) -> "EmotionModel":
-        return cls(spacy.load(path))
+        general = spacy.load(path / "general") if (path / "general").exists() else None
+        blend = json.loads((path / "blend.json").read_text())
+        return cls(spacy.load(path / "domain"), general, blend["general_weight"])
