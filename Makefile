@@ -38,6 +38,7 @@ test: install
 
 bench: install
 	$(PY) -m bench.turns
+	$(PY) -m bench.emotion
 
 # Cross-validated intent report (slow: trains DIET once per fold); figures go in the README.
 nlu-report: install

@@ -19,7 +19,8 @@ def training_inputs(root: Path = ROOT) -> Iterable[Path]:
     yield root / "config.yml"
     yield root / "domain.yml"
     yield from sorted((root / "data").rglob("*.yml"))
-    yield from sorted((root / "bot" / "emotion").rglob("*.py"))  # the custom NLU component
+    yield from sorted((root / "bot" / "emotion").rglob("*.py"))  # custom NLU components
+    yield root / "bot" / "entity_filter.py"
     if (SHARED_GOEMOTIONS / "train.tsv").is_file():
         yield SHARED_GOEMOTIONS / "train.tsv"
 

@@ -1,0 +1,83 @@
+"""`make bench` (emotion part): accuracy, speed and size of the emotion detector.
+
+Uses the current trained model: the emotion model alone, one message at a time; the whole
+in-process parse with and without the emotion component; and the component's size on disk.
+"""
+from __future__ import annotations
+
+import asyncio
+import statistics
+import tarfile
+import time
+from pathlib import Path
+from typing import Dict, List
+
+from bot.emotion.__main__ import model_from_archive
+from bot.emotion.component import EmotionClassifier
+from bot.emotion.data import load_goemotions, load_tsv
+from bot.emotion.evaluation import evaluate
+from bot.training import ROOT, SHARED_GOEMOTIONS, ensure_trained
+
+
+def percentile(values: List[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def parse_times(archive: Path, texts: List[str]) -> List[float]:
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(str(archive))
+    for text in texts[:20]:  # warm-up
+        asyncio.run(agent.parse_message(text))
+    times = []
+    for text in texts:
+        start = time.perf_counter()
+        asyncio.run(agent.parse_message(text))
+        times.append((time.perf_counter() - start) * 1000)
+    return times
+
+
+def component_size_mb(archive: Path) -> float:
+    with tarfile.open(archive) as tar:
+        return sum(m.size for m in tar.getmembers() if "EmotionClassifier" in m.name) / 1e6
+
+
+def main() -> None:
+    archive = ensure_trained()
+    model = model_from_archive(archive)
+    domain = load_tsv(ROOT / "tests" / "data" / "emotion_domain_test.tsv")
+    rows: Dict[str, str] = {}
+    report = evaluate(model, domain)
+    rows["domain held-out: macro-F1"] = f"{report.macro_f1:.3f}"
+    rows["domain held-out: negative vs not accuracy"] = f"{report.negative_accuracy:.3f}"
+    if (SHARED_GOEMOTIONS / "dev.tsv").is_file():
+        general = evaluate(model, load_goemotions(SHARED_GOEMOTIONS, "dev"))
+        rows["GoEmotions dev (7 labels): macro-F1"] = f"{general.macro_f1:.3f}"
+    rows["emotion alone: p95 per message"] = f"{report.p95_ms:.2f} ms"
+    rows["emotion alone: messages per second"] = f"{report.messages_per_second:.0f}"
+
+    texts = [text for text, _ in domain]
+    with_emotion = parse_times(archive, texts)
+    original = EmotionClassifier.process
+    EmotionClassifier.process = lambda self, messages: messages  # the same parse, minus emotion
+    try:
+        without = parse_times(archive, texts)
+    finally:
+        EmotionClassifier.process = original
+    rows["in-process parse p50 / p95 (with emotion)"] = (
+        f"{statistics.median(with_emotion):.1f} / {percentile(with_emotion, 0.95):.1f} ms")
+    rows["in-process parse p50 / p95 (without)"] = (
+        f"{statistics.median(without):.1f} / {percentile(without, 0.95):.1f} ms")
+    rows["emotion's share of a parse (p50 difference)"] = (
+        f"{statistics.median(with_emotion) - statistics.median(without):.2f} ms")
+    rows["emotion model on disk"] = f"{component_size_mb(archive):.1f} MB"
+
+    width = max(map(len, rows))
+    print(f"\n{'measure'.ljust(width)}  value\n{'-' * width}  -----")
+    for name, value in rows.items():
+        print(f"{name.ljust(width)}  {value}")
+
+
+if __name__ == "__main__":
+    main()
