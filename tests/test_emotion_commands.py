@@ -97,3 +97,13 @@ def test_offline_download_says_what_to_do(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "by hand" in err and "Training works without them" in err
     assert not dest.exists()
+
+
+@pytest.mark.slow
+def test_evaluate_reads_the_emotion_model_inside_the_trained_model(trained_model, tmp_path,
+                                                                  capsys):
+    labelled = tmp_path / "set.tsv"
+    labelled.write_text("I am absolutely furious with you\tanger\nthanks a lot!\tjoy\n")
+    assert main(["evaluate", str(labelled), "--model", str(trained_model)]) == 0
+    out = capsys.readouterr().out
+    assert "macro-F1" in out and "(2 messages)" in out

@@ -21,7 +21,7 @@ def model_from_archive(archive: Path) -> EmotionModel:
             raise SystemExit(f"error: {archive} has no EmotionClassifier; is it Heard's model?")
         folder = Path(tempfile.mkdtemp(prefix="heard-emotion-"))
         tar.extractall(folder, members=members)  # only our component's files
-    (spacy_dir,) = {p.parent for p in folder.rglob("spacy/meta.json")}
+    (spacy_dir,) = {p.parent for p in folder.rglob("blend.json")}
     return EmotionModel.load(spacy_dir)
 
 
