@@ -12,6 +12,11 @@ from bot.servers import ROOT
 MODELS = ROOT / "models"
 KEEP = 3  # older models are removed beyond this many
 SHARED_GOEMOTIONS = ROOT.parent / "shared" / "data" / "goemotions"
+# Code that runs inside `rasa train` (the custom NLU components and what they import).
+NLU_COMPONENT_MODULES = (
+    "bot/entity_filter.py", "bot/emotion/component.py", "bot/emotion/model.py",
+    "bot/emotion/intensity.py", "bot/emotion/data.py", "bot/emotion/labels.py",
+)
 
 
 def training_inputs(root: Path = ROOT) -> Iterable[Path]:
@@ -19,8 +24,8 @@ def training_inputs(root: Path = ROOT) -> Iterable[Path]:
     yield root / "config.yml"
     yield root / "domain.yml"
     yield from sorted((root / "data").rglob("*.yml"))
-    yield from sorted((root / "bot" / "emotion").rglob("*.py"))  # custom NLU components
-    yield root / "bot" / "entity_filter.py"
+    for module in NLU_COMPONENT_MODULES:
+        yield root / module
     if (SHARED_GOEMOTIONS / "train.tsv").is_file():
         yield SHARED_GOEMOTIONS / "train.tsv"
 

@@ -1,0 +1,36 @@
+"""The model is retrained exactly when something it is built from changes."""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from bot import training
+from tests.harness import ROOT
+
+
+def test_every_module_the_nlu_components_import_is_a_training_input():
+    listed = {ROOT / m for m in training.NLU_COMPONENT_MODULES}
+    for module in listed:
+        for node in ast.walk(ast.parse(module.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("bot."):
+                path = ROOT / (node.module.replace(".", "/") + ".py")
+                assert path in listed, f"{module.name} imports {node.module}"
+
+
+def test_fingerprint_changes_with_any_input(tmp_path):
+    root = tmp_path / "project"
+    (root / "data").mkdir(parents=True)
+    files = [root / "config.yml", root / "data" / "nlu.yml"]
+    for f in files:
+        f.write_text("a")
+    before = training.fingerprint(files, root)
+    assert training.fingerprint(files, root) == before
+    files[1].write_text("b")
+    assert training.fingerprint(files, root) != before
+
+
+def test_inputs_cover_the_assistant_content():
+    names = {p.relative_to(ROOT).as_posix() for p in training.training_inputs()
+             if ROOT in p.parents}
+    assert {"config.yml", "domain.yml", "data/nlu.yml", "data/rules.yml",
+            "data/stories.yml", "data/emotions.yml"} <= names
