@@ -7,6 +7,10 @@ import signal
 import subprocess
 import sys
 import threading
+from pathlib import Path
+from urllib.parse import urlparse
+
+import yaml
 
 from bot.servers import ROOT, Servers
 from bot.training import ensure_trained
@@ -16,6 +20,12 @@ def _quiet_environment() -> None:
     # No telemetry calls from an offline machine; SQLAlchemy 1.4's 2.0 notice is noise.
     os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
     os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+
+
+def action_port(endpoints: Path = ROOT / "endpoints.yml") -> int:
+    """The action server listens where endpoints.yml tells Rasa to find it."""
+    url = yaml.safe_load(endpoints.read_text())["action_endpoint"]["url"]
+    return urlparse(url).port or 80
 
 
 def seed() -> None:
@@ -35,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: HEARD_STAFFED_HOURS: {error}", file=sys.stderr)
         return 2
     seed()
-    servers = Servers(ensure_trained(), rasa_port=args.port, action_port=args.action_port)
+    servers = Servers(ensure_trained(), rasa_port=args.port, action_port=action_port())
     print("starting the action server and the Rasa server...", flush=True)
     servers.start()
     try:
@@ -67,7 +77,7 @@ def shell(args: argparse.Namespace) -> int:
     """Chat in the terminal, with the action server running beside it."""
     seed()
     model = ensure_trained()
-    servers = Servers(model, action_port=args.action_port)
+    servers = Servers(model, action_port=action_port())
     servers.start_actions()
     try:
         return subprocess.call([sys.executable, "-m", "rasa", "shell", "--model", str(model),
@@ -80,10 +90,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     run_parser = commands.add_parser("run", help="seed, train if needed, start both servers")
-    run_parser.add_argument("--port", type=int, default=5005)
-    run_parser.add_argument("--action-port", type=int, default=5055)
-    shell_parser = commands.add_parser("shell", help="chat in the terminal")
-    shell_parser.add_argument("--action-port", type=int, default=5055)
+    run_parser.add_argument("--port", type=int, default=5005, help="the Rasa server's port")
+    commands.add_parser("shell", help="chat in the terminal")
     commands.add_parser("train", help="train only if the training inputs changed")
     commands.add_parser("seed", help="load demo customers and orders into an empty database")
     args = parser.parse_args(argv)
