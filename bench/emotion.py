@@ -12,16 +12,12 @@ import time
 from pathlib import Path
 from typing import Dict, List
 
+from bench.report import percentile, print_table
 from bot.emotion.__main__ import model_from_archive
 from bot.emotion.component import EmotionClassifier
 from bot.emotion.data import load_goemotions, load_tsv
 from bot.emotion.evaluation import evaluate
 from bot.training import ROOT, SHARED_GOEMOTIONS, ensure_trained
-
-
-def percentile(values: List[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 def parse_times(archive: Path, texts: List[str]) -> List[float]:
@@ -73,10 +69,7 @@ def main() -> None:
         f"{statistics.median(with_emotion) - statistics.median(without):.2f} ms")
     rows["emotion model on disk"] = f"{component_size_mb(archive):.1f} MB"
 
-    width = max(map(len, rows))
-    print(f"\n{'measure'.ljust(width)}  value\n{'-' * width}  -----")
-    for name, value in rows.items():
-        print(f"{name.ljust(width)}  {value}")
+    print_table(rows)
 
 
 if __name__ == "__main__":

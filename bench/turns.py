@@ -19,6 +19,7 @@ from typing import Dict, List
 
 from actions.store.repository import Repository
 from actions.store.seed import seed
+from bench.report import percentile, print_table
 from bot.servers import Servers, free_port
 from bot.training import ensure_trained
 
@@ -38,11 +39,6 @@ def post(url: str, payload: dict) -> list:
                                      headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=60) as response:
         return json.load(response)
-
-
-def percentile(values: List[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 def rss_mb(pid: int) -> float:
@@ -126,7 +122,7 @@ def main() -> None:
         elapsed = time.perf_counter() - start
         rows[f"throughput, {args.concurrency} concurrent conversations"] = (
             f"{len(concurrent) / elapsed:.1f} turns/s")
-        rows[f"turn latency p50 / p95 under that load"] = (
+        rows["turn latency p50 / p95 under that load"] = (
             f"{statistics.median(concurrent):.0f} / {percentile(concurrent, 0.95):.0f} ms")
         rasa, actions = servers.processes[1], servers.processes[0]
         rows["memory: Rasa server"] = f"{rss_mb(rasa.pid):.0f} MB"
@@ -135,10 +131,7 @@ def main() -> None:
     finally:
         servers.stop()
 
-    width = max(map(len, rows))
-    print(f"\n{'measure'.ljust(width)}  value\n{'-' * width}  -----")
-    for name, value in rows.items():
-        print(f"{name.ljust(width)}  {value}")
+    print_table(rows)
 
 
 if __name__ == "__main__":
