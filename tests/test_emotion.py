@@ -137,3 +137,12 @@ def test_intensity_cues(text, cue):
 
 def test_neutral_messages_stay_low_even_with_cues():
     assert intensity.intensity("ORDER 1234567 STATUS?!", "neutral", 0.9) < 0.3
+
+
+def test_held_out_set_shares_no_message_with_the_training_examples():
+    from bot.emotion.data import load_domain_examples, load_tsv
+
+    train = {t.strip().lower() for t, _ in load_domain_examples(ROOT / "data" / "emotions.yml")}
+    held_out = load_tsv(ROOT / "tests" / "data" / "emotion_domain_test.tsv")
+    assert len(held_out) >= 300
+    assert not [t for t, _ in held_out if t.strip().lower() in train]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,8 +42,9 @@ class EmotionResult:
 
 
 def _normalise(text: str) -> str:
-    # Capitals are an intensity cue, not a different word for the classifier.
-    return text[:MAX_CHARS].lower()
+    # Capitals and exclamation marks are intensity cues, not signs of one emotion: happy
+    # and furious customers both shout. The classifier reads the words.
+    return re.sub(r"!+", " ", text[:MAX_CHARS].lower())
 
 
 def balance(examples: Sequence[Example], rng: random.Random) -> List[Example]:
