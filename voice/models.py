@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import argparse
+import http.client
 import hashlib
 import logging
 import os
@@ -136,7 +137,7 @@ def ensure_model(
                 raise
         log.info("voice.models.ready path=%s", target)
         return target
-    except (urllib.error.URLError, OSError, IntegrityError) as exc:
+    except (urllib.error.URLError, http.client.HTTPException, OSError, IntegrityError) as exc:
         reason = getattr(exc, "reason", exc)
         _voice_off(f"could not get Vosk model from {url} ({reason}); set {ENV_VAR} to a model folder")
         return None

@@ -4,8 +4,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import io
-import logging
-import os
 import tempfile
 import threading
 import time
@@ -16,7 +14,6 @@ from typing import Any, Tuple
 from voice.audio import AudioChunk, read_wav, resample
 from voice.tts import Prosody
 
-log = logging.getLogger(__name__)
 
 ESPEAK_DEFAULT_RATE = 175  # words per minute
 ESPEAK_DEFAULT_PITCH = 50  # 0..100
@@ -112,6 +109,12 @@ class Pyttsx3TextToSpeech:
             shared.apply("rate", max(40, round(ESPEAK_DEFAULT_RATE * prosody.rate)))
             shared.apply("pitch", min(100, max(0, round(ESPEAK_DEFAULT_PITCH * prosody.pitch))))
             shared.apply("volume", round(min(1.0, max(0.0, prosody.volume)), 2))
-            path = Path(tmp) / "speech.wav"
-            shared.render(text, path)
-            return read_wav(path)
+            # About 1 run in 30, the espeak driver reports the utterance finished before
+            # any audio arrived, so the file is empty. Render again; it is cheap (~10 ms).
+            for attempt in range(3):
+                path = Path(tmp) / f"speech-{attempt}.wav"
+                shared.render(text, path)
+                chunk = read_wav(path)
+                if chunk.pcm or not any(ch.isalnum() for ch in text):
+                    break
+            return chunk

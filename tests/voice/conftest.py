@@ -7,7 +7,6 @@ import pytest
 
 PROJECT = Path(__file__).resolve().parents[2]
 SHARED_AUDIO = PROJECT.parent / "shared" / "audio"
-DIGITS_16K = SHARED_AUDIO / "speech" / "vosk_digits_10001-90210-01803.wav"
 
 
 @pytest.fixture(scope="session")

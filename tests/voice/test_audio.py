@@ -40,10 +40,11 @@ def test_mulaw_round_trip_error_is_within_the_g711_segment_step():
     err = np.abs(decoded - original)
     # mu-law is logarithmic: the quantisation step doubles per segment, so the error is
     # bounded relative to the magnitude (plus clipping above 32635).
-    assert err[np.abs(original) < 32] .max() <= 4
-    assert err[np.abs(original) < 1024].max() <= 32
-    assert err.max() <= 1024
-    assert np.all(err <= np.maximum(4, np.abs(original) * 0.04 + 4))
+    # The step is 8 in the first segment and doubles per segment (about 1/16 of the
+    # magnitude); the encoder truncates, so the error stays below one step.
+    assert err[np.abs(original) < 32].max() <= 8
+    assert np.all(err <= np.abs(original) / 16 + 8)
+    assert err.max() <= 1024  # the worst case is clipping at full scale
 
 
 def test_every_decoded_level_survives_another_round_trip():
@@ -114,8 +115,9 @@ def test_read_all_fsdd_clips(shared_audio):
         chunk = read_wav(path)
         assert chunk.sample_rate == 8000
         assert 0.1 < chunk.duration < 3.0
-        assert dbfs(chunk) > -55, path.name  # a spoken digit, not silence
-        assert np.abs(chunk.samples.astype(int)).max() > 1000, path.name
+        # A spoken digit, not silence (the quietest speaker peaks around 600).
+        assert dbfs(chunk) > -55, path.name
+        assert np.abs(chunk.samples.astype(int)).max() > 300, path.name
 
 
 def test_read_16k_speech_and_write_round_trip(shared_audio, tmp_path):
