@@ -89,3 +89,11 @@ def test_domain_file_is_valid_yaml_with_unique_keys():
     text = Path(ROOT / "domain.yml").read_text()
     keys = re.findall(r"^  (utter_[a-z_]+):", text, re.M)
     assert len(keys) == len(set(keys))
+
+
+def test_button_payloads_have_no_braces():
+    """Rasa fills {placeholders} in responses, payloads included: '/inform{"rating":"5"}'
+    makes it log a KeyError on every rating question, so payloads stay plain text."""
+    payloads = [b["payload"] for variations in RESPONSES.values() for v in variations
+                for b in v.get("buttons", [])]
+    assert payloads and not [p for p in payloads if "{" in p]

@@ -1,0 +1,240 @@
+"""Twilio Media Streams as plain data: parse inbound messages, build outbound ones, TwiML.
+
+Pure codec, no sockets: the websocket transport hands each text message to `parse_message`
+and sends what `media_messages` / `mark_message` / `clear_message` return.
+Protocol reference: https://www.twilio.com/docs/voice/media-streams/websocket-messages
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Mapping, Optional, Union
+from xml.sax.saxutils import quoteattr
+
+from voice.audio import TELEPHONY_RATE, AudioChunk, chunk_from_mulaw, chunk_to_mulaw
+
+MULAW_ENCODING = "audio/x-mulaw"
+FRAME_MS = 20
+FRAME_BYTES = TELEPHONY_RATE * FRAME_MS // 1000  # 160 mu-law bytes = 20 ms at 8 kHz
+DTMF_DIGITS = set("0123456789*#ABCD")
+
+
+class ProtocolError(ValueError):
+    """An inbound message that is not valid Twilio Media Streams protocol."""
+
+
+@dataclass(frozen=True)
+class Connected:
+    protocol: str
+    version: str
+
+
+@dataclass(frozen=True)
+class Start:
+    stream_sid: str
+    call_sid: str
+    account_sid: str = ""
+    tracks: tuple = ()
+    custom_parameters: Dict[str, str] = field(default_factory=dict)
+    encoding: str = MULAW_ENCODING
+    sample_rate: int = TELEPHONY_RATE
+    channels: int = 1
+
+
+@dataclass(frozen=True)
+class Media:
+    stream_sid: str
+    audio: AudioChunk  # PCM16 at 8 kHz
+    track: str = "inbound"
+    chunk: int = 0
+    timestamp_ms: int = 0
+
+
+@dataclass(frozen=True)
+class Dtmf:
+    stream_sid: str
+    digit: str
+
+
+@dataclass(frozen=True)
+class Mark:
+    stream_sid: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Stop:
+    stream_sid: str
+    call_sid: str = ""
+
+
+Message = Union[Connected, Start, Media, Dtmf, Mark, Stop]
+
+
+def _obj(parent: Mapping[str, Any], key: str, where: str) -> Mapping[str, Any]:
+    value = parent.get(key)
+    if not isinstance(value, dict):
+        raise ProtocolError(f"{where}: missing or non-object field '{key}'")
+    return value
+
+
+def _str(parent: Mapping[str, Any], key: str, where: str) -> str:
+    value = parent.get(key)
+    if not isinstance(value, str) or not value:
+        raise ProtocolError(f"{where}: missing or non-string field '{key}'")
+    return value
+
+
+def _int(parent: Mapping[str, Any], key: str, where: str, default: Optional[int] = None) -> int:
+    value = parent.get(key, default)
+    if value is None:
+        raise ProtocolError(f"{where}: missing field '{key}'")
+    try:
+        # Twilio sends chunk/timestamp/sequenceNumber as strings of digits.
+        if isinstance(value, bool) or not str(value).strip().lstrip("-").isdigit():
+            raise ValueError
+        return int(value)
+    except ValueError:
+        raise ProtocolError(f"{where}: field '{key}' is not an integer: {value!r}") from None
+
+
+def parse_message(text: Union[str, bytes]) -> Message:
+    """One websocket text message from Twilio -> a dataclass, or ProtocolError."""
+    try:
+        data = json.loads(text)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise ProtocolError(f"malformed JSON: {e}") from None
+    if not isinstance(data, dict):
+        raise ProtocolError(f"message is not a JSON object: {type(data).__name__}")
+    event = data.get("event")
+    if not isinstance(event, str):
+        raise ProtocolError("message has no 'event' field")
+
+    if event == "connected":
+        return Connected(str(data.get("protocol", "")), str(data.get("version", "")))
+
+    if event == "start":
+        start = _obj(data, "start", "start")
+        fmt = _obj(start, "mediaFormat", "start")
+        encoding = _str(fmt, "encoding", "start.mediaFormat")
+        rate = _int(fmt, "sampleRate", "start.mediaFormat")
+        channels = _int(fmt, "channels", "start.mediaFormat", default=1)
+        if encoding != MULAW_ENCODING:
+            raise ProtocolError(f"start: unsupported encoding {encoding!r}, expected {MULAW_ENCODING!r}")
+        if rate != TELEPHONY_RATE:
+            raise ProtocolError(f"start: unsupported sample rate {rate}, expected {TELEPHONY_RATE}")
+        if channels != 1:
+            raise ProtocolError(f"start: unsupported channel count {channels}, expected 1")
+        params = start.get("customParameters") or {}
+        if not isinstance(params, dict):
+            raise ProtocolError("start: 'customParameters' is not an object")
+        tracks = start.get("tracks") or []
+        if not isinstance(tracks, list):
+            raise ProtocolError("start: 'tracks' is not a list")
+        stream_sid = data.get("streamSid") or start.get("streamSid")
+        if not isinstance(stream_sid, str) or not stream_sid:
+            raise ProtocolError("start: missing or non-string field 'streamSid'")
+        return Start(
+            stream_sid=stream_sid,
+            call_sid=_str(start, "callSid", "start.start"),
+            account_sid=str(start.get("accountSid", "")),
+            tracks=tuple(str(t) for t in tracks),
+            custom_parameters={str(k): str(v) for k, v in params.items()},
+            encoding=encoding,
+            sample_rate=rate,
+            channels=channels,
+        )
+
+    if event == "media":
+        sid = _str(data, "streamSid", "media")
+        media = _obj(data, "media", "media")
+        payload = _str(media, "payload", "media.media")
+        try:
+            raw = base64.b64decode(payload, validate=True)
+        except (binascii.Error, ValueError) as e:
+            raise ProtocolError(f"media: payload is not valid base64: {e}") from None
+        return Media(
+            stream_sid=sid,
+            audio=chunk_from_mulaw(raw, TELEPHONY_RATE),
+            track=str(media.get("track", "inbound")),
+            chunk=_int(media, "chunk", "media.media", default=0),
+            timestamp_ms=_int(media, "timestamp", "media.media", default=0),
+        )
+
+    if event == "dtmf":
+        sid = _str(data, "streamSid", "dtmf")
+        digit = _str(_obj(data, "dtmf", "dtmf"), "digit", "dtmf.dtmf")
+        if digit not in DTMF_DIGITS:
+            raise ProtocolError(f"dtmf: not a DTMF digit: {digit!r}")
+        return Dtmf(sid, digit)
+
+    if event == "mark":
+        sid = _str(data, "streamSid", "mark")
+        return Mark(sid, _str(_obj(data, "mark", "mark"), "name", "mark.mark"))
+
+    if event == "stop":
+        sid = _str(data, "streamSid", "stop")
+        stop = data.get("stop") or {}
+        if not isinstance(stop, dict):
+            raise ProtocolError("stop: 'stop' is not an object")
+        return Stop(sid, str(stop.get("callSid", "")))
+
+    raise ProtocolError(f"unknown event {event!r}")
+
+
+# Outbound ------------------------------------------------------------------------------
+
+
+def media_messages(stream_sid: str, audio: AudioChunk, frame_ms: int = FRAME_MS) -> List[str]:
+    """Audio at any rate -> outbound `media` messages of 8 kHz mu-law, one per frame.
+
+    The last frame may be shorter than `frame_ms`.
+    """
+    if not stream_sid:
+        raise ValueError("stream_sid is required")
+    mulaw = chunk_to_mulaw(audio)
+    step = TELEPHONY_RATE * frame_ms // 1000
+    return [
+        json.dumps(
+            {
+                "event": "media",
+                "streamSid": stream_sid,
+                "media": {"payload": base64.b64encode(mulaw[i : i + step]).decode("ascii")},
+            }
+        )
+        for i in range(0, len(mulaw), step)
+    ]
+
+
+def mark_message(stream_sid: str, name: str) -> str:
+    return json.dumps({"event": "mark", "streamSid": stream_sid, "mark": {"name": name}})
+
+
+def clear_message(stream_sid: str) -> str:
+    return json.dumps({"event": "clear", "streamSid": stream_sid})
+
+
+# TwiML and signatures -------------------------------------------------------------------
+
+
+def connect_stream_twiml(ws_url: str, parameters: Optional[Mapping[str, str]] = None) -> str:
+    """TwiML answering a call by streaming it to `ws_url` (wss://...), with custom parameters."""
+    params = "".join(
+        f"<Parameter name={quoteattr(str(k))} value={quoteattr(str(v))} />"
+        for k, v in (parameters or {}).items()
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        f"<Response><Connect><Stream url={quoteattr(ws_url)}>{params}</Stream></Connect></Response>"
+    )
+
+
+def valid_signature(auth_token: str, url: str, params: Mapping[str, Any], signature: str) -> bool:
+    """Checks Twilio's X-Twilio-Signature header for a webhook request."""
+    from twilio.request_validator import RequestValidator
+
+    if not auth_token or not signature:
+        return False
+    return bool(RequestValidator(auth_token).validate(url, dict(params), signature))
