@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import re
 import string
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -122,6 +121,3 @@ class Conversation:
         self.slots.update(order_id=order, email=email, verified_order=order)
         return self
 
-
-def placeholders(text: str) -> Tuple[str, ...]:
-    return tuple(re.findall(r"{(\w+)}", text))
