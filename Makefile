@@ -14,9 +14,10 @@ $(PY):
 	echo "creating $(VENV) with $$python"; \
 	$$python -m venv $(VENV)
 
-$(STAMP): $(PY) pyproject.toml constraints.txt
+$(STAMP): $(PY) pyproject.toml constraints.txt web/package-lock.json
 	$(PY) -m pip install --quiet --upgrade "pip<24.1"
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[test]"
+	npm ci --prefix web --no-audit --no-fund --loglevel=error
 	@touch $@
 
 install: $(STAMP)
