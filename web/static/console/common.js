@@ -51,10 +51,11 @@ var HeardConsole = (function () {
     return m < 1 ? "under a minute" : m === 1 ? "1 minute" : m + " minutes";
   }
 
-  function clock(iso) {
-    if (!iso) return "";
-    var date = new Date(iso);
-    return isNaN(date) ? String(iso) : date.toLocaleString([], { dateStyle: "short", timeStyle: "short" });
+  // An ISO string (handoff transcripts) or seconds since 1970 (console messages).
+  function clock(when) {
+    if (!when) return "";
+    var date = new Date(typeof when === "number" ? when * 1000 : when);
+    return isNaN(date) ? String(when) : date.toLocaleString([], { dateStyle: "short", timeStyle: "short" });
   }
 
   // Same colours in the queue and on the dashboard; each has 4.5:1 or more on white.

@@ -1,0 +1,169 @@
+"""Browser-test support: headless Chromium through Playwright against the real servers
+(the `live` fixture of tests/conftest.py), agents made with `python -m web agents`,
+console-error collection, axe-core checks and screenshots."""
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import List
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "tests" / "artifacts"
+AXE = ROOT / "web" / "node_modules" / "axe-core" / "axe.min.js"
+CHROMIUM = Path("/usr/bin/chromium")
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+TIMEOUT_MS = 20_000
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed "
+                               "(it is in the test extras: make install)")
+expect = sync_api.expect
+expect.set_options(timeout=TIMEOUT_MS)
+
+
+# The console asks GET /console/api/me on load; signed out, that answers 401, which
+# Chromium reports as a failed resource. Expected, so not counted as an error.
+SIGNED_OUT_PROBE = re.compile(r"status of 401 .* at .*/console/api/me$")
+
+
+@dataclass
+class Watched:
+    """A page plus everything it complained about in its console."""
+    page: "sync_api.Page"
+    errors: List[str] = field(default_factory=list)
+
+    def __post_init__(self):
+        self.page.on("console", self._console)
+        self.page.on("pageerror", lambda e: self.errors.append(f"uncaught: {e}"))
+
+    def _console(self, message):
+        text = f"{message.text} at {message.location.get('url', '')}"
+        if message.type == "error" and not SIGNED_OUT_PROBE.search(text):
+            self.errors.append(text)
+
+
+@dataclass
+class Site:
+    """The running servers as a browser sees them."""
+    url: str
+    database: str
+    live: object
+
+    def add_agent(self, name: str) -> tuple:
+        """A new agent through the agents command line; returns (username, password)."""
+        username = f"{name.lower()}-{uuid.uuid4().hex[:6]}"
+        password = f"pw-{uuid.uuid4().hex}"
+        subprocess.run([sys.executable, "-m", "web", "agents", "add", username, "--name", name,
+                        "--password-stdin"], input=password + "\n", text=True, check=True,
+                       cwd=ROOT, env=_env(self.database), capture_output=True)
+        return username, password
+
+
+def _env(database: str) -> dict:
+    import os
+
+    return {**os.environ, "DATABASE_URL": database}
+
+
+@pytest.fixture(scope="module")
+def site(live) -> Site:
+    if not (ROOT / "web" / "__main__.py").exists():
+        pytest.skip("the web server side (web/*.py) is not there yet")
+    return Site(live.servers.rasa_url, str(live.repo.engine.url), live)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip("Chromium is not installed (apt-get install chromium; .ci/run installs it)")
+    with sync_api.sync_playwright() as playwright:
+        # Flags: this machine has no network beyond loopback, so no background fetches.
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True,
+            args=["--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run", "--disable-gpu"])
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def open_page(browser):
+    """open_page(viewport=DESKTOP) -> a Watched page in a fresh browser context."""
+    contexts = []
+
+    def opener(viewport=DESKTOP, context=None) -> Watched:
+        if context is None:
+            context = browser.new_context(viewport=viewport)
+            context.set_default_timeout(TIMEOUT_MS)
+            contexts.append(context)
+        return Watched(context.new_page())
+
+    yield opener
+    for context in contexts:
+        context.close()
+
+
+def screenshot(page, name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path))
+    return path
+
+
+def serious_accessibility_violations(page) -> List[str]:
+    """axe-core's serious and critical findings on the page as it is now."""
+    if not AXE.exists():
+        if shutil.which("npm") is None:
+            pytest.skip("axe-core is missing and npm is not installed to fetch it")
+        subprocess.run(["npm", "ci", "--prefix", str(ROOT / "web"), "--no-audit", "--no-fund"],
+                       check=True, capture_output=True)
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    return [f"{v['id']} ({v['impact']}): {v['help']} at "
+            + ", ".join(str(n["target"]) for n in v["nodes"][:3])
+            for v in result["violations"] if v["impact"] in ("serious", "critical")]
+
+
+def sign_in(page, url: str, username: str, password: str):
+    page.goto(f"{url}/console/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("tab", name="Queue")).to_have_attribute("aria-selected", "true")
+
+
+class Widget:
+    """The chat widget on a page, driven as a customer would."""
+
+    def __init__(self, page):
+        self.page = page
+        self.log = page.get_by_role("log")
+
+    def open(self):
+        self.page.get_by_role("button", name="Chat with Heard").click()
+        expect(self.page.get_by_role("textbox", name="Type your message")).to_be_focused()
+        return self
+
+    def say(self, text: str):
+        box = self.page.get_by_role("textbox", name="Type your message")
+        box.fill(text)
+        box.press("Enter")
+
+    def heard_messages(self) -> List[str]:
+        return self.log.locator(".heard-from-heard .heard-text").all_inner_texts()
+
+    def wait_for_heard(self, contains: str):
+        expect(self.log.locator(".heard-from-heard", has_text=contains).last).to_be_visible()
+
+    def heard_count(self) -> int:
+        return self.log.locator(".heard-from-heard").count()
+
+    def wait_for_more_heard(self, than: int):
+        expect(self.log.locator(".heard-from-heard").nth(than)).to_be_visible()
