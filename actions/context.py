@@ -65,6 +65,15 @@ class Context:
         return self.tracker.get_latest_input_channel() or "unknown"
 
     @property
+    def call(self) -> dict:
+        """The voice channel's facts about the call (transport, caller, can_transfer)."""
+        for event in reversed(self.tracker.events):
+            if event.get("event") == "user":
+                call = (event.get("metadata") or {}).get("call")
+                return call if isinstance(call, dict) else {}
+        return {}
+
+    @property
     def latest_text(self) -> str:
         return (self.tracker.latest_message or {}).get("text") or ""
 

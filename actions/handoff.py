@@ -8,6 +8,7 @@ from actions import conversation, empathy, policy
 from actions.context import Context, HeardAction
 
 logger = logging.getLogger(__name__)
+VOICE = "voice"  # the input channel of phone and browser calls
 
 
 def _turns_since_last_handoff(ctx: Context):
@@ -21,6 +22,10 @@ def escalation_for(ctx: Context) -> Optional[str]:
                                      float(ctx.slot("frustration") or 0.0))
 
 
+def _with_callback_number(summary: str, number: Optional[str]) -> str:
+    return f"{summary} Call back on {number}." if number else summary
+
+
 def hand_over(ctx: Context, reason: str) -> None:
     """Records the handoff, tells the customer what happens next, resets the request."""
     events = ctx.tracker.events
@@ -31,13 +36,18 @@ def hand_over(ctx: Context, reason: str) -> None:
     now = ctx.repo.clock()
     step, when = policy.handoff_next_step(now, ctx.repo.waiting_handoffs(),
                                           policy.StaffedHours.from_env())
+    on_phone = ctx.channel == VOICE
+    if on_phone:
+        step, when = policy.phone_handoff_step(now, step, when, bool(ctx.call.get("can_transfer")))
     record = ctx.repo.create_handoff(
         conversation_id=ctx.conversation_id, channel=ctx.channel, reason=reason,
         priority=empathy.handoff_priority(worst, reason),
-        summary=conversation.summary(conversation.user_turns(events),
-                                     {k: ctx.slot(k) for k in
-                                      ("verified_order", "order_id", "identity_attempts")},
-                                     reason),
+        summary=_with_callback_number(
+            conversation.summary(conversation.user_turns(events),
+                                 {k: ctx.slot(k) for k in
+                                  ("verified_order", "order_id", "identity_attempts")},
+                                 reason),
+            ctx.call.get("caller") if step == "callback" and on_phone else None),
         transcript=conversation.transcript(events),
         emotion_timeline=conversation.emotion_timeline(events),
         customer_id=order.customer.id if order else None,
@@ -51,9 +61,14 @@ def hand_over(ctx: Context, reason: str) -> None:
     ctx.say(f"utter_handoff_{reason}")
     if step == "wait":
         ctx.say("utter_handoff_wait", reference=record.reference, minutes=when)
+    elif step == "transfer":
+        ctx.say("utter_handoff_transfer", reference=record.reference)
     else:
-        ctx.say("utter_handoff_callback", reference=record.reference,
-                callback_time=when.strftime("%A at %H:%M"))
+        ctx.say("utter_handoff_callback_phone" if on_phone else "utter_handoff_callback",
+                reference=record.reference, callback_time=when.strftime("%A at %H:%M"))
+    if on_phone:  # the call itself transfers or carries on
+        ctx.dispatcher.utter_message(json_message={"handoff": {
+            "reference": record.reference, "step": step, "reason": reason}})
     ctx.set("handoff_turn", total_turns)
     ctx.set("identity_attempts", 0)
     ctx.set("pending_request", None)

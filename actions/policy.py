@@ -130,3 +130,15 @@ def handoff_next_step(now: datetime, waiting: int, hours: StaffedHours) -> Tuple
         return "wait", max(2, (waiting + 1) * MINUTES_PER_WAITING_HANDOFF)
     return "callback", hours.next_opening(now)
 
+
+def phone_handoff_step(now: datetime, step: str, when: object,
+                       can_transfer: bool) -> Tuple[str, object]:
+    """A caller can't wait for a chat agent: while staff are in they are put through (when
+    a transfer number is set up), otherwise called back - as soon as a colleague is free,
+    or when the team is back."""
+    if step != "wait":
+        return step, when
+    if can_transfer:
+        return "transfer", when
+    return "callback", now + timedelta(minutes=int(when))
+

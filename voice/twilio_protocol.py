@@ -11,7 +11,7 @@ import binascii
 import json
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Union
-from xml.sax.saxutils import quoteattr
+from xml.sax.saxutils import escape, quoteattr
 
 from voice.audio import TELEPHONY_RATE, AudioChunk, chunk_from_mulaw, chunk_to_mulaw
 
@@ -219,16 +219,32 @@ def clear_message(stream_sid: str) -> str:
 # TwiML and signatures -------------------------------------------------------------------
 
 
-def connect_stream_twiml(ws_url: str, parameters: Optional[Mapping[str, str]] = None) -> str:
-    """TwiML answering a call by streaming it to `ws_url` (wss://...), with custom parameters."""
+_XML = '<?xml version="1.0" encoding="UTF-8"?>'
+
+
+def connect_stream_twiml(ws_url: str, parameters: Optional[Mapping[str, str]] = None,
+                         action_url: Optional[str] = None) -> str:
+    """TwiML answering a call by streaming it to `ws_url` (wss://...), with custom parameters.
+
+    With `action_url`, Twilio asks that URL what to do once the stream ends (hang up, or
+    dial a colleague for a transfer) instead of ending the call.
+    """
     params = "".join(
         f"<Parameter name={quoteattr(str(k))} value={quoteattr(str(v))} />"
         for k, v in (parameters or {}).items()
     )
-    return (
-        '<?xml version="1.0" encoding="UTF-8"?>'
-        f"<Response><Connect><Stream url={quoteattr(ws_url)}>{params}</Stream></Connect></Response>"
-    )
+    action = f" action={quoteattr(action_url)}" if action_url else ""
+    return (f"{_XML}<Response><Connect{action}><Stream url={quoteattr(ws_url)}>{params}"
+            "</Stream></Connect></Response>")
+
+
+def dial_twiml(number: str) -> str:
+    return f"{_XML}<Response><Dial>{escape(number)}</Dial></Response>"
+
+
+def say_and_hang_up_twiml(text: str = "") -> str:
+    say = f"<Say>{escape(text)}</Say>" if text else ""
+    return f"{_XML}<Response>{say}<Hangup/></Response>"
 
 
 def valid_signature(auth_token: str, url: str, params: Mapping[str, Any], signature: str) -> bool:

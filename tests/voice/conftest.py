@@ -14,3 +14,94 @@ def shared_audio() -> Path:
     if not SHARED_AUDIO.is_dir():
         pytest.skip(f"shared recordings not found at {SHARED_AUDIO}")
     return SHARED_AUDIO
+
+
+@pytest.fixture(scope="session")
+def speech(tmp_path_factory):
+    """speech(text, rate=8000): English from espeak-ng, as a caller's audio."""
+    folder = tmp_path_factory.mktemp("speech")
+    return lambda text, rate=8000: espeak(text, folder, rate)
+
+
+def espeak(text: str, folder: Path, rate: int = 8000):
+    """English speech from espeak-ng, as a caller's audio at `rate`."""
+    import hashlib
+    import shutil
+    import subprocess
+
+    from voice.audio import read_wav, resample
+
+    if not shutil.which("espeak-ng"):
+        pytest.skip("espeak-ng not installed (apt-get install espeak-ng; .ci/run installs it)")
+    path = folder / f"{hashlib.sha1(text.encode()).hexdigest()[:12]}.wav"
+    if not path.exists():
+        subprocess.run(["espeak-ng", "-w", str(path), text], check=True)
+    return resample(read_wav(path), rate)
+
+
+@pytest.fixture(scope="session")
+def voice_live(trained_model, tmp_path_factory):
+    """The real servers with the voice channels on; recognition is the scripted stand-in
+    (no English Vosk model here): a test writes what the caller says to `script(call, ...)`."""
+    from actions.store.repository import Repository
+    from actions.store.seed import seed
+    from bot.servers import Servers, free_port
+
+    from tests.live import Live
+
+    folder = tmp_path_factory.mktemp("voice-live")
+    scripts = folder / "scripts"
+    scripts.mkdir()
+    database = f"sqlite:///{folder}/heard.db"
+    seed(Repository.from_url(database))
+    rasa_port, action_port = free_port(), free_port()
+    endpoints = folder / "endpoints.yml"
+    endpoints.write_text(
+        f"action_endpoint:\n  url: http://localhost:{action_port}/webhook\n"
+        f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {folder}/tracker.db\n")
+    credentials = folder / "credentials.yml"
+    options = (f"  stt: scripted\n  scripted_dir: {scripts}\n"
+               "  call:\n    reprompt_after: 3\n    max_reprompts: 1\n    dtmf_timeout: 1\n")
+    credentials.write_text(
+        "rest:\n"
+        f"voice.channels.twilio.TwilioMediaStreamsInput:\n{options}"
+        "  transfer_number: '+15550199'\n"
+        f"voice.channels.browser.BrowserVoiceInput:\n{options}")
+    servers = Servers(trained_model, rasa_port=rasa_port, action_port=action_port,
+                      endpoints=endpoints, credentials=credentials, log_dir=folder / "log",
+                      environment={"DATABASE_URL": database})
+    servers.start()
+    try:
+        servers.wait_until_ready()
+        yield VoiceLive(Live(servers, Repository.from_url(database)), scripts, folder)
+    finally:
+        servers.stop()
+
+
+class VoiceLive:
+    def __init__(self, live, scripts: Path, folder: Path):
+        self.live = live
+        self.scripts = scripts
+        self.folder = folder
+
+    @property
+    def ws_url(self) -> str:
+        return self.live.servers.rasa_url.replace("http://", "ws://")
+
+    def script(self, call_id: str, *lines: str) -> None:
+        (self.scripts / f"{call_id}.txt").write_text("\n".join(lines) + "\n")
+
+    def tracker(self, conversation_id: str) -> dict:
+        import json
+        import urllib.request
+
+        url = f"{self.live.servers.rasa_url}/conversations/{conversation_id}/tracker"
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return json.load(response)
+
+    def bot_texts(self, conversation_id: str) -> list:
+        return [e.get("text") or "" for e in self.tracker(conversation_id)["events"]
+                if e["event"] == "bot"]
+
+    def log(self) -> str:
+        return (self.folder / "log" / "rasa.log").read_text(errors="replace")

@@ -1,0 +1,1 @@
+"""Rasa input channels that carry calls: Twilio Media Streams and browser audio."""
