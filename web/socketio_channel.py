@@ -1,0 +1,55 @@
+"""The widget's socket.io channel: Rasa's, with checked session ids and agent pushes.
+
+Rasa's `SocketIOInput` answers into the room named after the session id
+(`session_persistence: true`), so every tab of a session gets every message. Its own
+`session_request` never joins that room with the pinned python-socketio (5.18, where
+`enter_room` is a coroutine it doesn't await); Heard's does. Heard adds two things: session ids
+must be UUIDs (anything else gets a fresh one, and messages under a malformed id are
+dropped), and the console can push an agent's message or status into a session's room.
+"""
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any, Awaitable, Callable, Dict, Optional
+
+from rasa.core.channels.channel import UserMessage
+from rasa.core.channels.socketio import SocketIOInput
+from sanic import Blueprint
+
+from web.transcript import valid_session_id
+
+logger = logging.getLogger(__name__)
+
+AGENT_STATUS_EVENT = "agent_status"
+
+
+class HeardSocketIOInput(SocketIOInput):
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        blueprint = super().blueprint(on_new_message)
+        sio, namespace = self.sio, self.namespace or "/"
+        handle_message = sio.handlers[namespace][self.user_message_evt]
+
+        async def session_request(sid: str, data: Optional[Dict]) -> None:
+            requested = (data or {}).get("session_id") if isinstance(data, dict) else None
+            session_id = requested if valid_session_id(requested) else str(uuid.uuid4())
+            if self.session_persistence:  # awaited: a coroutine in python-socketio 5.18,
+                await sio.enter_room(sid, session_id, namespace=namespace)  # Rasa's forgets
+            await sio.emit("session_confirm", session_id, room=sid, namespace=namespace)
+
+        async def user_uttered(sid: str, data: Any) -> None:
+            if not isinstance(data, dict) or not isinstance(data.get("message", ""), str) or (
+                    self.session_persistence and not valid_session_id(data.get("session_id"))):
+                logger.warning("web.socketio.dropped reason=malformed sid=%s", sid)
+                return
+            await handle_message(sid, data)
+
+        sio.on("session_request", session_request, namespace=namespace)
+        sio.on(self.user_message_evt, user_uttered, namespace=namespace)
+        return blueprint
+
+    async def push(self, session_id: str, event: str, payload: Dict[str, Any]) -> None:
+        """Sends `event` to every tab of the session (nothing happens when none is open)."""
+        if self.sio is not None:
+            await self.sio.emit(event, payload, room=session_id,
+                                namespace=self.namespace or "/")
