@@ -6,6 +6,7 @@ import getpass
 import sys
 from typing import Optional
 
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.store.repository import Repository, database_url
@@ -79,8 +80,9 @@ def main(argv: Optional[list] = None) -> int:
     except (EOFError, KeyboardInterrupt):
         print("\ncancelled", file=sys.stderr)
         return 1
-    except SQLAlchemyError as problem:
-        print(f"error: the database at {url} can't be used: {problem.__class__.__name__}",
+    except (SQLAlchemyError, OSError) as problem:
+        shown = repr(make_url(url))  # the password, if any, as ***
+        print(f"error: the database at {shown} can't be used: {problem.__class__.__name__}",
               file=sys.stderr)
         return 1
 
