@@ -25,6 +25,10 @@ class ProtocolError(ValueError):
     """An inbound message that is not valid Twilio Media Streams protocol."""
 
 
+class BadStart(ProtocolError):
+    """A 'start' message the stream can't work with (e.g. another codec): end the call."""
+
+
 @dataclass(frozen=True)
 class Connected:
     protocol: str
@@ -100,6 +104,39 @@ def _int(parent: Mapping[str, Any], key: str, where: str, default: Optional[int]
         raise ProtocolError(f"{where}: field '{key}' is not an integer: {value!r}") from None
 
 
+def _parse_start(data: Mapping[str, Any]) -> Start:
+    start = _obj(data, "start", "start")
+    fmt = _obj(start, "mediaFormat", "start")
+    encoding = _str(fmt, "encoding", "start.mediaFormat")
+    rate = _int(fmt, "sampleRate", "start.mediaFormat")
+    channels = _int(fmt, "channels", "start.mediaFormat", default=1)
+    if encoding != MULAW_ENCODING:
+        raise ProtocolError(f"start: unsupported encoding {encoding!r}, expected {MULAW_ENCODING!r}")
+    if rate != TELEPHONY_RATE:
+        raise ProtocolError(f"start: unsupported sample rate {rate}, expected {TELEPHONY_RATE}")
+    if channels != 1:
+        raise ProtocolError(f"start: unsupported channel count {channels}, expected 1")
+    params = start.get("customParameters") or {}
+    if not isinstance(params, dict):
+        raise ProtocolError("start: 'customParameters' is not an object")
+    tracks = start.get("tracks") or []
+    if not isinstance(tracks, list):
+        raise ProtocolError("start: 'tracks' is not a list")
+    stream_sid = data.get("streamSid") or start.get("streamSid")
+    if not isinstance(stream_sid, str) or not stream_sid:
+        raise ProtocolError("start: missing or non-string field 'streamSid'")
+    return Start(
+        stream_sid=stream_sid,
+        call_sid=_str(start, "callSid", "start.start"),
+        account_sid=str(start.get("accountSid", "")),
+        tracks=tuple(str(t) for t in tracks),
+        custom_parameters={str(k): str(v) for k, v in params.items()},
+        encoding=encoding,
+        sample_rate=rate,
+        channels=channels,
+    )
+
+
 def parse_message(text: Union[str, bytes]) -> Message:
     """One websocket text message from Twilio -> a dataclass, or ProtocolError."""
     try:
@@ -116,36 +153,10 @@ def parse_message(text: Union[str, bytes]) -> Message:
         return Connected(str(data.get("protocol", "")), str(data.get("version", "")))
 
     if event == "start":
-        start = _obj(data, "start", "start")
-        fmt = _obj(start, "mediaFormat", "start")
-        encoding = _str(fmt, "encoding", "start.mediaFormat")
-        rate = _int(fmt, "sampleRate", "start.mediaFormat")
-        channels = _int(fmt, "channels", "start.mediaFormat", default=1)
-        if encoding != MULAW_ENCODING:
-            raise ProtocolError(f"start: unsupported encoding {encoding!r}, expected {MULAW_ENCODING!r}")
-        if rate != TELEPHONY_RATE:
-            raise ProtocolError(f"start: unsupported sample rate {rate}, expected {TELEPHONY_RATE}")
-        if channels != 1:
-            raise ProtocolError(f"start: unsupported channel count {channels}, expected 1")
-        params = start.get("customParameters") or {}
-        if not isinstance(params, dict):
-            raise ProtocolError("start: 'customParameters' is not an object")
-        tracks = start.get("tracks") or []
-        if not isinstance(tracks, list):
-            raise ProtocolError("start: 'tracks' is not a list")
-        stream_sid = data.get("streamSid") or start.get("streamSid")
-        if not isinstance(stream_sid, str) or not stream_sid:
-            raise ProtocolError("start: missing or non-string field 'streamSid'")
-        return Start(
-            stream_sid=stream_sid,
-            call_sid=_str(start, "callSid", "start.start"),
-            account_sid=str(start.get("accountSid", "")),
-            tracks=tuple(str(t) for t in tracks),
-            custom_parameters={str(k): str(v) for k, v in params.items()},
-            encoding=encoding,
-            sample_rate=rate,
-            channels=channels,
-        )
+        try:
+            return _parse_start(data)
+        except ProtocolError as e:
+            raise BadStart(str(e)) from None
 
     if event == "media":
         sid = _str(data, "streamSid", "media")

@@ -136,6 +136,10 @@ class TwilioMediaStreamsInput(VoiceChannel):
                 try:
                     message = tp.parse_message(await ws.recv())
                     bad = 0
+                except tp.BadStart as exc:
+                    log.warning("voice.twilio.bad_start error=%s", exc)
+                    await ws.close(1003, str(exc)[:120])
+                    break
                 except tp.ProtocolError as exc:
                     bad += 1
                     log.warning("voice.twilio.bad_message error=%s", exc)
