@@ -146,3 +146,84 @@ def test_held_out_set_shares_no_message_with_the_training_examples():
     held_out = load_tsv(ROOT / "tests" / "data" / "emotion_domain_test.tsv")
     assert len(held_out) >= 300
     assert not [t for t, _ in held_out if t.strip().lower() in train]
+
+
+# --- the voice (calls): metadata {"voice": {...}} from voice/prosody.py ---------------------
+
+def with_arousal(value, label, score):
+    return intensity.with_voice(value, label, intensity.Voice(score, ()))
+
+
+@pytest.mark.parametrize("value, label, score, expected", [
+    (0.4, "anger", 0.5, 0.4),  # the caller's usual voice changes nothing
+    (0.4, "anger", 1.0, 0.7),  # shouting: +0.6 * 0.5
+    (0.4, "anger", 0.9, 0.64),  # ... enough for the high acknowledgement (0.6)
+    (0.4, "anger", 0.0, 0.3),  # calm: -0.2 * 0.5
+    (0.4, "sadness", 0.0, 0.4),  # a quiet voice is how sadness sounds
+    (0.4, "sadness", 1.0, 0.6),
+    (0.1, "neutral", 1.0, 0.2),  # a shouted plain request: a little more pressing
+    (0.95, "frustration", 1.0, 1.0),  # clipped
+    (0.02, "joy", 0.0, 0.0),
+    (0.4, "not-a-label", 1.0, 0.5),  # unknown labels are weighted as neutral
+])
+def test_with_voice(value, label, score, expected):
+    assert with_arousal(value, label, score) == pytest.approx(expected)
+
+
+def test_voice_raises_negative_emotions_more_than_neutral():
+    for label in ("anger", "frustration", "anxiety", "confusion", "sadness"):
+        assert with_arousal(0.3, label, 0.9) - 0.3 > with_arousal(0.3, "neutral", 0.9) - 0.3
+    assert intensity.with_voice(0.3, "anger", None) == 0.3
+
+
+@pytest.mark.parametrize("metadata", [
+    None, "voice", [], {}, {"voice": None}, {"voice": "loud"}, {"voice": {}},
+    {"voice": {"arousal": "0.9"}}, {"voice": {"arousal": True}}, {"voice": {"arousal": 1.5}},
+    {"voice": {"arousal": -0.1}}, {"voice": {"arousal": float("nan")}},
+    {"voice": {"arousal": 0.8, "cues": "loud"}}, {"voice": {"arousal": 0.8, "cues": [1]}},
+])
+def test_malformed_voice_metadata_is_ignored(metadata):
+    assert intensity.voice_from_metadata(metadata) is None
+
+
+def test_voice_metadata_from_the_voice_channel():
+    from voice.prosody import VoiceArousal, VoiceFeatures
+
+    features = VoiceFeatures(-18.0, 190.0, 2.0, None, "audio", 1.2, 0.8)
+    metadata = VoiceArousal(0.83, ("loud", "high_pitch", "fast")).as_metadata(features)
+    metadata["voice"]["cues"].append("whispering")  # unknown to this version: dropped
+    assert intensity.voice_from_metadata({"channel": "twilio", **metadata}) == intensity.Voice(
+        0.83, ("loud_voice", "raised_pitch", "fast_speech"))
+
+
+def emotions_with(component, text, *metadatas):
+    messages = [Message(data={"text": text, "metadata": m}) for m in metadatas]
+    component.process(messages)
+    return [m.get("emotion") for m in messages]
+
+
+def test_component_reads_the_voice_from_metadata(trained):
+    text = "my refund still hasn't arrived"
+    shouted = {"voice": {"loudness_db": -12.0, "pitch_hz": 210.0, "rate": 6.1,
+                         "arousal": 0.9, "cues": ["loud", "high_pitch"]}}
+    calm = {"voice": {"loudness_db": -30.0, "pitch_hz": 120.0, "rate": None,
+                      "arousal": 0.3, "cues": []}}
+    (plain,) = emotions(trained[1], text)
+    loud, quiet, none, broken = emotions_with(
+        trained[1], text, shouted, calm, None, {"voice": {"arousal": "very"}})
+    assert none == broken == plain  # text-only behaviour, untouched
+    assert loud["name"] == quiet["name"] == plain["name"]
+    assert loud["intensity"] > plain["intensity"] > quiet["intensity"]
+    assert loud["intensity"] == intensity.with_voice(
+        plain["intensity"], plain["name"], intensity.Voice(0.9, ()))
+    assert loud["cues"] == plain["cues"] + ["loud_voice", "raised_pitch"]
+    assert quiet["cues"] == plain["cues"]
+
+
+def test_a_shouted_neutral_request_stays_neutral(trained):
+    meta = {"voice": {"loudness_db": -10.0, "pitch_hz": 220.0, "rate": 6.5, "arousal": 1.0,
+                      "cues": ["loud", "high_pitch", "fast"]}}
+    (plain,) = emotions(trained[1], "what payment methods do you accept")
+    (shouted,) = emotions_with(trained[1], "what payment methods do you accept", meta)
+    assert shouted["name"] == plain["name"]
+    assert plain["intensity"] < shouted["intensity"] <= plain["intensity"] + 0.25

@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Mapping, Optional, Text
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -16,6 +16,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.emotion.data import goemotions_folder, load_domain_examples, load_goemotions
+from bot.emotion.intensity import Voice, voice_from_metadata, with_voice
 from bot.emotion.model import EmotionModel
 
 logger = logging.getLogger(__name__)
@@ -110,8 +111,25 @@ class EmotionClassifier(GraphComponent):
         results = self._model.predict(texts) if self._model else []
         for index, message in enumerate(messages):
             value = results[index].as_dict() if texts[index].strip() and results else NEUTRAL
-            message.set(EMOTION, value, add_to_output=True)
+            message.set(EMOTION, _with_voice(value, _voice(message)), add_to_output=True)
         return messages
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         return training_data
+
+
+def _voice(message: Message) -> Optional[Voice]:
+    """The caller's voice (calls only); malformed metadata is logged and ignored."""
+    metadata = message.get("metadata")
+    voice = voice_from_metadata(metadata)
+    if voice is None and isinstance(metadata, Mapping) and metadata.get("voice") is not None:
+        logger.warning("emotion.voice.ignored malformed voice metadata: %.200r", metadata["voice"])
+    return voice
+
+
+def _with_voice(emotion: Dict[str, Any], voice: Optional[Voice]) -> Dict[str, Any]:
+    """A new emotion dict: intensity moved by the voice, the voice's cues added."""
+    if voice is None:
+        return emotion
+    return {**emotion, "intensity": with_voice(emotion["intensity"], emotion["name"], voice),
+            "cues": list(emotion["cues"]) + list(voice.cues)}

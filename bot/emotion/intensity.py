@@ -2,13 +2,14 @@
 
 intensity = base from the classifier's confidence + the sum of cue weights, clipped to
 [0, 1]. Neutral messages get only a fraction of the cues (a calm request in capitals is
-still calm). The weights are documented in the README.
+still calm). The weights are documented in the README. On a call, `with_voice` then moves
+the intensity by the caller's vocal arousal (voice/README.md).
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Dict, Tuple
+from typing import Dict, Mapping, Optional, Tuple
 
 _WORD = re.compile(r"[A-Za-z']+")
 _PROFANITY = re.compile(
@@ -89,3 +90,50 @@ def intensity(text: str, label: str, confidence: float, found: Cues = None) -> f
     else:
         value = BASE + CONFIDENCE_WEIGHT * confidence + cue_score
     return round(min(1.0, max(0.0, value)), 3)
+
+
+# On a call the voice channel adds {"voice": {"arousal": 0..1, "cues": [...], ...}} to the
+# message metadata (voice/prosody.py); arousal 0.5 is the caller's usual voice. Per label,
+# (raise, lower): intensity += weight * (arousal - 0.5), raise above 0.5, lower below, so at
+# most +-weight/2. The label itself never changes: a shouted neutral request stays neutral.
+VOICE_WEIGHTS: Dict[str, Tuple[float, float]] = {
+    "anger": (0.6, 0.2),
+    "frustration": (0.6, 0.2),
+    "anxiety": (0.5, 0.2),
+    "confusion": (0.4, 0.2),
+    "sadness": (0.4, 0.0),  # a quiet, slow voice is how sadness sounds, not less of it
+    "joy": (0.3, 0.2),
+    "neutral": (0.2, 0.2),
+}
+VOICE_CUES = {"loud": "loud_voice", "quiet": "quiet_voice", "high_pitch": "raised_pitch",
+              "low_pitch": "lowered_pitch", "fast": "fast_speech", "slow": "slow_speech"}
+
+
+@dataclass(frozen=True)
+class Voice:
+    arousal: float  # 0 calm, 0.5 the caller's usual, 1 shouting
+    cues: Tuple[str, ...]  # emotion cue names, e.g. "loud_voice"
+
+
+def voice_from_metadata(metadata: object) -> Optional[Voice]:
+    """The voice part of a message's metadata, checked; None if absent or malformed.
+
+    Unknown cue names are dropped (a newer voice channel may send more)."""
+    raw = metadata.get("voice") if isinstance(metadata, Mapping) else None
+    if not isinstance(raw, Mapping):
+        return None
+    score, names = raw.get("arousal"), raw.get("cues", [])
+    if isinstance(score, bool) or not isinstance(score, (int, float)) or not 0 <= score <= 1:
+        return None  # also NaN
+    if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names):
+        return None
+    return Voice(float(score), tuple(dict.fromkeys(VOICE_CUES[n] for n in names if n in VOICE_CUES)))
+
+
+def with_voice(value: float, label: str, voice: Optional[Voice]) -> float:
+    """The text's intensity moved by the voice's arousal, clipped to [0, 1]."""
+    if voice is None:
+        return value
+    up, down = VOICE_WEIGHTS.get(label, VOICE_WEIGHTS["neutral"])
+    delta = voice.arousal - 0.5
+    return round(min(1.0, max(0.0, value + (up if delta > 0 else down) * delta)), 3)
