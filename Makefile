@@ -7,7 +7,7 @@ export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: install run shell seed train test bench nlu-report clean
+.PHONY: install run shell seed train test bench bench-voice nlu-report clean call
 
 $(PY):
 	@python=$$(scripts/find_python.sh) || exit 1; \
@@ -40,6 +40,14 @@ test: install
 bench: install
 	$(PY) -m bench.turns
 	$(PY) -m bench.emotion
+
+# Voice latency, barge-in, recogniser speed and memory per call (about 5 minutes).
+bench-voice: install
+	$(PY) -m bench.voice
+
+# Talk to the running assistant (`make run`) with this machine's microphone and speaker.
+call: install
+	$(PY) -m voice.local call
 
 # Cross-validated intent report (slow: trains DIET once per fold); figures go in the README.
 nlu-report: install
