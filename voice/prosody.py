@@ -3,7 +3,7 @@
 `features(chunk, words)` measures an utterance (None when it holds no voiced speech),
 `Baseline` learns what is usual for this caller, and `arousal(features, baseline)` says how
 far above (or below) their usual the caller is: a score from 0 (calm) through 0.5 (as
-usual) to 1 (shouting, high and fast) with named cues. Pure numpy, no I/O.
+usual) to 1 (shouting, high and fast) with named cues. Pure numpy (plus voice.audio.resample), no I/O.
 
 Pitch is YIN (de Cheveigné & Kawahara 2002): the cumulative-mean-normalised difference
 function of 40 ms frames every 10 ms, 60-400 Hz, computed for all frames at once with FFTs.
@@ -17,9 +17,10 @@ from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
 
-from voice.audio import AudioChunk
+from voice.audio import TELEPHONY_RATE, AudioChunk, resample
 from voice.stt import Word
 
+ANALYSIS_RATE = TELEPHONY_RATE  # 60-400 Hz pitch and the vowel band need no more
 FRAME_S = 0.040  # YIN integration window
 HOP_S = 0.010
 F0_MIN, F0_MAX = 60.0, 400.0
@@ -38,7 +39,7 @@ BLOCK_FRAMES = 32  # frames per FFT batch: small arrays stay in cache (2x faster
 
 @dataclass(frozen=True)
 class VoiceFeatures:
-    loudness_db: float  # dBFS of the voiced frames' mean power
+    loudness_db: float  # dBFS of the voiced frames' mean power, telephone band (0-4 kHz)
     pitch_hz: float  # median F0 of voiced frames
     pitch_spread_st: float  # interquartile range of F0, semitones
     rate: Optional[float]  # syllables per second of speaking time; None if too short
@@ -104,7 +105,13 @@ def _yin(frames: np.ndarray, energy: np.ndarray, starts: np.ndarray, window: int
 
 
 def _analyse(chunk: AudioChunk) -> Optional[Dict[str, np.ndarray]]:
-    """Per-frame power, smoothed vowel-band level, F0 and voicing; None if too short."""
+    """Per-frame power, smoothed vowel-band level, F0 and voicing; None if too short.
+
+    Wider-band audio is analysed in the telephone band (8 kHz): half the work at 16 kHz,
+    and a caller measures the same on the phone as in the browser.
+    """
+    if chunk.sample_rate > ANALYSIS_RATE:
+        chunk = resample(chunk, ANALYSIS_RATE)
     rate = chunk.sample_rate
     window = int(round(FRAME_S * rate))
     hop = int(round(HOP_S * rate))
