@@ -111,7 +111,7 @@ class EmotionClassifier(GraphComponent):
         results = self._model.predict(texts) if self._model else []
         for index, message in enumerate(messages):
             value = results[index].as_dict() if texts[index].strip() and results else NEUTRAL
-            message.set(EMOTION, _with_voice(value, _voice(message)), add_to_output=True)
+            message.set(EMOTION, _add_voice(value, _voice(message)), add_to_output=True)
         return messages
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
@@ -127,7 +127,7 @@ def _voice(message: Message) -> Optional[Voice]:
     return voice
 
 
-def _with_voice(emotion: Dict[str, Any], voice: Optional[Voice]) -> Dict[str, Any]:
+def _add_voice(emotion: Dict[str, Any], voice: Optional[Voice]) -> Dict[str, Any]:
     """A new emotion dict: intensity moved by the voice, the voice's cues added."""
     if voice is None:
         return emotion

@@ -127,7 +127,8 @@ def voice_from_metadata(metadata: object) -> Optional[Voice]:
         return None  # also NaN
     if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names):
         return None
-    return Voice(float(score), tuple(dict.fromkeys(VOICE_CUES[n] for n in names if n in VOICE_CUES)))
+    cues = tuple(dict.fromkeys(VOICE_CUES[n] for n in names if n in VOICE_CUES))
+    return Voice(float(score), cues)
 
 
 def with_voice(value: float, label: str, voice: Optional[Voice]) -> float:

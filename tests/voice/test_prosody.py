@@ -33,7 +33,8 @@ def tone(f0: float, rate: int, seconds: float = 1.0, harmonics: bool = False) ->
 
 
 def scaled(chunk: AudioChunk, gain: float) -> AudioChunk:
-    return AudioChunk.from_samples(np.rint(chunk.samples * gain).astype(np.int64), chunk.sample_rate)
+    samples = np.rint(chunk.samples * gain).astype(np.int64)
+    return AudioChunk.from_samples(samples, chunk.sample_rate)
 
 
 def telephone(chunk: AudioChunk) -> AudioChunk:
@@ -127,10 +128,10 @@ def test_pauses_do_not_count_as_speaking_time(speak):
 def test_background_noise_before_speech_changes_little(speak):
     speech = speak()
     rng = np.random.default_rng(1)
-    noise = rng.normal(0, 0.003, speech.sample_rate)  # about -50 dBFS, one second
+    hiss = rng.normal(0, 0.003, speech.sample_rate + len(speech.samples))  # about -50 dBFS
+    lead = np.zeros(speech.sample_rate)  # one second of hiss alone before the speech
     noisy = AudioChunk.from_samples(
-        np.concatenate([noise, speech.samples / 32768 + rng.normal(0, 0.003, len(speech.samples))]),
-        speech.sample_rate)
+        np.concatenate([lead, speech.samples / 32768]) + hiss, speech.sample_rate)
     clean, found = features(speech), features(noisy)
     assert abs(semitones(found.pitch_hz, clean.pitch_hz)) < 0.5
     assert found.loudness_db == pytest.approx(clean.loudness_db, abs=1.0)
@@ -298,7 +299,8 @@ def test_fsdd_through_the_telephone_codec(shared_audio):
         original = read_wav(clip)
         a, b = features(original), features(telephone(resample(original, 16000)))
         if a and b:
-            diffs.append((abs(semitones(a.pitch_hz, b.pitch_hz)), abs(a.loudness_db - b.loudness_db)))
+            diffs.append((abs(semitones(a.pitch_hz, b.pitch_hz)),
+                          abs(a.loudness_db - b.loudness_db)))
     pitch, loud = np.array(diffs).T
     assert len(diffs) > 100 and np.mean(pitch < 0.5) > 0.95 and np.median(loud) < 0.2
 
