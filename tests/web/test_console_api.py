@@ -1,0 +1,216 @@
+"""The console API, the widget's history and the pages, on the real Rasa server."""
+from __future__ import annotations
+
+import http.client
+import uuid
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+from sqlalchemy import text
+
+from web.sessions import token_hash
+
+from web_client import Console, new_agent, signed_in
+
+pytestmark = pytest.mark.slow
+
+REFERENCE = "HO-ABCDEF"
+CONSOLE_CALLS = [
+    ("GET", "/console/api/me"),
+    ("POST", "/console/api/logout"),
+    ("GET", "/console/api/queue"),
+    ("POST", f"/console/api/handoffs/{REFERENCE}/take"),
+    ("GET", f"/console/api/handoffs/{REFERENCE}/messages?after=0"),
+    ("POST", f"/console/api/handoffs/{REFERENCE}/reply"),
+    ("POST", f"/console/api/handoffs/{REFERENCE}/release"),
+    ("GET", "/console/api/dashboard"),
+    ("GET", "/console/api/no-such-call"),
+]
+
+
+@pytest.fixture
+def url(live) -> str:
+    return live.servers.rasa_url
+
+
+@pytest.mark.parametrize("method, path", CONSOLE_CALLS)
+def test_every_console_call_needs_sign_in(url, method, path):
+    response = requests.request(method, url + path, json={"text": "hello"}, timeout=30)
+    assert response.status_code == 401
+    assert response.json() == {"error": "Please sign in."}
+
+
+def test_sign_in_sets_a_strict_http_only_cookie(live, url):
+    username, password = new_agent(live, "Sam Rivera")
+    console = Console(url)
+    response = console.login(username, password)
+    assert response.status_code == 200
+    assert response.json() == {"name": "Sam Rivera", "username": username}
+    cookie = response.headers["Set-Cookie"]
+    for attribute in ("HttpOnly", "SameSite=Strict", "Path=/console", "Max-Age=28800"):
+        assert attribute in cookie
+    assert console.get("/console/api/me").json() == {"name": "Sam Rivera", "username": username}
+    token = console.http.cookies["heard_console"]
+    with live.repo.engine.connect() as connection:
+        hashes = connection.execute(text("select token_hash from console_sessions")).scalars().all()
+    assert token_hash(token) in hashes and token not in hashes
+
+
+@pytest.mark.parametrize("body", [
+    {"username": "nobody-here", "password": "whatever-it-is"},
+    "wrong password",
+])
+def test_wrong_credentials(live, url, body):
+    username, _ = new_agent(live)
+    if body == "wrong password":
+        body = {"username": username, "password": "not the password"}
+    console = Console(url)
+    response = console.post("/console/api/login", json=body)
+    assert response.status_code == 401
+    assert response.json() == {"error": "Wrong username or password."}
+    assert "Set-Cookie" not in response.headers
+    assert console.get("/console/api/me").status_code == 401
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"data": "username=sam&password=x"},
+    {"data": "{not json", "headers": {"Content-Type": "application/json"}},
+    {"json": ["sam", "pw"]},
+    {"json": {"username": "sam"}},
+    {"json": {"username": 7, "password": "long enough pw"}},
+    {"json": {"username": "sam", "password": "x" * 201}},
+])
+def test_malformed_sign_in(url, kwargs):
+    response = requests.post(url + "/console/api/login", timeout=30, **kwargs)
+    assert response.status_code == 400
+    assert response.json() == {"error": "Send your username and password as JSON."}
+
+
+def test_sign_out_ends_the_session(live, url):
+    console = signed_in(live)
+    token = console.http.cookies["heard_console"]
+    assert console.post("/console/api/logout").json() == {"ok": True}
+    assert console.get("/console/api/me").status_code == 401
+    # The old token is dead on the server, not only forgotten by the browser.
+    replay = requests.get(url + "/console/api/me", cookies={"heard_console": token}, timeout=30)
+    assert replay.status_code == 401
+
+
+def test_an_expired_session_is_refused(live, url):
+    console = signed_in(live)
+    token = console.http.cookies["heard_console"]
+    assert console.get("/console/api/queue").status_code == 200
+    with live.repo.engine.begin() as connection:
+        connection.execute(text("update console_sessions set expires_at = :past "
+                                "where token_hash = :hash"),
+                           {"past": datetime.utcnow() - timedelta(seconds=1),
+                            "hash": token_hash(token)})
+    response = console.get("/console/api/queue")
+    assert response.status_code == 401 and response.json() == {"error": "Please sign in."}
+
+
+def test_calls_from_another_origin_are_refused(live, url):
+    console = signed_in(live)
+    response = console.get("/console/api/queue", headers={"Origin": "http://evil.example"})
+    assert response.status_code == 403 and "error" in response.json()
+    same = console.get("/console/api/queue", headers={"Origin": url})
+    assert same.status_code == 200
+
+
+@pytest.mark.parametrize("method, path, body, status, message", [
+    ("POST", "/console/api/handoffs/HO-ZZZZZZ/take", None, 404, "No handoff"),
+    ("POST", "/console/api/handoffs/..%2F..%2Fetc/take", None, 404, ""),
+    ("GET", "/console/api/handoffs/HO-ZZZZZZ/messages", None, 404, "No handoff"),
+    ("POST", "/console/api/handoffs/HO-ZZZZZZ/reply", {"text": "hi"}, 404, "No handoff"),
+    ("POST", "/console/api/handoffs/HO-ZZZZZZ/reply", {"text": "   "}, 400, "Write a message"),
+    ("POST", "/console/api/handoffs/HO-ZZZZZZ/reply", {"text": "x" * 2001}, 400, "at most 2000"),
+    ("POST", "/console/api/handoffs/HO-ZZZZZZ/reply", {"words": "hi"}, 400, "Write a message"),
+    ("POST", "/console/api/handoffs/HO-ZZZZZZ/release", None, 404, "No handoff"),
+    ("GET", "/console/api/dashboard?from=last-week", None, 400, "'from' must be a date"),
+    ("GET", "/console/api/dashboard?from=2026-11-05&to=2026-11-01", None, 400, "not be after"),
+    ("GET", "/console/api/dashboard?channel=%3Cscript%3E", None, 400, "'channel' must be"),
+    ("GET", "/console/api/no-such-call", None, 404, "no such console call"),
+])
+def test_bad_requests_get_polite_json_errors(live, method, path, body, status, message):
+    console = signed_in(live)
+    response = console.http.request(method, live.servers.rasa_url + path, json=body, timeout=30)
+    assert response.status_code == status
+    assert message in response.json()["error"]
+    assert "Traceback" not in response.text
+
+
+def test_dashboard_answers_signed_in(live):
+    figures = signed_in(live).get("/console/api/dashboard").json()
+    assert set(figures) >= {"conversations_per_day", "containment_rate",
+                            "escalation_rate_by_reason", "average_rating", "ratings_count",
+                            "emotion_start_vs_end", "angry_intents", "channels"}
+    assert [row["emotion"] for row in figures["emotion_start_vs_end"]] == [
+        "anger", "frustration", "sadness", "anxiety", "confusion", "joy", "neutral"]
+
+
+def test_history_of_an_unknown_and_a_malformed_session(url):
+    unknown = requests.get(f"{url}/widget/history/{uuid.uuid4()}", timeout=30)
+    assert unknown.status_code == 200 and unknown.json() == {"messages": [], "agent": None}
+    bad = requests.get(f"{url}/widget/history/not-a-session", timeout=30)
+    assert bad.status_code == 400 and bad.json() == {"error": "That is not a chat session id."}
+
+
+def raw_get(url: str, path: str) -> http.client.HTTPResponse:
+    """GET with the path exactly as written (no client-side '..' clean-up)."""
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    connection.request("GET", path)
+    response = connection.getresponse()
+    response.body = response.read()
+    connection.close()
+    return response
+
+
+def test_root_redirects_to_the_shop(url):
+    response = raw_get(url, "/")
+    assert response.status == 302 and response.getheader("Location") == "/shop/"
+
+
+@pytest.mark.parametrize("path, content_type", [
+    ("/shop/", "text/html"),
+    ("/console/", "text/html"),
+    ("/console/common.js", "text/javascript"),
+    ("/widget/heard-widget.js", "text/javascript"),
+    ("/widget/heard-widget.css", "text/css"),
+    ("/vendor/socket.io.min.js", "text/javascript"),
+])
+def test_pages_are_served_with_their_types(url, path, content_type):
+    response = raw_get(url, path)
+    assert response.status == 200
+    assert response.getheader("Content-Type").startswith(content_type)
+    assert response.getheader("X-Content-Type-Options") == "nosniff"
+
+
+def test_console_pages_forbid_inline_scripts_and_framing(url):
+    response = raw_get(url, "/console/")
+    policy = response.getheader("Content-Security-Policy")
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+    assert "frame-ancestors 'none'" in policy
+    assert response.getheader("X-Frame-Options") == "DENY"
+    api = requests.get(url + "/console/api/me", timeout=30)
+    assert api.headers["X-Frame-Options"] == "DENY" and api.headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize("path", [
+    "/widget/../../credentials.yml",
+    "/widget/%2e%2e/%2e%2e/credentials.yml",
+    "/widget/..%2f..%2fcredentials.yml",
+    "/vendor/../../../etc/passwd",
+    "/console/..%2F..%2Fpages_channel.py",
+    "/shop/%2e%2e/%2e%2e/%2e%2e/pyproject.toml",
+    "/widget/.%2e/static_files.py",
+    "/widget/no-such-file.js",
+    "/console/api",
+])
+def test_paths_outside_the_static_folders_are_refused(url, path):
+    response = raw_get(url, path)
+    assert response.status in (401, 404), path
+    assert b"[project]" not in response.body and b"import" not in response.body
+    assert b"root:" not in response.body
