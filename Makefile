@@ -7,7 +7,7 @@ export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: install run shell seed train test bench bench-voice nlu-report clean call
+.PHONY: install run shell seed train test bench bench-voice nlu-report clean call agent
 
 $(PY):
 	@python=$$(scripts/find_python.sh) || exit 1; \
@@ -30,6 +30,11 @@ shell: install
 
 seed: install
 	$(PY) -m bot seed
+
+# A sign-in for the agent console: make agent USERNAME=sam NAME="Sam Rivera" (asks for the password).
+agent: install
+	@test -n "$(USERNAME)" -a -n "$(NAME)" || { echo 'usage: make agent USERNAME=sam NAME="Sam Rivera"'; exit 2; }
+	$(PY) -m web agents add "$(USERNAME)" --name "$(NAME)"
 
 train: install
 	$(PY) -m bot train

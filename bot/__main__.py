@@ -44,6 +44,13 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as error:
         print(f"error: HEARD_STAFFED_HOURS: {error}", file=sys.stderr)
         return 2
+    from web.sessions import lifetime_from
+
+    try:
+        lifetime_from(os.environ)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     seed()
     servers = Servers(ensure_trained(), rasa_port=args.port, action_port=action_port())
     print("starting the action server and the Rasa server...", flush=True)
@@ -58,6 +65,10 @@ def run(args: argparse.Namespace) -> int:
           f"{{\"sender\": \"me\", \"message\": \"hi\"}}\n"
           f"  socket.io: {servers.rasa_url}/socket.io\n"
           f"  actions:   {servers.action_url}/webhook\n"
+          f"  demo shop with the chat widget: {servers.rasa_url}/shop/\n"
+          f"  agent console and dashboard:    {servers.rasa_url}/console/\n"
+          f"    (create an agent: make agent USERNAME=sam NAME=\"Sam Rivera\", or\n"
+          f"     .venv/bin/python -m web agents add sam --name \"Sam Rivera\")\n"
           f"Press Ctrl-C to stop.", flush=True)
     stopped = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
