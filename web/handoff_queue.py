@@ -141,8 +141,10 @@ class HandoffQueue:
                                         agent_username=agent.username, agent_name=agent.name,
                                         taken_at=self.clock(), released_at=None))
         if won:
-            logger.info("web.handoff.taken reference=%s agent=%s", reference, agent.username)
-            return Outcome("ok", self.get(reference))
+            handoff = self.get(reference)
+            logger.info("web.handoff.taken conversation=%s reference=%s agent=%s",
+                        handoff["conversation_id"], reference, agent.username)
+            return Outcome("ok", handoff)
         return self._refused(reference, agent, take_decision)
 
     def release(self, reference: str, agent: AgentView) -> Outcome:
@@ -158,9 +160,10 @@ class HandoffQueue:
                 s.query(models.Takeover).filter_by(handoff_reference=reference).update(
                     {"released_at": self.clock()})
         if won:
-            logger.info("web.handoff.returned reference=%s agent=%s", reference,
-                        agent.username)
-            return Outcome("ok", self.get(reference))
+            handoff = self.get(reference)
+            logger.info("web.handoff.returned conversation=%s reference=%s agent=%s",
+                        handoff["conversation_id"], reference, agent.username)
+            return Outcome("ok", handoff)
         return self._refused(reference, agent, holder_decision)
 
     def check_holder(self, reference: str, agent: AgentView) -> Outcome:
