@@ -227,3 +227,17 @@ def test_a_shouted_neutral_request_stays_neutral(trained):
     (shouted,) = emotions_with(trained[1], "what payment methods do you accept", meta)
     assert shouted["name"] == plain["name"]
     assert plain["intensity"] < shouted["intensity"] <= plain["intensity"] + 0.25
+
+
+def test_voice_metadata_arrives_through_rasas_message_converter(trained):
+    """UserMessage.metadata -> NLU Message, as under `rasa run` (the voice channel's path)."""
+    from rasa.core.channels.channel import UserMessage
+    from rasa.graph_components.converters.nlu_message_converter import NLUMessageConverter
+
+    meta = {"voice": {"loudness_db": -12.0, "pitch_hz": 210.0, "rate": 6.1, "arousal": 0.9,
+                      "cues": ["loud"]}}
+    converted = NLUMessageConverter().convert_user_message(
+        [UserMessage("I was charged twice", metadata=meta)])
+    trained[1].process(converted)
+    (plain,) = emotions(trained[1], "I was charged twice")
+    assert converted[0].get("emotion")["cues"] == plain["cues"] + ["loud_voice"]
