@@ -58,6 +58,8 @@ class Site:
 
     def add_agent(self, name: str) -> tuple:
         """A new agent through the agents command line; returns (username, password)."""
+        if not (ROOT / "web" / "__main__.py").exists():
+            pytest.skip("the agents command line (python -m web agents) is not there yet")
         username = f"{name.lower()}-{uuid.uuid4().hex[:6]}"
         password = f"pw-{uuid.uuid4().hex}"
         subprocess.run([sys.executable, "-m", "web", "agents", "add", username, "--name", name,
@@ -74,8 +76,6 @@ def _env(database: str) -> dict:
 
 @pytest.fixture(scope="module")
 def site(live) -> Site:
-    if not (ROOT / "web" / "__main__.py").exists():
-        pytest.skip("the web server side (web/*.py) is not there yet")
     return Site(live.servers.rasa_url, str(live.repo.engine.url), live)
 
 
@@ -88,7 +88,10 @@ def browser():
         chromium = playwright.chromium.launch(
             executable_path=str(CHROMIUM), headless=True,
             args=["--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run", "--disable-gpu"])
+                  "--disable-sync", "--no-first-run", "--disable-gpu",
+                  # A synthetic microphone (a beep) for the call button, no prompt.
+                  "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+                  "--autoplay-policy=no-user-gesture-required"])
         yield chromium
         chromium.close()
 

@@ -32,7 +32,8 @@
     offline: "Reconnecting…",
     callStates: { connecting: "Connecting…", listening: "Listening", thinking: "Thinking…",
                   speaking: "Heard is talking" },
-    callEnded: "Call ended"
+    callEnded: "Call ended",
+    callFailed: "Sorry, the call didn't work. You can keep typing here."
   };
 
   // ---- small DOM helpers ----------------------------------------------------------
@@ -363,7 +364,7 @@
         })
         .then(function () { self.open(); })
         .catch(function (error) { self.end(error.name === "NotAllowedError" ?
-          "Microphone access was not allowed." : "The call could not start."); });
+          "Microphone access was not allowed." : LABELS.callFailed); });
     },
 
     open: function () {
@@ -388,7 +389,7 @@
         else self.play(event.data);
       };
       ws.onclose = function () { self.end(); };
-      ws.onerror = function () { self.end("The call was interrupted."); };
+      ws.onerror = function () { self.end(LABELS.callFailed); };
     },
 
     event: function (data) {
@@ -396,7 +397,8 @@
       else if (data.event === "transcript" && data.text) message("customer", data.text);
       else if (data.event === "bot" && data.text) message("heard", data.text);
       else if (data.event === "clear") this.silence();
-      else if (data.event === "hangup") this.end(data.reason ? LABELS.callEnded + ": " + data.reason : null);
+      else if (data.event === "hangup") this.end();
+      else if (data.event === "error") this.end(LABELS.callFailed);
     },
 
     // PCM16 little-endian, 16 kHz mono, queued back to back.
