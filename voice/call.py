@@ -23,6 +23,10 @@ log = logging.getLogger(__name__)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
+class TransportClosed(ConnectionError):
+    """The caller's side is gone (hung up, network lost): nothing more can be sent."""
+
+
 class ConfigError(ValueError):
     """A voice option in credentials.yml that can't work."""
 
@@ -111,7 +115,7 @@ class CallSession:
         self.tts = tts
         self.config = config
         self.metadata = dict(metadata or {})  # sent with every turn (caller number, ...)
-        self.features = features  # optional: audio -> voice metadata for emotion intensity
+        self.features = features  # (audio, transcript) -> voice metadata for the emotion, or None
         self.detector = TurnDetector(trailing_silence=config.trailing_silence)
         self.expect: Optional[str] = None
         self.closed = False
@@ -151,13 +155,14 @@ class CallSession:
             return
         self.closed = True
         self.end_reason = reason
-        current = asyncio.current_task()
-        for task in self._tasks:
-            if task is not current:
-                task.cancel()
-        await asyncio.gather(*(t for t in self._tasks if t is not current), return_exceptions=True)
         log.info("voice.call.ended call=%s reason=%s seconds=%.1f", self.call_id, reason,
                  self._loop.time() - self._started)
+        current = asyncio.current_task()
+        others = [t for t in self._tasks if t is not current]
+        for task in others:
+            task.cancel()
+        # The transport may be cancelling us too (a closed socket): cleanup still finishes.
+        await asyncio.shield(asyncio.gather(*others, return_exceptions=True))
 
     async def wait_closed(self) -> None:
         while not self.closed:
@@ -270,6 +275,9 @@ class CallSession:
                 await self._take(item)
             except asyncio.CancelledError:
                 raise
+            except TransportClosed:
+                await self.end("caller_hung_up")
+                return
             except Exception:  # one bad turn must not drop the call
                 log.exception("voice.call.turn_failed call=%s", self.call_id)
                 await self._say_prompt("utter_voice_trouble")
@@ -303,7 +311,9 @@ class CallSession:
         await self.transport.notify({"event": "transcript", "text": text})
         extra: Dict[str, Any] = {"stt_confidence": round(transcript.confidence, 3)}
         if self.features is not None:
-            extra["voice"] = await asyncio.to_thread(self.features, audio, transcript)
+            voice = await asyncio.to_thread(self.features, audio, transcript)
+            if voice:
+                extra["voice"] = voice
         await self._reply(text, extra, decided, timing)
 
     async def _reply(self, text: str, extra: Dict[str, Any], decided: Optional[float],

@@ -20,7 +20,7 @@ from typing import Dict, Optional, Sequence, Tuple
 import numpy as np
 
 from voice.audio import TELEPHONY_RATE, AudioChunk, resample
-from voice.stt import Word
+from voice.stt import Transcript, Word
 
 ANALYSIS_RATE = TELEPHONY_RATE  # 60-400 Hz pitch and the vowel band need no more
 FRAME_S = 0.040  # YIN integration window
@@ -304,3 +304,25 @@ def arousal(features: VoiceFeatures, baseline: Baseline) -> VoiceArousal:
     combined = sum(WEIGHT[name] * d for name, d in distances.items())
     cues = tuple(CUE[name][d > 0] for name, d in distances.items() if abs(d) >= CUE_AT)
     return VoiceArousal(1 / (1 + math.exp(-GAIN * combined)), cues)
+
+
+class CallerVoice:
+    """One caller over a call: each utterance is measured against their own voice so far.
+
+    Called by the call session (in a worker thread) with the utterance's audio and
+    transcript; returns the `voice` metadata for the NLU, or None when there was too little
+    speech to measure.
+    """
+
+    def __init__(self) -> None:
+        self.baseline = Baseline()
+
+    def __call__(self, audio: AudioChunk, transcript: Transcript) -> Optional[dict]:
+        # Always the recogniser's word timings when it gives them: mixing sources within a
+        # call would shift the caller's rate baseline.
+        found = features(audio, transcript.words or None)
+        if found is None:
+            return None
+        aroused = arousal(found, self.baseline)
+        self.baseline = self.baseline.observe(found, aroused)
+        return aroused.as_metadata(found)["voice"]

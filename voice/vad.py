@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import List, Optional, Union
 
+import numpy as np
+
 from voice.audio import AudioChunk, dbfs
 
 FRAME_MS = 20
@@ -27,6 +29,9 @@ class VadConfig:
     floor_up_in_speech: float = 0.002  # much slower while voiced (absorbs steady loud noise)
     floor_down: float = 0.5  # per frame when the level is under the floor
     hangover_frames: int = 4  # frames kept "voiced" after the last loud frame (80 ms)
+    # Hiss and white noise have a flat spectrum (flatness ~0.56); voiced speech is peaky
+    # (under 0.3 in 99% of loud FSDD frames). Flat frames are never speech, however loud.
+    max_flatness: float = 0.4
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,13 @@ class VadFrame:
     floor_dbfs: float
     speech: bool  # this frame itself is loud enough
     voiced: bool  # speech, or within the hangover after speech
+
+
+def spectral_flatness(frame: AudioChunk) -> float:
+    """Geometric over arithmetic mean of the power spectrum: 0 for a tone, ~0.56 for noise."""
+    samples = frame.samples.astype(np.float64)
+    power = np.abs(np.fft.rfft(samples * np.hanning(len(samples)))) ** 2 + 1e-10
+    return float(np.exp(np.mean(np.log(power))) / np.mean(power))
 
 
 class EnergyVad:
@@ -53,7 +65,8 @@ class EnergyVad:
         if self.floor is None:
             self.floor = max(min(level, c.initial_floor_max_dbfs), c.floor_min_dbfs)
         floor = self.floor
-        speech = level >= floor + c.margin_db and level >= c.min_speech_dbfs
+        speech = (level >= floor + c.margin_db and level >= c.min_speech_dbfs
+                  and spectral_flatness(frame) <= c.max_flatness)
         if speech:
             self._hang = c.hangover_frames
             voiced = True

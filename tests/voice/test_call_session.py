@@ -12,6 +12,7 @@ import pytest
 from voice.audio import AudioChunk
 from voice.call import BotTurn, CallConfig, CallSession, ConfigError, sentences
 from voice.phone_emulator import silence
+from voice.prosody import CallerVoice
 from voice.scripted_stt import ScriptedSpeechToText
 from voice.tts import Prosody
 
@@ -86,14 +87,16 @@ class Tone:
         return AudioChunk(tone.tobytes(), RATE)
 
 
-def run_call(script_lines, steps, config=CallConfig(), dialogue=None, transport=None):
+def run_call(script_lines, steps, config=CallConfig(), dialogue=None, transport=None,
+             features=None):
     """Starts a session, runs `steps(session)` and returns (transport, dialogue, session)."""
     transport = transport or Transport()
     dialogue = dialogue or Dialogue()
 
     async def main():
         session = CallSession("call-1", transport, dialogue, ScriptedSpeechToText(script_lines),
-                              Tone(), config, metadata={"call": {"transport": "test"}})
+                              Tone(), config, metadata={"call": {"transport": "test"}},
+                              features=features)
         await session.start()
         try:
             await steps(session)
@@ -138,6 +141,19 @@ def test_greets_then_hands_the_callers_words_to_the_dialogue(hello):
     assert set(timing) == {"end_of_turn_wait", "recognition", "dialogue",
                            "synthesis_to_first_audio", "decision_to_first_audio"}
     assert 0.55 <= timing["end_of_turn_wait"] <= 0.7  # the default 0.6 s, to a frame
+
+
+def test_each_utterance_carries_how_the_caller_sounded(hello):
+    async def steps(session):
+        await settle(session)
+        await feed(session, hello)
+        await feed(session, silence(1.0))
+        await settle(session, 0.5)
+
+    _, dialogue, _ = run_call(["where is my order"], steps, features=CallerVoice())
+    voice = dialogue.heard[0][1]["voice"]
+    assert set(voice) == {"loudness_db", "pitch_hz", "rate", "arousal", "cues"}
+    assert 0.0 <= voice["arousal"] <= 1.0 and voice["pitch_hz"] > 60
 
 
 def test_speaking_over_heard_clears_playback_and_drops_the_rest(hello):

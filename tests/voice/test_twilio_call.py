@@ -58,6 +58,9 @@ def test_a_call_goes_from_greeting_to_a_resolved_order_question(voice_live, spee
     said = [e["text"] for e in events if e["event"] == "user"]
     assert said == ["where is my order", "2345678", "jane.doe@example.com"]
     assert all(e.get("input_channel") == "voice" for e in events if e["event"] == "user")
+    spoken_turn = [e for e in events if e["event"] == "user"][0]
+    assert 0.0 <= spoken_turn["metadata"]["voice"]["arousal"] <= 1.0  # how it was said
+    assert spoken_turn["parse_data"]["emotion"]["name"]
     bot = voice_live.bot_texts(call.call_sid)
     assert any("keypad" in t for t in bot)  # the voice variant of the order question
     assert any("that's order 2345678" in t for t in bot)  # read back for confirmation

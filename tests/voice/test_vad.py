@@ -35,6 +35,13 @@ def noise(seconds: float, dbfs: float, seed: int = 0) -> np.ndarray:
     return rng.normal(0.0, 32768 * 10 ** (dbfs / 20), int(seconds * RATE))
 
 
+def voiced(seconds: float, dbfs: float, f0: float = 180.0) -> np.ndarray:
+    """A vowel-like sound: a fundamental and its harmonics (a peaky spectrum, like speech)."""
+    t = np.arange(int(seconds * RATE)) / RATE
+    wave = sum(np.sin(2 * np.pi * f0 * k * t) / k for k in range(1, 6))
+    return wave / np.sqrt(np.mean(wave ** 2)) * 32768 * 10 ** (dbfs / 20)
+
+
 def pad(speech: np.ndarray, lead: float, tail: float, noise_dbfs=None) -> np.ndarray:
     if noise_dbfs is None:
         return np.concatenate([np.zeros(int(lead * RATE)), speech, np.zeros(int(tail * RATE))])
@@ -168,11 +175,18 @@ def test_speech_is_found_after_loud_noise(shared_audio):
 
 def test_hangover_keeps_frames_voiced_after_speech():
     vad = EnergyVad()
-    loud = AudioChunk.from_samples(noise(0.02, -20.0, 5), RATE)
+    loud = AudioChunk.from_samples(voiced(0.02, -20.0), RATE)
     quiet = AudioChunk(bytes(320), RATE)
     frames = [vad.classify(f) for f in [quiet, loud] + [quiet] * 6]
     assert [f.speech for f in frames] == [False, True] + [False] * 6
     assert [f.voiced for f in frames] == [False, True, True, True, True, True, False, False]
+
+
+def test_loud_hiss_after_silence_is_never_speech():
+    """White noise has a flat spectrum: however loud, and before the floor adapts, it is
+    not speech (a line that starts hissing must not become a caller's turn)."""
+    x = np.concatenate([np.zeros(RATE), noise(5.0, -15.0, seed=9)])
+    assert run(x, TurnDetector()) == []
 
 
 def test_single_click_is_not_speech():

@@ -8,15 +8,27 @@ from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import InputChannel, UserMessage
+from sanic.exceptions import WebsocketClosed
+from websockets.exceptions import ConnectionClosed
 
-from voice.call import CallConfig, CallSession, ConfigError, Transport
+from voice.call import CallConfig, CallSession, ConfigError, Transport, TransportClosed
 from voice.models import DEFAULT_DEST, ENV_VAR, OFFICIAL_SMALL_EN_URL
+from voice.prosody import CallerVoice
 from voice.rasa_dialogue import RasaDialogue
 from voice.stt import SpeechToText
 from voice.tts import TextToSpeech
 
 log = logging.getLogger(__name__)
 RECOGNISERS = ("vosk", "scripted")
+CLOSED = (ConnectionClosed, WebsocketClosed)  # what a websocket raises once the peer is gone
+GONE = CLOSED + (TransportClosed,)
+
+
+async def send(ws: Any, data: Any) -> None:
+    try:
+        await ws.send(data)
+    except CLOSED as exc:
+        raise TransportClosed(str(exc)) from None
 
 
 def default_model_path() -> Path:
@@ -88,4 +100,4 @@ class VoiceChannel(InputChannel):
         dialogue = RasaDialogue(request.app.ctx.agent, on_new_message, call_id)
         return CallSession(call_id, transport, dialogue, self.recogniser(call_id),
                            self.synthesiser(transport.sample_rate), self.config,
-                           metadata=metadata)
+                           metadata=metadata, features=CallerVoice())

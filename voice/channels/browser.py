@@ -21,11 +21,10 @@ from typing import Any, Awaitable, Callable, Dict, Optional, Text, Tuple
 from rasa.core.channels.channel import UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
-from websockets.exceptions import ConnectionClosed
 
 from voice.audio import BROWSER_RATE, AudioChunk
 from voice.call import CallSession
-from voice.channels.base import VoiceChannel
+from voice.channels.base import GONE, VoiceChannel, send
 
 log = logging.getLogger(__name__)
 SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
@@ -62,13 +61,13 @@ class BrowserTransport:
         self.ws = ws
 
     async def play(self, audio: AudioChunk, mark: str) -> None:
-        await self.ws.send(audio.pcm)
+        await send(self.ws, audio.pcm)
 
     async def clear(self) -> None:
         await self.notify({"event": "clear"})
 
     async def notify(self, event: Dict[str, Any]) -> None:
-        await self.ws.send(json.dumps(event))
+        await send(self.ws, json.dumps(event))
 
     async def hang_up(self, reason: str) -> None:
         await self.notify({"event": "hangup", "reason": reason})
@@ -114,7 +113,7 @@ class BrowserVoiceInput(VoiceChannel):
                                    metadata)
             await session.start()
             await self._listen(ws, session)
-        except ConnectionClosed:
+        except GONE:
             pass
         finally:
             if session is not None:
@@ -137,7 +136,7 @@ class BrowserVoiceInput(VoiceChannel):
                 kind = event["event"]
             except (ValueError, TypeError, KeyError):
                 bad += 1
-                await ws.send(json.dumps({"event": "error", "message": "not a JSON event"}))
+                await send(ws, json.dumps({"event": "error", "message": "not a JSON event"}))
                 if bad >= MAX_BAD_MESSAGES:
                     await ws.close(1008, "too many malformed messages")
                     return
@@ -150,5 +149,5 @@ class BrowserVoiceInput(VoiceChannel):
 
 async def _refuse(ws: Any, message: str) -> None:
     log.warning("voice.browser.refused reason=%s", message)
-    await ws.send(json.dumps({"event": "error", "message": message}))
+    await send(ws, json.dumps({"event": "error", "message": message}))
     await ws.close(1003, message[:120])

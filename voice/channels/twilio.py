@@ -14,12 +14,11 @@ from typing import Any, Awaitable, Callable, Dict, Optional, Text
 from rasa.core.channels.channel import UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
-from websockets.exceptions import ConnectionClosed
 
 from voice import twilio_protocol as tp
 from voice.audio import TELEPHONY_RATE, AudioChunk
 from voice.call import CallSession
-from voice.channels.base import VoiceChannel
+from voice.channels.base import GONE, VoiceChannel, send
 from voice.rasa_dialogue import pick_prompt
 
 log = logging.getLogger(__name__)
@@ -37,11 +36,11 @@ class TwilioTransport:
 
     async def play(self, audio: AudioChunk, mark: str) -> None:
         for message in tp.media_messages(self.stream_sid, audio):
-            await self.ws.send(message)
-        await self.ws.send(tp.mark_message(self.stream_sid, mark))
+            await send(self.ws, message)
+        await send(self.ws, tp.mark_message(self.stream_sid, mark))
 
     async def clear(self) -> None:
-        await self.ws.send(tp.clear_message(self.stream_sid))
+        await send(self.ws, tp.clear_message(self.stream_sid))
 
     async def notify(self, event: Dict[str, Any]) -> None:
         return None  # a phone has no screen
@@ -160,7 +159,7 @@ class TwilioMediaStreamsInput(VoiceChannel):
                     session.played(message.name)
                 elif isinstance(message, tp.Stop):
                     await session.end("caller_hung_up")
-        except ConnectionClosed:
+        except GONE:
             pass
         finally:
             if session is not None:
