@@ -83,6 +83,11 @@ READERS: Dict[str, Tuple[Callable[[str], Optional[str]], str]] = {
 }
 
 
+def reads_back(slot: str, channel: Optional[str]) -> bool:
+    """On the phone a misheard digit is easy to miss, so the order number is said back."""
+    return slot == "order_id" and channel == "voice"
+
+
 class ValidateRequestForm(FormValidationAction):
     """Reads each answer with READERS, checks identity once both parts are in, and lets
     the customer stop, ask for a human or change the request half-way."""
@@ -152,6 +157,8 @@ class ValidateRequestForm(FormValidationAction):
             read = reader(str(value)) if value is not None else None
             if read is None:
                 dispatcher.utter_message(response=invalid_response)
+            elif reads_back(slot, tracker.get_latest_input_channel()):
+                dispatcher.utter_message(response="utter_order_id_read_back", order_id=read)
             events.append(SlotSet(slot, read))
         tracker.add_slots(events)
         if tracker.get_slot("verified_order") or not all(

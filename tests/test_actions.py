@@ -11,7 +11,7 @@ from actions.dialogue import (ActionAnswer, ActionBeginRequest, ActionConfirm, A
                               ActionSmallTalk)
 from actions.handoff import ActionHandoff
 from actions.store import models as m
-from tests.harness import Conversation, Turn
+from tests.harness import Conversation, Turn, user_event
 
 JANE = ("1234567", "jane.doe@example.com")
 
@@ -364,3 +364,37 @@ def test_outside_staffed_hours_a_callback_is_booked(conv, clock):
     assert "utter_handoff_callback" in result.responses
     (handoff,) = conv.repo.handoffs()
     assert handoff.callback_at == clock.now.replace(hour=8) + timedelta(days=1)
+
+
+# --- handoffs on the phone -------------------------------------------------------------------
+def phone_turn(conv, text: str, intent: str, can_transfer: bool) -> None:
+    event = user_event(text, intent)
+    event.update(input_channel="voice", metadata={"call": {
+        "transport": "twilio", "caller": "+15550123", "can_transfer": can_transfer}})
+    conv.events.append(event)
+
+
+def test_a_caller_is_put_through_when_a_transfer_number_is_set_up(conv):
+    phone_turn(conv, "a human please", "contact_human_agent", can_transfer=True)
+    result = conv.run(ActionHandoff)
+    assert result.responses[-2:] == ["utter_handoff_transfer", None]
+    signal = result.messages[-1]["custom"]["handoff"]
+    (handoff,) = conv.repo.handoffs()
+    assert signal == {"reference": handoff.reference, "step": "transfer",
+                      "reason": "customer_request"}
+    assert handoff.channel == "voice" and handoff.callback_at is None
+
+
+def test_a_caller_who_cannot_be_put_through_is_called_back_on_their_number(conv, clock):
+    phone_turn(conv, "a human please", "contact_human_agent", can_transfer=False)
+    result = conv.run(ActionHandoff)
+    assert "utter_handoff_callback_phone" in result.responses
+    (handoff,) = conv.repo.handoffs()
+    assert clock.now < handoff.callback_at <= clock.now + timedelta(minutes=30)
+    assert "Call back on +15550123." in handoff.summary
+    assert result.messages[-1]["custom"]["handoff"]["step"] == "callback"
+
+
+def test_chat_handoffs_send_no_call_signal(conv):
+    result = conv.run(ActionHandoff, Turn("agent please", "contact_human_agent"))
+    assert not [m for m in result.messages if m.get("custom")]

@@ -18,7 +18,7 @@ MAY_EXCLAIM = {"utter_ack_joy_high", "utter_goodbye", "utter_rating_thanks_high"
 
 def code_response_names():
     names = set()
-    for path in (ROOT / "actions").rglob("*.py"):
+    for path in [*(ROOT / "actions").rglob("*.py"), *(ROOT / "voice").rglob("*.py")]:
         names |= set(re.findall(r'"(utter_[a-z_]+)"', path.read_text()))
     names |= set(info.ANSWERS.values()) | set(info.SMALL_TALK.values())
     names |= {f"utter_ack_{e}_{lvl}" for e in (*empathy.NEGATIVE, "joy")
@@ -89,6 +89,21 @@ def test_domain_file_is_valid_yaml_with_unique_keys():
     text = Path(ROOT / "domain.yml").read_text()
     keys = re.findall(r"^  (utter_[a-z_]+):", text, re.M)
     assert len(keys) == len(set(keys))
+
+
+def test_voice_variants_exist_for_what_reads_badly_aloud():
+    """On the phone the order question offers the keypad and hints the recogniser, and the
+    e-mail question says how to spell an address aloud."""
+    def voice(name):
+        return next(v for v in RESPONSES[name] if v.get("channel") == "voice")
+
+    assert "keypad" in voice("utter_ask_order_id")["text"]
+    assert voice("utter_ask_order_id")["custom"] == {"voice": {"expect": "digits"}}
+    assert voice("utter_ask_email")["custom"] == {"voice": {"expect": "email"}}
+    assert " dot " in voice("utter_ask_email")["text"]
+    spoken_only = [n for n, vs in RESPONSES.items() for v in vs if v.get("channel") == "voice"
+                   and re.search(r"https?://|www\.|@", v.get("text", ""))]
+    assert not spoken_only
 
 
 def test_button_payloads_have_no_braces():

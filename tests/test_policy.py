@@ -200,6 +200,16 @@ def test_handoff_wait_grows_with_the_queue():
     assert waits == sorted(waits) and len(set(waits)) == len(waits)
 
 
+@pytest.mark.parametrize("step, when, can_transfer, expected", [
+    ("wait", 4, True, ("transfer", 4)),
+    ("wait", 8, False, ("callback", NOW + timedelta(minutes=8))),
+    ("callback", datetime(2026, 11, 26, 8, 0), True, ("callback", datetime(2026, 11, 26, 8, 0))),
+])
+def test_phone_handoff_step(step, when, can_transfer, expected):
+    """A caller can't wait in a chat queue: put through, or called back."""
+    assert policy.phone_handoff_step(NOW, step, when, can_transfer) == expected
+
+
 # --- formatting ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("value, expected", [

@@ -186,3 +186,18 @@ def test_numbers_outside_the_question_are_not_order_numbers():
         conditions = entity_mapping["conditions"]
         assert {"active_loop": None} in conditions
         assert {"active_loop": "request_form", "requested_slot": slot} in conditions
+
+
+@pytest.mark.parametrize("channel, read_back", [("voice", True), ("rest", False),
+                                                 ("socketio", False)])
+def test_order_number_is_read_back_on_the_phone_only(repo, channel, read_back):
+    conv = Conversation(repo)
+    conv.slots.update(pending_request="track_order")
+    event = user_event("two three four five six seven eight", "inform")
+    event["input_channel"] = channel
+    conv.events.append(event)
+    conv.events.append({"event": "slot", "name": "order_id", "value": "2345678"})
+    result = conv.run(ValidateRequestForm, order_id="2345678")
+    assert ("utter_order_id_read_back" in result.responses) is read_back
+    if read_back:
+        assert "That's order 2345678." in result.texts()
