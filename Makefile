@@ -22,7 +22,9 @@ $(STAMP): $(PY) pyproject.toml constraints.txt web/package-lock.json
 
 install: $(STAMP)
 
+# The English Vosk model for phone calls; without it (offline) voice is off and chat runs.
 run: install
+	-@$(PY) -m voice.models download
 	$(PY) -m bot run
 
 shell: install
@@ -45,6 +47,7 @@ test: install
 bench: install
 	$(PY) -m bench.turns
 	$(PY) -m bench.emotion
+	$(PY) -m bench.voice_prosody
 
 # Voice latency, barge-in, recogniser speed and memory per call (about 5 minutes).
 bench-voice: install
