@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import subprocess
 import sys
 import threading
+import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -15,6 +17,17 @@ import yaml
 from bot.servers import ROOT, Servers
 from bot.training import ensure_trained
 
+
+
+def voice_status(rasa_url: str) -> str:
+    """'voice on', or why it is off (e.g. no speech model downloaded)."""
+    try:
+        with urllib.request.urlopen(f"{rasa_url}/webhooks/browser_voice/status",
+                                    timeout=5) as response:
+            status = json.load(response)
+    except (OSError, ValueError):
+        return "voice status unknown"
+    return "voice on" if status.get("available") else f"voice off: {status.get('reason')}"
 
 def _quiet_environment() -> None:
     # No telemetry calls from an offline machine; SQLAlchemy 1.4's 2.0 notice is noise.
@@ -69,6 +82,9 @@ def run(args: argparse.Namespace) -> int:
           f"  agent console and dashboard:    {servers.rasa_url}/console/\n"
           f"    (create an agent: make agent USERNAME=sam NAME=\"Sam Rivera\", or\n"
           f"     .venv/bin/python -m web agents add sam --name \"Sam Rivera\")\n"
+          f"  phone calls: point a Twilio number at POST "
+          f"{servers.rasa_url}/webhooks/twilio_voice/incoming\n"
+          f"  talk from this machine: make call ({voice_status(servers.rasa_url)})\n"
           f"Press Ctrl-C to stop.", flush=True)
     stopped = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
