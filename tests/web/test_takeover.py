@@ -130,3 +130,15 @@ def test_malformed_widget_session_ids_get_a_fresh_one(live):
     tab.say("hello")
     wait_for(lambda: tab.texts(), what="Heard's greeting")
     tab.close()
+
+
+def test_messages_under_a_malformed_session_id_are_dropped(live):
+    tab = Widget(live.servers.rasa_url).open()
+    tab.client.emit("user_uttered", {"message": "hello", "session_id": "not-a-uuid"})
+    tab.client.emit("user_uttered", {"message": ["not", "text"], "session_id": tab.session_id})
+    tab.say("hello")  # the well-formed one, after the two bad ones
+    wait_for(lambda: tab.texts(), what="Heard's answer to the well-formed message")
+    assert [e for e in tracker(live, "not-a-uuid")["events"] if e["event"] == "user"] == []
+    said = [e["text"] for e in tracker(live, tab.session_id)["events"] if e["event"] == "user"]
+    assert said == ["hello"]
+    tab.close()
