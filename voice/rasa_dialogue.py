@@ -31,6 +31,7 @@ class VoiceOutput(OutputChannel):
                                      buttons: List[Dict[Text, Any]], **kwargs: Any) -> None:
         titles = [str(b.get("title", "")) for b in buttons]
         self.turn.texts.append(spoken.with_choices(text, titles, self._choices))
+        self.turn.expect = spoken.expectation(titles) or self.turn.expect
 
     async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any],
                                **kwargs: Any) -> None:

@@ -74,9 +74,21 @@ def email_from_words(text: str) -> str:
     return f"{join(local)}@{join(domain)}"
 
 
+def expectation(titles: Sequence[str]) -> Optional[str]:
+    """What buttons ask for, as a recogniser hint: yes/no questions, or numbers (ratings)."""
+    firsts = [t.strip().split()[0].strip(",.!").lower() for t in titles if t and t.strip()]
+    if firsts and all(f in ("yes", "no") for f in firsts):
+        return "yes_no"
+    if firsts and all(f.isdigit() for f in firsts):
+        return "digits"
+    return None
+
+
 def normalise(text: str, expect: Optional[str] = None) -> str:
     """Recogniser text -> the text the dialogue gets, given what Heard asked for."""
-    text = digits_from_words(text.strip())
+    # "[unk]" is what a grammar-constrained recogniser writes for words outside it.
+    text = " ".join(w for w in text.split() if w != "[unk]")
+    text = digits_from_words(text)
     if expect == "email":
         text = email_from_words(text)
     return text

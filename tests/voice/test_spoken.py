@@ -40,3 +40,19 @@ def test_choices_already_in_the_text_are_not_repeated():
     text = "Shall I cancel it? Yes or no?"
     assert spoken.with_choices(text, ["Yes", "No"]) == text
     assert spoken.with_choices("Anything else?", []) == "Anything else?"
+
+
+@pytest.mark.parametrize("titles, expect", [
+    (["Yes, cancel it", "No, keep it"], "yes_no"),
+    (["1", "2", "3", "4", "5"], "digits"),
+    (["Replacement", "Refund"], None),
+    (["Yes", "Tell me more"], None),
+    ([], None),
+])
+def test_buttons_say_what_the_recogniser_should_expect(titles, expect):
+    assert spoken.expectation(titles) == expect
+
+
+def test_words_outside_a_grammar_are_dropped():
+    assert spoken.normalise("[unk] yes [unk]", "yes_no") == "yes"
+    assert spoken.normalise("[unk]", "digits") == ""
