@@ -41,6 +41,8 @@ def test_agent_takes_over_replies_and_hands_back(site, open_page):
     widget = Widget(shop).open()
     widget.say("where is my order 2345678?")
     widget.wait_for_heard("e-mail")
+    widget.say("jane.doe@example.com")
+    widget.wait_for_heard("DHL")
     widget.say("This is RIDICULOUS, I want a human NOW")
     widget.wait_for_heard("ticket number")
     reference = re.search(r"HO-[A-Z0-9]{6}", " ".join(widget.heard_messages())).group(0)

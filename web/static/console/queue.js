@@ -96,7 +96,7 @@ HeardConsole.queue = (function (c) {
   }
 
   function renderDetail(h) {
-    var lines = c.el("ol", { class: "transcript", "aria-label": "Transcript" });
+    var lines = c.el("ol", { class: "transcript", "aria-label": "Transcript", tabindex: "0" });
     (h.transcript || []).forEach(function (line) { lines.appendChild(transcriptLine(line)); });
     shown = { reference: h.reference, status: h.status, agent: h.agent, lines: lines,
               after: null };
