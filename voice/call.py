@@ -220,11 +220,15 @@ class CallSession:
                 await self._stt_queue.put(("end", decided, waited, audio))
 
     async def dtmf(self, digit: str) -> None:
-        """Keypad digits collect until '#', a pause, or eight digits (the longest order)."""
+        """Keypad digits collect until '#', a pause, or eight digits (the longest order);
+        '*' starts again, as phone menus teach callers."""
         if self.closed:
             return
-        if digit == "#" or (digit == "*" and self._digits):
+        if digit == "#":
             await self._flush_digits()
+            return
+        if digit == "*":
+            self._digits = ""
             return
         if digit.isdigit():
             self._digits += digit
