@@ -55,8 +55,10 @@ class CallConfig:
                 values[name] = kind(value)
             except (TypeError, ValueError):
                 raise ConfigError(f"voice option {name} must be a number, not {value!r}")
-            if values[name] < (0 if name in ("max_reprompts", "preroll") else 1e-9):
-                raise ConfigError(f"voice option {name} must be positive, not {value!r}")
+            zero_ok = name in ("max_reprompts", "preroll")
+            if values[name] < 0 or (values[name] == 0 and not zero_ok):
+                need = "0 or more" if zero_ok else "positive"
+                raise ConfigError(f"voice option {name} must be {need}, not {value!r}")
         return cls(**values)
 
 
