@@ -9,6 +9,7 @@ from actions.context import Context, HeardAction
 
 logger = logging.getLogger(__name__)
 VOICE = "voice"  # the input channel of phone and browser calls
+PHONE = "twilio"  # the call transport with a phone line (browser calls are joined in chat)
 
 
 def _turns_since_last_handoff(ctx: Context):
@@ -36,7 +37,7 @@ def hand_over(ctx: Context, reason: str) -> None:
     now = ctx.repo.clock()
     step, when = policy.handoff_next_step(now, ctx.repo.waiting_handoffs(),
                                           policy.StaffedHours.from_env())
-    on_phone = ctx.channel == VOICE
+    on_phone = ctx.channel == VOICE and ctx.call.get("transport") == PHONE
     if on_phone:
         step, when = policy.phone_handoff_step(now, step, when, bool(ctx.call.get("can_transfer")))
     record = ctx.repo.create_handoff(
@@ -66,7 +67,7 @@ def hand_over(ctx: Context, reason: str) -> None:
     else:
         ctx.say("utter_handoff_callback_phone" if on_phone else "utter_handoff_callback",
                 reference=record.reference, callback_time=when.strftime("%A at %H:%M"))
-    if on_phone:  # the call itself transfers or carries on
+    if ctx.channel == VOICE:  # the call itself transfers or carries on
         ctx.dispatcher.utter_message(json_message={"handoff": {
             "reference": record.reference, "step": step, "reason": reason}})
     ctx.set("handoff_turn", total_turns)

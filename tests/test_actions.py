@@ -367,10 +367,11 @@ def test_outside_staffed_hours_a_callback_is_booked(conv, clock):
 
 
 # --- handoffs on the phone -------------------------------------------------------------------
-def phone_turn(conv, text: str, intent: str, can_transfer: bool) -> None:
+def phone_turn(conv, text: str, intent: str, can_transfer: bool,
+               transport: str = "twilio") -> None:
     event = user_event(text, intent)
     event.update(input_channel="voice", metadata={"call": {
-        "transport": "twilio", "caller": "+15550123", "can_transfer": can_transfer}})
+        "transport": transport, "caller": "+15550123", "can_transfer": can_transfer}})
     conv.events.append(event)
 
 
@@ -393,6 +394,13 @@ def test_a_caller_who_cannot_be_put_through_is_called_back_on_their_number(conv,
     assert clock.now < handoff.callback_at <= clock.now + timedelta(minutes=30)
     assert "Call back on +15550123." in handoff.summary
     assert result.messages[-1]["custom"]["handoff"]["step"] == "callback"
+
+
+def test_a_call_from_the_widget_is_joined_in_the_chat(conv):
+    phone_turn(conv, "a human please", "contact_human_agent", False, transport="browser")
+    result = conv.run(ActionHandoff)
+    assert "utter_handoff_wait" in result.responses
+    assert result.messages[-1]["custom"]["handoff"]["step"] == "wait"
 
 
 def test_chat_handoffs_send_no_call_signal(conv):
