@@ -82,7 +82,7 @@ def test_agent_takes_over_replies_and_hands_back(site, open_page):
     expect(detail.locator(".transcript .line-customer").last).to_contain_text(
         "Thank you Sam, that's a relief")  # the console's 2 s poll
     assert widget.heard_count() == heard_before  # Heard stays quiet while Sam has it
-    screenshot(console, "console")
+    screenshot(console, "console", full_page=True)
     assert serious_accessibility_violations(console) == []
 
     detail.get_by_role("button", name="Hand back to Heard").click()

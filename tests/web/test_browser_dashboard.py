@@ -99,7 +99,7 @@ def test_dashboard_shows_the_seeded_figures(site, seeded, open_page):
                                       "track_refund": "1", "contact_human_agent": "1"}
     expect(page.locator('#chart-volume li[data-key="2024-02-27"]')).to_contain_text(
         "(rest 1, socketio 1)")  # the split per channel, for screen readers too
-    screenshot(page, "dashboard")
+    screenshot(page, "dashboard", full_page=True)
 
     _show(page, "2024-02-27", "2024-02-29", "socketio")
     expect(page.locator("#chart-containment .number")).to_have_text("66.7 %")

@@ -107,12 +107,13 @@ HeardConsole.queue = (function (c) {
       h.agent ? "agent " + h.agent : null, "waiting " + c.minutes(h.waiting_seconds),
       h.callback_at ? "callback " + c.clock(h.callback_at) : null
     ].filter(Boolean).join(" · ") });
-    detail.replaceChildren(
-      title, facts, actions(h),
-      section("Summary", c.el("p", { class: "summary", text: h.summary || "" })),
-      section("Order", order(h.order)),
-      section("Emotion timeline", timeline(h.emotion_timeline || [])),
-      section("Transcript", lines));
+    // The conversation and the reply box first; what Heard worked out beside them.
+    detail.replaceChildren(title, facts, c.el("div", { class: "detail-columns" }, [
+      c.el("div", { class: "detail-main" }, [section("Transcript", lines), actions(h)]),
+      c.el("div", { class: "detail-side" }, [
+        section("Summary", c.el("p", { class: "summary", text: h.summary || "" })),
+        section("Emotion timeline", timeline(h.emotion_timeline || [])),
+        section("Order", order(h.order))])]));
     pollMessages();
   }
 
@@ -130,14 +131,26 @@ HeardConsole.queue = (function (c) {
       c.el("p", { text: line.text || "" })]);
   }
 
+  var ISO_TIME = /^\d{4}-\d\d-\d\dT/;
+
+  function orderValue(key, value) {
+    if (key === "items" && Array.isArray(value)) {
+      return value.map(function (i) { return i.quantity + " × " + i.product; }).join(", ");
+    }
+    if (key === "customer" && value) return [value.name, value.email, value.account_type]
+      .filter(Boolean).join(" · ");
+    if (typeof value === "string" && ISO_TIME.test(value)) return c.clock(value);
+    return typeof value === "object" ? "" : String(value);
+  }
+
   function order(o) {
     if (!o) return c.el("p", { class: "muted", text: "No order identified." });
     var dl = c.el("dl", { class: "order" });
     Object.keys(o).forEach(function (key) {
-      var value = o[key];
-      if (value === null || value === "" || typeof value === "object") return;
+      var text = o[key] === null ? "" : orderValue(key, o[key]);
+      if (!text) return;
       dl.appendChild(c.el("dt", { text: c.words(key) }));
-      dl.appendChild(c.el("dd", { text: String(value) }));
+      dl.appendChild(c.el("dd", { text: text }));
     });
     return dl;
   }
