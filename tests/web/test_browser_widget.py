@@ -120,7 +120,7 @@ def test_the_conversation_survives_a_reload_and_is_shared_by_tabs(site, open_pag
     other.say("how long does delivery take?")
     # The first tab sees the question (from the other tab) and Heard's answer (same room).
     expect(widget.log.locator(".heard-from-customer", has_text="how long does delivery take")
-           ).to_be_visible()
+           ).to_have_count(1)
     widget.wait_for_more_heard(answered)
     assert watched.errors == []
 
@@ -168,6 +168,18 @@ def test_call_button_explains_when_calls_are_unavailable(site, open_page):
     call.focus()  # still focusable, so its explanation is one key away
     page.keyboard.press("Enter")
     expect(widget.log.locator(".heard-notice").last).to_have_text(re.compile("Calls aren't available"))
+
+
+def test_the_widget_says_when_it_cannot_reach_the_server(site, open_page):
+    page = open_page().page
+    page.route("**/vendor/socket.io.min.js", lambda route: route.abort())
+    page.goto(f"{site.url}/shop/")
+    widget = Widget(page).open()
+    expect(widget.log.locator(".heard-notice")).to_have_text(
+        re.compile("can't reach customer service"))
+    page.unroute("**/vendor/socket.io.min.js")
+    widget.say("what is your refund policy?")  # the next message connects again
+    widget.wait_for_heard("30 days")
 
 
 def test_shop_and_widget_pass_axe_without_console_errors(site, open_page):

@@ -29,7 +29,7 @@
     hangUp: "Hang up",
     agentJoined: function (name) { return name + " from our team has joined"; },
     agentLeft: function (name) { return (name ? name + " has left. " : "") + "Heard is back"; },
-    offline: "Reconnecting…",
+    offline: "We can't reach customer service right now. Please try again in a moment.",
     callStates: { connecting: "Connecting…", listening: "Listening", thinking: "Thinking…",
                   speaking: "Heard is talking" },
     callEnded: "Call ended",
@@ -247,7 +247,7 @@
     if (!agentName) setTyping(true);
     connect().then(function (s) {
       s.emit("user_uttered", { message: payload, session_id: session });
-    });
+    }, function () { /* connect() told the customer */ });
   }
 
   // A bot_uttered payload from Rasa: text, quick replies, an agent's message, or
@@ -306,6 +306,12 @@
           socket.on("bot_uttered", received);
           socket.on("agent_status", agentStatus);
         });
+      })
+      .catch(function (error) {
+        connecting = null;  // try again with the next message
+        setTyping(false);
+        notice(LABELS.offline);
+        throw error;
       });
     return connecting;
   }
@@ -454,6 +460,6 @@
   loadHistory().then(function () {
     if (localStorage.getItem(OPEN_KEY) === "1") setOpen(true, true);
   });
-  connect();
+  connect().catch(function () { /* said in the log; the next message tries again */ });
   checkCalls();
 })();
