@@ -10,7 +10,7 @@ import sys
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import List
+from typing import List, Sequence
 
 import pytest
 
@@ -79,19 +79,24 @@ def site(live) -> Site:
     return Site(live.servers.rasa_url, str(live.repo.engine.url), live)
 
 
+def launch(browser_type, extra_args: Sequence[str] = ()):
+    """Headless Debian Chromium; its microphone is synthetic (a beep, or a file given in
+    extra_args) and needs no prompt."""
+    # This machine has no network beyond loopback: no background fetches.
+    return browser_type.launch(
+        executable_path=str(CHROMIUM), headless=True,
+        args=["--disable-background-networking", "--disable-component-update",
+              "--disable-sync", "--no-first-run", "--disable-gpu",
+              "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+              "--autoplay-policy=no-user-gesture-required", *extra_args])
+
+
 @pytest.fixture(scope="module")
 def browser():
     if not CHROMIUM.exists():
         pytest.skip("Chromium is not installed (apt-get install chromium; .ci/run installs it)")
     with sync_api.sync_playwright() as playwright:
-        # Flags: this machine has no network beyond loopback, so no background fetches.
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True,
-            args=["--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run", "--disable-gpu",
-                  # A synthetic microphone (a beep) for the call button, no prompt.
-                  "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
-                  "--autoplay-policy=no-user-gesture-required"])
+        chromium = launch(playwright.chromium)
         yield chromium
         chromium.close()
 

@@ -1,19 +1,29 @@
-"""The widget's call button speaks the browser voice protocol (voice/channels/browser.py):
-the page is the real one, the microphone is Chromium's synthetic one, and the voice
-websocket is answered by the test (this machine has no English speech model for a real
-call), so every frame the browser sends can be checked."""
+"""The widget's call button and the browser voice protocol (voice/channels/browser.py).
+
+First with the voice websocket answered by the test, so every frame the browser sends and
+every event it gets can be checked; then a real call on the real servers, espeak-ng speech
+as Chromium's microphone and the scripted recogniser standing in for an English model."""
 from __future__ import annotations
 
 import json
 import math
 import re
+import shutil
 import struct
+import subprocess
 import time
+import urllib.request
+import wave
 
 import pytest
+import yaml
 
-from browser_support import (Widget, browser, expect, open_page, screenshot,  # noqa: F401
-                             site)
+from actions.store.repository import Repository
+from actions.store.seed import seed
+from bot.servers import Servers, free_port
+from browser_support import (ROOT, Site, Widget, browser, expect, launch,  # noqa: F401
+                             open_page, screenshot, site)
+from tests.live import Live
 
 pytestmark = pytest.mark.slow
 
@@ -98,3 +108,98 @@ def test_a_refused_call_says_so(site, open_page):
     page.get_by_role("button", name="Call Heard").click()
     expect(widget.log.locator(".heard-notice").last).to_contain_text("the call didn't work")
     expect(page.locator(".heard-callbar")).to_be_hidden()
+
+
+# ---- a real call: the real voice channel, espeak-ng speech as the microphone -------------
+
+def _spoken_wav(text: str, path, before: float = 3.0, after: float = 3.0):
+    """espeak-ng's speech with silence around it, as Chromium's fake microphone plays it."""
+    if not shutil.which("espeak-ng"):
+        pytest.skip("espeak-ng not installed (apt-get install espeak-ng; .ci/run installs it)")
+    speech = path.with_suffix(".speech.wav")
+    subprocess.run(["espeak-ng", "-w", str(speech), text], check=True)
+    with wave.open(str(speech)) as source:
+        params, frames = source.getparams(), source.readframes(source.getnframes())
+    pad = lambda seconds: b"\0" * int(seconds * params.framerate) * params.sampwidth  # noqa: E731
+    with wave.open(str(path), "wb") as out:
+        out.setparams(params)
+        out.writeframes(pad(before) + frames + pad(after))
+    return path
+
+
+@pytest.fixture(scope="module")
+def voice_site(trained_model, tmp_path_factory):
+    """The servers as `make run` starts them, with calls on: recognition is the scripted
+    stand-in (no English speech model here), which returns line n of
+    `<scripts>/<session id>.txt` for the n-th utterance the channel detects."""
+    folder = tmp_path_factory.mktemp("browser-call")
+    scripts = folder / "scripts"
+    scripts.mkdir()
+    database = f"sqlite:///{folder}/heard.db"
+    seed(Repository.from_url(database))
+    rasa_port, action_port = free_port(), free_port()
+    endpoints = folder / "endpoints.yml"
+    endpoints.write_text(
+        f"action_endpoint:\n  url: http://localhost:{action_port}/webhook\n"
+        f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {folder}/tracker.db\n")
+    channels = yaml.safe_load((ROOT / "credentials.yml").read_text())
+    channels["voice.channels.browser.BrowserVoiceInput"] = {
+        **(channels.get("voice.channels.browser.BrowserVoiceInput") or {}),
+        "stt": "scripted", "scripted_dir": str(scripts)}
+    credentials = folder / "credentials.yml"
+    credentials.write_text(yaml.safe_dump(channels))
+    servers = Servers(trained_model, rasa_port=rasa_port, action_port=action_port,
+                      endpoints=endpoints, credentials=credentials, log_dir=folder / "log",
+                      environment={"DATABASE_URL": database})
+    servers.start()
+    try:
+        servers.wait_until_ready()
+        live = Live(servers, Repository.from_url(database))
+        yield Site(servers.rasa_url, database, live), scripts, folder
+    finally:
+        servers.stop()
+
+
+@pytest.fixture(scope="module")
+def speaking_browser(browser, tmp_path_factory):
+    """A second Chromium, whose microphone says "Where is my order?" once."""
+    wav = _spoken_wav("Where is my order?", tmp_path_factory.mktemp("mic") / "caller.wav")
+    chromium = launch(browser.browser_type,
+                      [f"--use-file-for-fake-audio-capture={wav}%noloop"])
+    yield chromium
+    chromium.close()
+
+
+def test_a_real_call_from_the_widget(voice_site, speaking_browser):
+    site, scripts, _ = voice_site
+    context = speaking_browser.new_context()
+    context.grant_permissions(["microphone"])
+    page = context.new_page()
+    page.goto(f"{site.url}/shop/")
+    widget = Widget(page).open()
+    session = page.evaluate("localStorage.getItem('heard.session_id')")
+    (scripts / f"{session}.txt").write_text("where is my order\n")
+    call = page.get_by_role("button", name="Call Heard")
+    expect(call).to_have_attribute("aria-disabled", "false")
+    page.evaluate("""() => {
+        const bar = document.querySelector('.heard-callbar');
+        window.callStates = [];
+        new MutationObserver(() => window.callStates.push(bar.dataset.state))
+            .observe(bar, {attributes: true, attributeFilter: ['data-state']});
+    }""")
+    call.click()
+
+    # Heard greets, hears the caller (the scripted words), and answers, in the chat log too.
+    expect(widget.log.locator(".heard-from-customer .heard-text").last).to_have_text(
+        "where is my order", timeout=30_000)
+    expect(widget.log.locator(".heard-from-heard", has_text="order number").last).to_be_visible(
+        timeout=30_000)
+    states = page.evaluate("window.callStates")
+    assert {"listening", "thinking", "speaking"} <= set(states), states
+    page.get_by_role("button", name="Hang up").click()
+    expect(page.locator(".heard-callbar")).to_be_hidden()
+    # The call went on in the chat's conversation.
+    tracker = urllib.request.urlopen(f"{site.url}/conversations/{session}/tracker", timeout=10)
+    texts = [e.get("text") for e in json.load(tracker)["events"] if e["event"] == "user"]
+    assert "where is my order" in texts
+    context.close()
