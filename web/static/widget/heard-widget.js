@@ -24,6 +24,10 @@
     input: "Type your message",
     send: "Send",
     typing: "Heard is typing",
+    you: "You",
+    agent: "A colleague",
+    suggestions: "Suggested replies",
+    talkingTo: function (name) { return "You're talking to " + name; },
     call: "Call Heard",
     callUnavailable: "Calls aren't available right now. You can keep typing here.",
     hangUp: "Hang up",
@@ -108,7 +112,6 @@
   // ---- the widget -----------------------------------------------------------------
 
   var session = sessionId();
-  var socket = null;
   var agentName = null;
   var tabs = "BroadcastChannel" in window ? new BroadcastChannel("heard-widget") : null;
   var ui = build();
@@ -188,7 +191,8 @@
 
   function message(sender, text, agent) {
     var bubble = el("div", { class: "heard-msg heard-from-" + sender });
-    var who = sender === "customer" ? "You" : sender === "agent" ? (agent || "Agent") : "Heard";
+    var who = sender === "customer" ? LABELS.you : sender === "agent" ? (agent || LABELS.agent) :
+      LABELS.title;
     bubble.appendChild(el("span", { class: "heard-who", text: who + ": " }));
     var body = el("span", { class: "heard-text" });
     // Customers' own words stay plain text; Heard's and agents' get line breaks and links.
@@ -197,7 +201,6 @@
     bubble.appendChild(body);
     ui.log.appendChild(bubble);
     scrollDown();
-    return bubble;
   }
 
   function notice(text) {
@@ -206,7 +209,7 @@
   }
 
   function quickReplies(buttons) {
-    var group = el("div", { class: "heard-quick", role: "group", "aria-label": "Suggested replies" });
+    var group = el("div", { class: "heard-quick", role: "group", "aria-label": LABELS.suggestions });
     buttons.forEach(function (button) {
       var b = el("button", { type: "button", text: button.title });
       b.addEventListener("click", function () {
@@ -237,7 +240,7 @@
   function setAgent(name) {
     agentName = name;
     ui.root.classList.toggle("heard-with-agent", !!name);
-    ui.status.textContent = name ? "You're talking to " + name : LABELS.subtitle;
+    ui.status.textContent = name ? LABELS.talkingTo(name) : LABELS.subtitle;
   }
 
   function send(shown, payload) {
@@ -273,7 +276,7 @@
     if (!data) return;
     if (data.status === "joined") {
       setTyping(false);
-      setAgent(data.agent || "An agent");
+      setAgent(data.agent || LABELS.agent);
       notice(LABELS.agentJoined(agentName));
     } else if (data.status === "left") {
       var name = data.agent || agentName;
@@ -285,10 +288,14 @@
   var connecting = null;
   function connect() {
     if (connecting) return connecting;
-    connecting = (window.io ? Promise.resolve() : loadScript(SERVER + "/vendor/socket.io.min.js"))
+    // Our own socket.io client, whatever version the page may have: theirs stays theirs.
+    var theirs = window.io;
+    connecting = loadScript(SERVER + "/vendor/socket.io.min.js")
       .then(function () {
+        var io = window.io;
+        if (theirs) window.io = theirs;
         return new Promise(function (resolve) {
-          socket = window.io(SERVER, { path: "/socket.io", transports: ["websocket", "polling"] });
+          var socket = io(SERVER, { path: "/socket.io", transports: ["websocket", "polling"] });
           socket.on("connect", function () {
             ui.root.classList.remove("heard-offline");
             socket.emit("session_request", { session_id: session });
