@@ -35,7 +35,9 @@ def transcript(events: Iterable[Event]) -> List[Dict[str, Any]]:
             lines.append({"speaker": "customer", "text": e.get("text") or "",
                           "at": _stamp(e)})
         elif e.get("event") == "bot" and e.get("text"):
-            lines.append({"speaker": "heard", "text": e["text"], "at": _stamp(e)})
+            # The agent console records a colleague's replies as bot events marked "agent".
+            speaker = "agent" if (e.get("metadata") or {}).get("sender") == "agent" else "heard"
+            lines.append({"speaker": speaker, "text": e["text"], "at": _stamp(e)})
     return lines
 
 

@@ -297,6 +297,12 @@ def test_transcript():
     ]
 
 
+def test_transcript_names_a_colleague_who_took_over():
+    agent_line = {"event": "bot", "text": "Hi, I'm Sam.", "timestamp": 1764064800.0,
+                  "metadata": {"sender": "agent", "agent": "Sam"}}
+    assert conversation.transcript([agent_line])[0]["speaker"] == "agent"
+
+
 def test_transcript_without_text_or_timestamp():
     assert conversation.transcript([{"event": "user", "text": None}]) == [
         {"speaker": "customer", "text": "", "at": None}]
