@@ -20,8 +20,9 @@ import sys
 import time
 import uuid
 import wave
+from collections import deque
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence, Union
+from typing import Any, Callable, Deque, Dict, List, Optional, Sequence, Union
 
 import websockets
 
@@ -172,18 +173,16 @@ class TurnAudio:
     def __init__(self) -> None:
         self.pcm = bytearray()
         self.first_at: Optional[float] = None
-        self.cleared = 0
 
     def write(self, pcm: bytes) -> None:
         self.first_at = self.first_at or time.monotonic()
         self.pcm += pcm
 
     def clear(self) -> None:
-        self.cleared += 1
+        pass  # the file keeps the whole answer; the log shows the interruption
 
     def take(self) -> AudioChunk:
-        audio = AudioChunk(bytes(self.pcm) if len(self.pcm) % 2 == 0 else bytes(self.pcm[:-1]),
-                           BROWSER_RATE)
+        audio = AudioChunk(bytes(self.pcm[:len(self.pcm) // 2 * 2]), BROWSER_RATE)
         self.pcm, self.first_at = bytearray(), None
         return audio
 
@@ -199,7 +198,7 @@ class Microphone:
 
     def __init__(self, ws: Any):
         self.ws = ws
-        self._pending: List[bytes] = []
+        self._pending: Deque[bytes] = deque()
         self.drained = asyncio.Event()
         self.drained.set()
 
@@ -210,12 +209,15 @@ class Microphone:
     async def run(self) -> None:
         silence = b"\x00" * FRAME_BYTES
         start, sent = time.monotonic(), 0
-        while True:
-            await asyncio.sleep(max(0.0, start + sent * FRAME_SECONDS - time.monotonic()))
-            await self.ws.send(self._pending.pop(0) if self._pending else silence)
-            sent += 1
-            if not self._pending:
-                self.drained.set()
+        try:
+            while True:
+                await asyncio.sleep(max(0.0, start + sent * FRAME_SECONDS - time.monotonic()))
+                await self.ws.send(self._pending.popleft() if self._pending else silence)
+                sent += 1
+                if not self._pending:
+                    self.drained.set()
+        finally:
+            self.drained.set()  # a closed connection must not leave the caller waiting
 
 
 async def wait_for_answer(listener: Listener, reader: asyncio.Task, spoken_before: int,
