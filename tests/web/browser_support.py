@@ -3,6 +3,7 @@
 console-error collection, axe-core checks and screenshots."""
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -54,29 +55,21 @@ class Site:
     """The running servers as a browser sees them."""
     url: str
     database: str
-    live: object
 
     def add_agent(self, name: str) -> tuple:
         """A new agent through the agents command line; returns (username, password)."""
-        if not (ROOT / "web" / "__main__.py").exists():
-            pytest.skip("the agents command line (python -m web agents) is not there yet")
         username = f"{name.lower()}-{uuid.uuid4().hex[:6]}"
         password = f"pw-{uuid.uuid4().hex}"
         subprocess.run([sys.executable, "-m", "web", "agents", "add", username, "--name", name,
                         "--password-stdin"], input=password + "\n", text=True, check=True,
-                       cwd=ROOT, env=_env(self.database), capture_output=True)
+                       cwd=ROOT, env={**os.environ, "DATABASE_URL": self.database},
+                       capture_output=True)
         return username, password
-
-
-def _env(database: str) -> dict:
-    import os
-
-    return {**os.environ, "DATABASE_URL": database}
 
 
 @pytest.fixture(scope="module")
 def site(live) -> Site:
-    return Site(live.servers.rasa_url, str(live.repo.engine.url), live)
+    return Site(live.servers.rasa_url, str(live.repo.engine.url))
 
 
 def launch(browser_type, extra_args: Sequence[str] = ()):
@@ -86,7 +79,7 @@ def launch(browser_type, extra_args: Sequence[str] = ()):
     return browser_type.launch(
         executable_path=str(CHROMIUM), headless=True,
         args=["--disable-background-networking", "--disable-component-update",
-              "--disable-sync", "--no-first-run", "--disable-gpu",
+              "--disable-sync", "--no-first-run", "--disable-gpu", "--disable-dev-shm-usage",
               "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
               "--autoplay-policy=no-user-gesture-required", *extra_args])
 

@@ -23,7 +23,6 @@ from actions.store.seed import seed
 from bot.servers import Servers, free_port
 from browser_support import (ROOT, Site, Widget, browser, expect, launch,  # noqa: F401
                              open_page, screenshot, site)
-from tests.live import Live
 
 pytestmark = pytest.mark.slow
 
@@ -154,8 +153,7 @@ def voice_site(trained_model, tmp_path_factory):
     servers.start()
     try:
         servers.wait_until_ready()
-        live = Live(servers, Repository.from_url(database))
-        yield Site(servers.rasa_url, database, live), scripts, folder
+        yield Site(servers.rasa_url, database), scripts
     finally:
         servers.stop()
 
@@ -171,7 +169,7 @@ def speaking_browser(browser, tmp_path_factory):
 
 
 def test_a_real_call_from_the_widget(voice_site, speaking_browser):
-    site, scripts, _ = voice_site
+    site, scripts = voice_site
     context = speaking_browser.new_context()
     context.grant_permissions(["microphone"])
     page = context.new_page()
