@@ -21,6 +21,7 @@ def test_console_refuses_a_visitor_who_has_not_signed_in(site, open_page):
     assert page.locator(".queue-item, .transcript").count() == 0
     assert page.request.get(f"{site.url}/console/api/queue").status == 401
     assert serious_accessibility_violations(page) == []
+    screenshot(page, "console-signin")
 
     page.get_by_label("Username").fill("nobody")
     page.get_by_label("Password").fill("not-the-password")
@@ -53,6 +54,7 @@ def test_agent_takes_over_replies_and_hands_back(site, open_page):
     expect(console.get_by_text("Signed in as Sam")).to_be_visible()
     item = console.locator(f'.queue-item[data-reference="{reference}"]')
     expect(item).to_be_visible()
+    expect(console).to_have_title(re.compile(r"^\(\d+\) Heard · Agent console$"))
     item.click()
     detail = console.locator("#handoff")
     expect(detail.get_by_role("heading", level=2)).to_contain_text(reference)

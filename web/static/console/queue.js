@@ -14,6 +14,7 @@ HeardConsole.queue = (function (c) {
   var timer = null;
 
   var PRIORITY = { 1: "urgent", 2: "high", 3: "normal" };
+  var TITLE = document.title;
 
   function priorityName(p) { return PRIORITY[p] || "low"; }
 
@@ -56,6 +57,9 @@ HeardConsole.queue = (function (c) {
   function renderList() {
     var focused = document.activeElement && document.activeElement.getAttribute("data-reference");
     count.textContent = "(" + handoffs.length + ")";
+    // Agents keep the console in a background tab: the waiting count shows in its title.
+    var waiting = handoffs.filter(function (h) { return h.status === "waiting"; }).length;
+    document.title = (waiting ? "(" + waiting + ") " : "") + TITLE;
     empty.hidden = handoffs.length > 0;
     list.replaceChildren.apply(list, handoffs.map(function (h) {
       var worst = h.emotion_timeline && h.emotion_timeline.length ?
@@ -267,6 +271,7 @@ HeardConsole.queue = (function (c) {
 
   function reset() {
     stop();
+    document.title = TITLE;
     handoffs = [];
     selected = shown = null;
     list.replaceChildren();
