@@ -86,6 +86,12 @@ def test_agent_takes_over_replies_and_hands_back(site, open_page):
     assert widget.heard_count() == heard_before  # Heard stays quiet while Sam has it
     screenshot(console, "console", full_page=True)
     assert serious_accessibility_violations(console) == []
+    # An agent's markup is text too, and only http(s) addresses become links.
+    markup = "<img src=x onerror=alert(1)> javascript:alert(1)"
+    reply.fill(markup)
+    reply.press("Enter")
+    expect(widget.log.locator(".heard-from-agent .heard-text").last).to_have_text(markup)
+    assert widget.log.locator(".heard-from-agent").last.locator("img, a").count() == 0
 
     detail.get_by_role("button", name="Hand back to Heard").click()
     expect(item).to_have_count(0)
