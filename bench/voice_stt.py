@@ -131,7 +131,8 @@ def measure(shared: Path, utterances: Sequence[AudioChunk], max_streams: int = 1
         f"{k}: {v:.2f}" for k, v in worst.items())
     more = "" if max(worst.values()) >= 1.0 else "+"  # never saturated up to max_streams
     rows["concurrent streams with RTF < 1, measured (target >= 8)"] = (
-        f"{held}{more} (every stream decoding all the time, machine shared)")
+        f"{held}{more} (every stream decoding all the time; load average "
+        f"{os.getloadavg()[0]:.1f} after, with the bench's own threads)")
     cost = statistics.median(cpu)
     rows["Vosk CPU per second of audio; streams 2 idle cores hold"] = (
         f"{cost:.2f} s; {int((os.cpu_count() or 1) / cost)} (cores / CPU cost)")
