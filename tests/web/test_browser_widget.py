@@ -171,6 +171,25 @@ def test_call_button_explains_when_calls_are_unavailable(site, open_page):
     expect(widget.log.locator(".heard-notice").last).to_have_text(re.compile("Calls aren't available"))
 
 
+def test_one_script_tag_embeds_it_in_another_site(site, open_page):
+    watched = open_page()
+    page = watched.page
+    # Another origin (127.0.0.1 is not localhost), with a page the test serves.
+    other = site.url.replace("localhost", "127.0.0.1") + "/another-shop/"
+    page.route(other, lambda route: route.fulfill(content_type="text/html", body=(
+        "<!doctype html><html lang='en'><head><title>Another shop</title></head><body>"
+        "<main><h1>Another shop</h1></main>"
+        f"<script src='{site.url}/widget/heard-widget.js' defer></script></body></html>")))
+    page.goto(other)
+    widget = Widget(page).open()
+    widget.say("what is your refund policy?")
+    widget.wait_for_heard("30 days")
+    page.reload()  # the history comes across origins too
+    expect(widget.log.locator(".heard-from-customer .heard-text")).to_have_text(
+        ["what is your refund policy?"])
+    assert watched.errors == []
+
+
 def test_the_widget_says_when_it_cannot_reach_the_server(site, open_page):
     page = open_page().page
     page.route("**/vendor/socket.io.min.js", lambda route: route.abort())
