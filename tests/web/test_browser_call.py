@@ -56,6 +56,7 @@ def test_a_call_streams_16khz_pcm_and_shows_what_happens(site, open_page):
     widget = Widget(page).open()
     call = page.get_by_role("button", name="Call Heard")
     expect(call).to_have_attribute("aria-disabled", "false")
+    expect(call).to_have_accessible_description("")
     call.click()
 
     _wait_until(page, lambda: texts and len(frames) >= 100)  # 2 s of audio

@@ -166,6 +166,7 @@ def test_call_button_explains_when_calls_are_unavailable(site, open_page):
     widget = Widget(page).open()
     call = page.get_by_role("button", name="Call Heard")
     expect(call).to_have_attribute("aria-disabled", "true")
+    expect(call).to_have_accessible_description(re.compile("Calls aren't available"))
     call.focus()  # still focusable, so its explanation is one key away
     page.keyboard.press("Enter")
     expect(widget.log.locator(".heard-notice").last).to_have_text(re.compile("Calls aren't available"))

@@ -125,14 +125,17 @@
                       [el("span", { "aria-hidden": "true", text: "Chat" })]);
     var status = el("p", { class: "heard-status", id: "heard-status", text: LABELS.subtitle });
     var call = el("button", { type: "button", class: "heard-call", "aria-label": LABELS.call,
-                              "aria-disabled": "true", title: LABELS.callUnavailable },
+                              "aria-disabled": "true", title: LABELS.callUnavailable,
+                              "aria-describedby": "heard-call-note" },
                   [el("span", { "aria-hidden": "true", text: "Call" })]);
+    var callNote = el("span", { id: "heard-call-note", class: "heard-sr-only",
+                                text: LABELS.callUnavailable });
     var close = el("button", { type: "button", class: "heard-close", "aria-label": LABELS.close },
                    [el("span", { "aria-hidden": "true", text: "×" })]);
     var header = el("div", { class: "heard-header" }, [
       el("div", { class: "heard-heading" }, [
         el("h2", { id: "heard-title", text: LABELS.title }), status]),
-      call, close]);
+      call, callNote, close]);
     var callBar = el("div", { class: "heard-callbar", hidden: "" }, [
       el("span", { class: "heard-callstate", role: "status" }),
       el("button", { type: "button", class: "heard-hangup", text: LABELS.hangUp })]);
@@ -173,6 +176,7 @@
       HeardCall.stop();
     });
     return { root: root, launcher: launcher, panel: panel, status: status, call: call,
+             callNote: callNote,
              callBar: callBar, callState: callBar.querySelector(".heard-callstate"),
              log: log, typing: typing, input: input };
   }
@@ -346,8 +350,8 @@
       .then(function (status) {
         var available = status && status.available === true;
         ui.call.setAttribute("aria-disabled", String(!available));
-        if (available) ui.call.removeAttribute("title");
-        else ui.call.setAttribute("title", LABELS.callUnavailable);
+        ui.call.title = available ? "" : LABELS.callUnavailable;
+        ui.callNote.textContent = available ? "" : LABELS.callUnavailable;
       });
   }
 
