@@ -159,8 +159,8 @@ HeardConsole.queue = (function (c) {
     return dl;
   }
 
-  // Intensity per turn as a line with a dot per turn in the emotion's colour; the chips
-  // after it say the same in words.
+  // Intensity per turn as a line with a dot per turn in the emotion's colour, the
+  // conversation's frustration score dashed; the chips after it say the same in words.
   function timeline(points) {
     if (!points.length) return c.el("p", { class: "muted", text: "No turns recorded." });
     var width = 320, height = 90, pad = 10;
@@ -171,8 +171,12 @@ HeardConsole.queue = (function (c) {
                                role: "img", "aria-label": "Emotion intensity per turn" });
     chart.appendChild(c.svg("line", { x1: pad, x2: width - pad, y1: y(0.6), y2: y(0.6),
                                       class: "threshold" }));
-    chart.appendChild(c.svg("polyline", { class: "intensity", points: points.map(function (p, i) {
-      return x(i) + "," + y(p.intensity); }).join(" ") }));
+    var line = function (key) {
+      return points.map(function (p, i) { return x(i) + "," + y(p[key]); }).join(" ");
+    };
+    var scored = points.some(function (p) { return p.frustration != null; });
+    if (scored) chart.appendChild(c.svg("polyline", { class: "frustration", points: line("frustration") }));
+    chart.appendChild(c.svg("polyline", { class: "intensity", points: line("intensity") }));
     points.forEach(function (p, i) {
       var dot = c.svg("circle", { cx: x(i), cy: y(p.intensity), r: 5,
                                   fill: c.emotionColour(p.emotion) });
@@ -181,12 +185,17 @@ HeardConsole.queue = (function (c) {
       dot.appendChild(label);
       chart.appendChild(dot);
     });
+    var key = c.el("p", { class: "timeline-key", text: "Solid: intensity per turn. " +
+      (scored ? "Dashed: frustration score. " : "") + "Dotted: high (0.6)." });
     var chips = c.el("ol", { class: "chips" }, points.map(function (p, i) {
+      var frustration = p.frustration == null ? "" :
+        "frustration " + Number(p.frustration).toFixed(2);
       return c.el("li", {}, [c.el("span", { class: "turn", text: "turn " + (p.turn || i + 1) }),
                              chip(p),
-                             c.el("span", { class: "intent", text: c.words(p.intent) })]);
+                             c.el("span", { class: "intent", text: c.words(p.intent) }),
+                             c.el("span", { class: "score", text: frustration })]);
     }));
-    return c.el("div", {}, [chart, chips]);
+    return c.el("div", {}, [chart, key, chips]);
   }
 
   function actions(h) {
