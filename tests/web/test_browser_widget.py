@@ -214,3 +214,18 @@ def test_shop_and_widget_pass_axe_without_console_errors(site, open_page):
         widget.wait_for_heard("e-mail")
         assert serious_accessibility_violations(page) == []
         assert watched.errors == []
+
+
+def test_front_end_code_never_builds_html_from_strings():
+    """What the browser tests show for some inputs holds for all: no HTML parsing of
+    strings in our scripts, and no inline scripts, handlers or styles in our pages (the
+    console's Content-Security-Policy would refuse them)."""
+    static = ROOT / "web" / "static"
+    scripts = [p for p in static.rglob("*.js") if "vendor" not in p.parts]
+    pages = list(static.rglob("*.html"))
+    assert scripts and pages
+    html_apis = re.compile(r"innerHTML|outerHTML|insertAdjacentHTML|document\.write|"
+                           r"\beval\(|new Function|setAttribute\(\"style\"")
+    assert [p.name for p in scripts if html_apis.search(p.read_text())] == []
+    inline = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>|\son[a-z]+=|\sstyle=|<style", re.I)
+    assert [p.name for p in pages if inline.search(p.read_text())] == []
