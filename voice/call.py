@@ -273,8 +273,9 @@ class CallSession:
                 await self._turns.put(("speech", transcript, audio, (decided, timing)))
 
     async def _converse(self) -> None:
-        """Takes turns one at a time, in order: the dialogue sees one caller message at a time."""
-        while True:
+        """Takes turns one at a time, in order: the dialogue sees one caller message at a time.
+        Returns once a turn has ended the call (goodbye, transfer, time limit)."""
+        while not self.closed:
             item = await self._turns.get()
             self._busy = True
             try:

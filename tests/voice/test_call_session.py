@@ -359,3 +359,16 @@ def test_the_real_vosk_decoder_runs_inside_a_call(korean_stt, shared_audio):
     assert len(dialogue.heard) >= 1 and dialogue.heard[0][0].strip()
     assert 0 <= dialogue.heard[0][1]["stt_confidence"] <= 1
     assert session.timings and session.timings[0]["recognition"] >= 0
+
+
+def test_no_worker_outlives_a_call_that_heard_said_goodbye_to(hello):
+    async def steps(session):
+        await settle(session)
+        await feed(session, hello)
+        await feed(session, silence(1.0))
+        await asyncio.wait_for(session.wait_closed(), 5)
+        await asyncio.sleep(0.1)
+        assert all(task.done() for task in session._tasks)
+
+    dialogue = Dialogue({"bye": BotTurn(texts=["Goodbye!"], end_call=True)})
+    run_call(["bye"], steps, dialogue=dialogue)
