@@ -125,3 +125,15 @@ class VoiceLive:
 
     def log(self) -> str:
         return (self.folder / "log" / "rasa.log").read_text(errors="replace")
+
+    def logged(self, text: str, times: int = 1, timeout: float = 10.0) -> bool:
+        """Whether the server logged `text` (at least `times` times) within `timeout`: the
+        server finishes a call after the caller's side has seen it end."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while self.log().count(text) < times:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.1)
+        return True

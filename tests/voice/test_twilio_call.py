@@ -140,7 +140,7 @@ def test_silence_gets_a_reprompt_then_a_goodbye_and_the_call_ends(voice_live):
 
     greeting, reprompt = asyncio.run(wait())
     assert reprompt.audio.duration > 0.5
-    assert "reason=silence" in voice_live.log()
+    assert voice_live.logged("reason=silence")
 
 
 def test_goodbye_ends_the_call(voice_live, speech):
@@ -153,7 +153,7 @@ def test_goodbye_ends_the_call(voice_live, speech):
             await asyncio.wait_for(call.closed.wait(), 15)
 
     asyncio.run(talk())
-    assert f"call={call.call_sid} reason=goodbye" in voice_live.log()
+    assert voice_live.logged(f"call={call.call_sid} reason=goodbye")
 
 
 def test_recorded_digits_from_real_speakers_reach_the_dialogue(voice_live, shared_audio):

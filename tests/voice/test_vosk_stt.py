@@ -5,7 +5,6 @@ import asyncio
 import importlib.util
 import os
 import threading
-from pathlib import Path
 
 import pytest
 
