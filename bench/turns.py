@@ -103,7 +103,7 @@ def main() -> None:
         parses = []
         for i in range(args.parses):
             start = time.perf_counter()
-            post(f"{servers.rasa_url}/model/parse", {"text": f"where is my order {i:07d}"})
+            post(servers.api_url("/model/parse"), {"text": f"where is my order {i:07d}"})
             parses.append((time.perf_counter() - start) * 1000)
         rows["parse latency p50"] = f"{statistics.median(parses):.0f} ms"
         rows["parse latency p95"] = f"{percentile(parses, 0.95):.0f} ms"

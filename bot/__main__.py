@@ -77,6 +77,8 @@ def run(args: argparse.Namespace) -> int:
           f"  REST:      POST {servers.rasa_url}/webhooks/rest/webhook "
           f"{{\"sender\": \"me\", \"message\": \"hi\"}}\n"
           f"  socket.io: {servers.rasa_url}/socket.io\n"
+          f"  Rasa HTTP API (parse, trackers): add ?token={servers.api_token} "
+          f"(set HEARD_API_TOKEN to choose it)\n"
           f"  actions:   {servers.action_url}/webhook\n"
           f"  demo shop with the chat widget: {servers.rasa_url}/shop/\n"
           f"  agent console and dashboard:    {servers.rasa_url}/console/\n"

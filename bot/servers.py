@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -24,6 +25,9 @@ class Servers:
     credentials: Path = ROOT / "credentials.yml"
     log_dir: Path = ROOT / "var" / "log"
     environment: Dict[str, str] = field(default_factory=dict)  # e.g. DATABASE_URL
+    # Rasa's HTTP API (trackers, parse) reads every conversation: it needs this token.
+    api_token: str = field(default_factory=lambda: os.environ.get("HEARD_API_TOKEN")
+                           or secrets.token_urlsafe(24))
     processes: List[subprocess.Popen] = field(default_factory=list)
 
     def _spawn(self, name: str, module: str, args: List[str]) -> subprocess.Popen:
@@ -43,7 +47,8 @@ class Servers:
 
     def start(self) -> None:
         self.start_actions()
-        self._spawn("rasa", "bot.rasa_main", ["run", "--enable-api", "--cors", "*",
+        self._spawn("rasa", "bot.rasa_main", ["run", "--enable-api", "--auth-token",
+                             self.api_token, "--cors", "*",
                              "--port", str(self.rasa_port), "--model", str(self.model),
                              "--credentials", str(self.credentials),
                              "--endpoints", str(self.endpoints)])
@@ -52,6 +57,10 @@ class Servers:
     def rasa_url(self) -> str:
         return f"http://localhost:{self.rasa_port}"
 
+    def api_url(self, path: str) -> str:
+        """A URL of Rasa's HTTP API, with the token it requires."""
+        return f"{self.rasa_url}{path}?token={self.api_token}"
+
     @property
     def action_url(self) -> str:
         return f"http://localhost:{self.action_port}"
@@ -59,7 +68,7 @@ class Servers:
     def wait_until_ready(self, timeout: float = 180.0) -> None:
         """Both answer their health checks, or a clear error (with the log to read)."""
         checks = {"action server": f"{self.action_url}/health",
-                  "Rasa server": f"{self.rasa_url}/status"}
+                  "Rasa server": self.api_url("/status")}
         deadline = time.monotonic() + timeout
         for name, url in checks.items():
             while not _answers(url):

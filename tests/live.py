@@ -24,7 +24,7 @@ class Live:
     repo: Repository
 
     def parse(self, text: str) -> dict:
-        return post(f"{self.servers.rasa_url}/model/parse", {"text": text})
+        return post(self.servers.api_url("/model/parse"), {"text": text})
 
     def conversation(self) -> "Chat":
         return Chat(self, f"test-{uuid.uuid4().hex[:8]}")

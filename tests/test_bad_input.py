@@ -76,3 +76,17 @@ def test_sql_looking_email_is_just_a_wrong_email(live):
     replies = chat.say("x' OR '1'='1")
     assert any("e-mail address" in r for r in replies)
     assert live.repo.find_order("6789012").status == "processing"
+
+
+@pytest.mark.parametrize("path, body", [("/conversations/test-anyone/tracker", None),
+                                        ("/model/parse", b'{"text": "hi"}'), ("/status", None)])
+def test_rasas_http_api_needs_the_token(live, path, body):
+    """Rasa's API reads (and writes) any conversation: without the token it refuses."""
+    import urllib.error
+    import urllib.request
+
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(f"{live.servers.rasa_url}{path}", data=body, timeout=10)
+    assert refused.value.code == 401
+    with urllib.request.urlopen(live.servers.api_url("/status"), timeout=10) as response:
+        assert response.status == 200

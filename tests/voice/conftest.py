@@ -115,7 +115,7 @@ class VoiceLive:
         import json
         import urllib.request
 
-        url = f"{self.live.servers.rasa_url}/conversations/{conversation_id}/tracker"
+        url = self.live.servers.api_url(f"/conversations/{conversation_id}/tracker")
         with urllib.request.urlopen(url, timeout=10) as response:
             return json.load(response)
 

@@ -55,6 +55,10 @@ class Site:
     """The running servers as a browser sees them."""
     url: str
     database: str
+    api_token: str  # for Rasa's HTTP API (trackers), which browsers never get
+
+    def api(self, path: str) -> str:
+        return f"{self.url}{path}?token={self.api_token}"
 
     def add_agent(self, name: str) -> tuple:
         """A new agent through the agents command line; returns (username, password)."""
@@ -69,7 +73,7 @@ class Site:
 
 @pytest.fixture(scope="module")
 def site(live) -> Site:
-    return Site(live.servers.rasa_url, str(live.repo.engine.url))
+    return Site(live.servers.rasa_url, str(live.repo.engine.url), live.servers.api_token)
 
 
 def launch(browser_type, extra_args: Sequence[str] = ()):

@@ -154,7 +154,7 @@ def voice_site(trained_model, tmp_path_factory):
     servers.start()
     try:
         servers.wait_until_ready()
-        yield Site(servers.rasa_url, database), scripts
+        yield Site(servers.rasa_url, database, servers.api_token), scripts
     finally:
         servers.stop()
 
@@ -198,7 +198,7 @@ def test_a_real_call_from_the_widget(voice_site, speaking_browser):
     page.get_by_role("button", name="Hang up").click()
     expect(page.locator(".heard-callbar")).to_be_hidden()
     # The call went on in the chat's conversation.
-    tracker = urllib.request.urlopen(f"{site.url}/conversations/{session}/tracker", timeout=10)
+    tracker = urllib.request.urlopen(site.api(f"/conversations/{session}/tracker"), timeout=10)
     texts = [e.get("text") for e in json.load(tracker)["events"] if e["event"] == "user"]
     assert "where is my order" in texts
     context.close()

@@ -42,7 +42,7 @@ def seeded(site):
                                   "entities": [], "text": f"{intent} message",
                                   "emotion": {"name": emotion, "intensity": 0.7}}}
                   for i, (intent, emotion) in enumerate(turns)]
-        post(f"{site.url}/conversations/{conversation}/tracker/events", events)
+        post(site.api(f"/conversations/{conversation}/tracker/events"), events)
         repo = Repository.from_url(site.database, clock=lambda day=day: _at(day, 30))
         if reason:
             handoff = repo.create_handoff(conversation, channel, reason, priority=2, summary="",

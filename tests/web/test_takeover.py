@@ -27,7 +27,7 @@ def waiting(live):
 
 
 def tracker(live, conversation_id: str) -> dict:
-    url = f"{live.servers.rasa_url}/conversations/{conversation_id}/tracker"
+    url = live.servers.api_url(f"/conversations/{conversation_id}/tracker")
     with urllib.request.urlopen(url, timeout=30) as response:
         return json.load(response)
 
