@@ -166,10 +166,6 @@ class CallSession:
         # The transport may be cancelling us too (a closed socket): cleanup still finishes.
         await asyncio.shield(asyncio.gather(*others, return_exceptions=True))
 
-    async def wait_closed(self) -> None:
-        while not self.closed:
-            await asyncio.sleep(0.05)
-
     # --- what the transport reports ----------------------------------------------------
     @property
     def bot_speaking(self) -> bool:
