@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Dict, Optional
 
@@ -25,6 +26,7 @@ from web.agents import AgentView, Agents
 from web.conversations import Conversations
 from web.handoff_queue import HandoffQueue, Outcome
 from web.http import CONSOLE_HEADERS, error, json_body, same_origin
+from web.login_throttle import LoginThrottle
 from web.sessions import COOKIE, Sessions
 
 logger = logging.getLogger(__name__)
@@ -83,6 +85,7 @@ class ConsoleInput(InputChannel):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         bp = Blueprint("heard_console", __name__)
         services = lambda: self.services  # noqa: E731
+        throttle = LoginThrottle()
         run = asyncio.to_thread
 
         async def signed_in(request: Request) -> Optional[AgentView]:
@@ -126,10 +129,18 @@ class ConsoleInput(InputChannel):
             if not (isinstance(username, str) and isinstance(password, str)
                     and 0 < len(username) <= 40 and 0 < len(password) <= 200):
                 return error(400, "Send your username and password as JSON.")
+            attempt = throttle.key(username, request.remote_addr or request.ip or "")
+            wait = throttle.wait(attempt, time.monotonic())
+            if wait is not None:
+                logger.warning("web.console.login_throttled username=%s", username[:40])
+                return error(429, f"Too many failed sign-ins. Please try again in "
+                                  f"{max(1, round(wait / 60))} minutes.")
             agent = await run(services().agents.check, username.strip(), password)
             if agent is None:
+                throttle.failed(attempt, time.monotonic())
                 logger.info("web.console.login_failed username=%s", username[:40])
                 return error(401, "Wrong username or password.")
+            throttle.succeeded(attempt)
             started = await run(services().sessions.start, agent)
             logger.info("web.console.login username=%s", agent.username)
             res = response.json({"name": agent.name, "username": agent.username})

@@ -74,6 +74,23 @@ def test_wrong_credentials(live, url, body):
     assert console.get("/console/api/me").status_code == 401
 
 
+def test_repeated_wrong_passwords_are_slowed_down(live, url):
+    username, password = new_agent(live)
+    console = Console(url)
+    for _ in range(5):
+        wrong = console.post("/console/api/login", json={"username": username,
+                                                          "password": "a guess, wrong"})
+        assert wrong.status_code == 401
+    # Now even the right password waits: a guesser can't tell it was right.
+    refused = console.post("/console/api/login", json={"username": username,
+                                                        "password": password})
+    assert refused.status_code == 429
+    assert refused.json()["error"].startswith("Too many failed sign-ins. Please try again in")
+    assert console.get("/console/api/me").status_code == 401
+    other, other_password = new_agent(live)  # colleagues are not locked out
+    assert Console(url).login(other, other_password).status_code == 200
+
+
 @pytest.mark.parametrize("kwargs", [
     {"data": "username=sam&password=x"},
     {"data": "{not json", "headers": {"Content-Type": "application/json"}},
