@@ -64,3 +64,38 @@ def test_angry_customer_is_acknowledged_calmly_and_handed_over_on_request(live):
 def test_policy_question_needs_no_identity(live):
     replies = live.conversation().say("what is your refund policy?")
     assert any("30 days" in r for r in replies)
+
+
+def test_a_takeover_outlives_the_session_expiring(live):
+    """A colleague took the conversation over five hours ago; the customer writes again
+    after Rasa's 4-hour session expiry. Heard must stay silent: the colleague has it."""
+    import json
+    import time
+    import urllib.request
+
+    chat = live.conversation()
+    t0 = time.time() - 5 * 3600  # the whole conversation so far happened back then
+    events = [
+        {"event": "action", "name": "action_session_start", "timestamp": t0},
+        {"event": "session_started", "timestamp": t0 + 0.1},
+        {"event": "action", "name": "action_listen", "timestamp": t0 + 0.2},
+        {"event": "user", "text": "I want a human", "timestamp": t0 + 1,
+         "input_channel": "rest",
+         "parse_data": {"intent": {"name": "contact_human_agent", "confidence": 1.0},
+                        "entities": []}},
+        {"event": "slot", "name": "order_id", "value": "2345678", "timestamp": t0 + 2},
+        {"event": "pause", "timestamp": t0 + 3},  # what the console's Take does
+    ]
+    request = urllib.request.Request(
+        live.servers.api_url(f"/conversations/{chat.sender}/tracker/events"),
+        data=json.dumps(events).encode(), headers={"Content-Type": "application/json"})
+    urllib.request.urlopen(request, timeout=30).close()
+
+    assert chat.say("hello? anyone there?") == []
+    with urllib.request.urlopen(live.servers.api_url(
+            f"/conversations/{chat.sender}/tracker"), timeout=30) as response:
+        tracker = json.load(response)
+    kinds = [e["event"] for e in tracker["events"]]
+    assert kinds.count("session_started") == 2  # a new session began ...
+    assert tracker["paused"]  # ... and it is still the colleague's
+    assert tracker["slots"]["order_id"] == "2345678"  # with what Heard knew
