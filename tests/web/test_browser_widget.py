@@ -154,6 +154,11 @@ def test_phone_layout_fills_the_screen(site, open_page):
     widget.say("what is your refund policy?")
     widget.wait_for_heard("30 days")
     screenshot(page, "widget-phone")
+    # The panel covers the page, so Tab cycles inside it, both ways.
+    for key in ["Tab"] * 12 + ["Shift+Tab"] * 12:
+        page.keyboard.press(key)
+        assert page.evaluate("document.getElementById('heard-panel')"
+                             ".contains(document.activeElement)"), key
     assert watched.errors == []
 
 

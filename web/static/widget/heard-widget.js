@@ -111,6 +111,7 @@
 
   // ---- the widget -----------------------------------------------------------------
 
+  var PHONE = window.matchMedia("(max-width: 480px)");  // as in heard-widget.css
   var session = sessionId();
   var agentName = null;
   var tabs = "BroadcastChannel" in window ? new BroadcastChannel("heard-widget") : null;
@@ -160,6 +161,7 @@
     close.addEventListener("click", function () { setOpen(false); });
     panel.addEventListener("keydown", function (event) {
       if (event.key === "Escape") { event.preventDefault(); setOpen(false); }
+      else if (event.key === "Tab" && PHONE.matches) keepFocusInside(panel, event);
     });
     form.addEventListener("submit", function (event) {
       event.preventDefault();
@@ -179,6 +181,20 @@
              callNote: callNote,
              callBar: callBar, callState: callBar.querySelector(".heard-callstate"),
              log: log, typing: typing, input: input };
+  }
+
+  // On a phone the panel covers the whole page: Tab must not reach links hidden behind it.
+  function keepFocusInside(panel, event) {
+    var focusable = Array.prototype.filter.call(
+      panel.querySelectorAll("button, input, [tabindex='0']"),
+      function (node) { return !node.disabled && node.offsetParent !== null; });
+    if (!focusable.length) return;
+    var first = focusable[0], last = focusable[focusable.length - 1];
+    if (event.shiftKey && document.activeElement === first) {
+      event.preventDefault(); last.focus();
+    } else if (!event.shiftKey && document.activeElement === last) {
+      event.preventDefault(); first.focus();
+    }
   }
 
   function setOpen(open, quietly) {
