@@ -141,4 +141,3 @@ def phone_handoff_step(now: datetime, step: str, when: object,
     if can_transfer:
         return "transfer", when
     return "callback", now + timedelta(minutes=int(when))
-
