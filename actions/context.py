@@ -14,6 +14,7 @@ from actions import empathy
 from actions.store.repository import OrderView, Repository
 
 logger = logging.getLogger(__name__)
+VOICE = "voice"  # the input channel of phone and browser calls (voice/rasa_dialogue.py)
 _repository: Optional[Repository] = None
 
 

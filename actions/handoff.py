@@ -5,10 +5,9 @@ import logging
 from typing import Optional
 
 from actions import conversation, empathy, policy
-from actions.context import Context, HeardAction
+from actions.context import VOICE, Context, HeardAction
 
 logger = logging.getLogger(__name__)
-VOICE = "voice"  # the input channel of phone and browser calls
 PHONE = "twilio"  # the call transport with a phone line (browser calls are joined in chat)
 
 

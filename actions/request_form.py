@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
 from actions import account, refunds
-from actions.context import shared_repository
+from actions.context import VOICE, shared_repository
 from actions.requests import IDENTITY_SLOTS, REQUESTS, required_slots
 from actions.store.repository import Repository
 
@@ -85,7 +85,7 @@ READERS: Dict[str, Tuple[Callable[[str], Optional[str]], str]] = {
 
 def reads_back(slot: str, channel: Optional[str]) -> bool:
     """On the phone a misheard digit is easy to miss, so the order number is said back."""
-    return slot == "order_id" and channel == "voice"
+    return slot == "order_id" and channel == VOICE
 
 
 class ValidateRequestForm(FormValidationAction):

@@ -17,10 +17,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Dict, List
 
-from actions.store.repository import Repository
-from actions.store.seed import seed
 from bench.report import percentile, print_table
-from bot.servers import Servers, free_port
+from bot.servers import Servers
 from bot.training import ensure_trained
 
 # Whole flows with the action server and the database in the loop. Each conversation
@@ -74,15 +72,7 @@ def main() -> None:
 
     model = ensure_trained()
     folder = Path(tempfile.mkdtemp(prefix="heard-bench-"))
-    database = f"sqlite:///{folder}/heard.db"
-    seed(Repository.from_url(database))
-    rasa_port, action_port = free_port(), free_port()
-    endpoints = folder / "endpoints.yml"
-    endpoints.write_text(f"action_endpoint:\n  url: http://localhost:{action_port}/webhook\n"
-                         f"tracker_store:\n  type: SQL\n  dialect: sqlite\n"
-                         f"  db: {folder}/tracker.db\n")
-    servers = Servers(model, rasa_port=rasa_port, action_port=action_port, endpoints=endpoints,
-                      log_dir=folder / "log", environment={"DATABASE_URL": database})
+    servers = Servers.in_folder(model, folder)
     started = time.perf_counter()
     servers.start()
     try:

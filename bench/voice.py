@@ -25,12 +25,10 @@ from typing import Dict, List, Sequence, Tuple
 
 import websockets
 
-from actions.store.repository import Repository
-from actions.store.seed import seed
 from bench import voice_stt
 from bench.report import percentile, print_table
 from bench.turns import rss_mb
-from bot.servers import Servers, free_port
+from bot.servers import Servers
 from bot.training import ensure_trained
 from voice.audio import TELEPHONY_RATE, AudioChunk, chunk_from_mulaw, chunk_to_mulaw, read_wav, resample
 from voice.phone_emulator import PhoneCall, silence
@@ -166,20 +164,10 @@ class Bench:
 def start_servers(folder: Path) -> Tuple[Servers, Path]:
     scripts = folder / "scripts"
     scripts.mkdir()
-    database = f"sqlite:///{folder}/heard.db"
-    seed(Repository.from_url(database))
-    rasa_port, action_port = free_port(), free_port()
-    endpoints = folder / "endpoints.yml"
-    endpoints.write_text(f"action_endpoint:\n  url: http://localhost:{action_port}/webhook\n"
-                         f"tracker_store:\n  type: SQL\n  dialect: sqlite\n"
-                         f"  db: {folder}/tracker.db\n")
-    credentials = folder / "credentials.yml"
-    credentials.write_text("rest:\nvoice.channels.twilio.TwilioMediaStreamsInput:\n"
-                           f"  stt: scripted\n  scripted_dir: {scripts}\n"
-                           "  call:\n    trailing_silence: 0.6\n")
-    servers = Servers(ensure_trained(), rasa_port=rasa_port, action_port=action_port,
-                      endpoints=endpoints, credentials=credentials, log_dir=folder / "log",
-                      environment={"DATABASE_URL": database})
+    servers = Servers.in_folder(ensure_trained(), folder, credentials=(
+        "rest:\nvoice.channels.twilio.TwilioMediaStreamsInput:\n"
+        f"  stt: scripted\n  scripted_dir: {scripts}\n"
+        "  call:\n    trailing_silence: 0.6\n"))
     servers.start()
     servers.wait_until_ready()
     return servers, scripts

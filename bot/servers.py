@@ -11,7 +11,7 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,6 +29,32 @@ class Servers:
     api_token: str = field(default_factory=lambda: os.environ.get("HEARD_API_TOKEN")
                            or secrets.token_urlsafe(24))
     processes: List[subprocess.Popen] = field(default_factory=list)
+
+    @classmethod
+    def in_folder(cls, model: Path, folder: Path, credentials: Optional[str] = None) -> "Servers":
+        """Servers of their own (tests, benchmarks): free ports, and a seeded shop database,
+        tracker store, logs and (given `credentials` as YAML text) channels in `folder`."""
+        from actions.store.repository import Repository
+        from actions.store.seed import seed
+
+        database = f"sqlite:///{folder}/heard.db"
+        seed(Repository.from_url(database))
+        rasa_port, action_port = free_port(), free_port()
+        endpoints = folder / "endpoints.yml"
+        endpoints.write_text(
+            f"action_endpoint:\n  url: http://localhost:{action_port}/webhook\n"
+            f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {folder}/tracker.db\n")
+        channels = ROOT / "credentials.yml"
+        if credentials is not None:
+            channels = folder / "credentials.yml"
+            channels.write_text(credentials)
+        return cls(model, rasa_port=rasa_port, action_port=action_port, endpoints=endpoints,
+                   credentials=channels, log_dir=folder / "log",
+                   environment={"DATABASE_URL": database})
+
+    @property
+    def database_url(self) -> str:
+        return self.environment["DATABASE_URL"]
 
     def _spawn(self, name: str, module: str, args: List[str]) -> subprocess.Popen:
         self.log_dir.mkdir(parents=True, exist_ok=True)

@@ -108,20 +108,10 @@ def live(trained_model, tmp_path_factory):
 
     from tests.live import Live
 
-    folder = tmp_path_factory.mktemp("live")
-    database = f"sqlite:///{folder}/heard.db"
-    seed(Repository.from_url(database))
-    rasa_port, action_port = free_port(), free_port()
-    endpoints = folder / "endpoints.yml"
-    endpoints.write_text(
-        f"action_endpoint:\n  url: http://localhost:{action_port}/webhook\n"
-        f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {folder}/tracker.db\n")
-    servers = Servers(trained_model, rasa_port=rasa_port, action_port=action_port,
-                      endpoints=endpoints, log_dir=folder / "log",
-                      environment={"DATABASE_URL": database})
+    servers = Servers.in_folder(trained_model, tmp_path_factory.mktemp("live"))
     servers.start()
     try:
         servers.wait_until_ready()
-        yield Live(servers, Repository.from_url(database))
+        yield Live(servers, Repository.from_url(servers.database_url))
     finally:
         servers.stop()

@@ -11,9 +11,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from actions.store.repository import utcnow
+from actions.store.repository import session_scope, utcnow
 from web import models
-from web.database import session_scope
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 200

@@ -10,10 +10,9 @@ from sqlalchemy import update
 from sqlalchemy.engine import Engine
 
 from actions.store import models as shop
-from actions.store.repository import OrderView, Repository, utcnow
+from actions.store.repository import OrderView, Repository, session_scope, utcnow
 from web import models
 from web.agents import AgentView
-from web.database import session_scope
 
 logger = logging.getLogger(__name__)
 

@@ -10,10 +10,9 @@ from typing import Callable, Mapping, Optional
 
 from sqlalchemy.engine import Engine
 
-from actions.store.repository import utcnow
+from actions.store.repository import session_scope, utcnow
 from web import models
 from web.agents import AgentView
-from web.database import session_scope
 
 COOKIE = "heard_console"
 DEFAULT_HOURS = 8.0

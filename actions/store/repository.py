@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Callable, Iterator, List, Optional, Tuple
+from typing import Callable, ContextManager, Iterator, List, Optional, Tuple
 
 from sqlalchemy import create_engine, func
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from actions.store import models as m
 
@@ -138,11 +138,24 @@ def _reference(prefix: str) -> str:
     return prefix + "-" + "".join(secrets.choice(alphabet) for _ in range(6))
 
 
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """One short unit of work: committed at the end, rolled back on any error."""
+    session = Session(bind=engine, expire_on_commit=False)
+    try:
+        yield session
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
 class Repository:
     def __init__(self, engine: Engine, clock: Callable[[], datetime] = utcnow):
         self.engine = engine
         self.clock = clock
-        self._sessions = sessionmaker(bind=engine, expire_on_commit=False)
 
     @classmethod
     def from_url(cls, url: str, clock: Callable[[], datetime] = utcnow) -> "Repository":
@@ -156,17 +169,8 @@ class Repository:
     def from_env(cls) -> "Repository":
         return cls.from_url(database_url())
 
-    @contextmanager
-    def session(self) -> Iterator[Session]:
-        session = self._sessions()
-        try:
-            yield session
-            session.commit()
-        except Exception:
-            session.rollback()
-            raise
-        finally:
-            session.close()
+    def session(self) -> ContextManager[Session]:
+        return session_scope(self.engine)
 
     # --- customers and identity -------------------------------------------------------
 

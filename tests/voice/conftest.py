@@ -64,36 +64,25 @@ def voice_live(trained_model, tmp_path_factory):
     """The real servers with the voice channels on; recognition is the scripted stand-in
     (no English Vosk model here): a test writes what the caller says to `script(call, ...)`."""
     from actions.store.repository import Repository
-    from actions.store.seed import seed
-    from bot.servers import Servers, free_port
+    from bot.servers import Servers
 
     from tests.live import Live
 
     folder = tmp_path_factory.mktemp("voice-live")
     scripts = folder / "scripts"
     scripts.mkdir()
-    database = f"sqlite:///{folder}/heard.db"
-    seed(Repository.from_url(database))
-    rasa_port, action_port = free_port(), free_port()
-    endpoints = folder / "endpoints.yml"
-    endpoints.write_text(
-        f"action_endpoint:\n  url: http://localhost:{action_port}/webhook\n"
-        f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {folder}/tracker.db\n")
-    credentials = folder / "credentials.yml"
     options = (f"  stt: scripted\n  scripted_dir: {scripts}\n"
                "  call:\n    reprompt_after: 3\n    max_reprompts: 1\n    dtmf_timeout: 1\n")
-    credentials.write_text(
+    servers = Servers.in_folder(trained_model, folder, credentials=(
         "rest:\n"
         f"voice.channels.twilio.TwilioMediaStreamsInput:\n{options}"
         "  transfer_number: '+15550199'\n"
-        f"voice.channels.browser.BrowserVoiceInput:\n{options}")
-    servers = Servers(trained_model, rasa_port=rasa_port, action_port=action_port,
-                      endpoints=endpoints, credentials=credentials, log_dir=folder / "log",
-                      environment={"DATABASE_URL": database})
+        f"voice.channels.browser.BrowserVoiceInput:\n{options}"))
     servers.start()
     try:
         servers.wait_until_ready()
-        yield VoiceLive(Live(servers, Repository.from_url(database)), scripts, folder)
+        yield VoiceLive(Live(servers, Repository.from_url(servers.database_url)), scripts,
+                        folder)
     finally:
         servers.stop()
 

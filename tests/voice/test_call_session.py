@@ -114,6 +114,12 @@ async def feed(session, audio: AudioChunk, frame: float = 0.02):
         await session.audio(AudioChunk(audio.pcm[i:i + step], RATE))
 
 
+async def say(session, audio: AudioChunk):
+    """The caller speaks, then pauses long enough to end the turn."""
+    await feed(session, audio)
+    await feed(session, silence(1.0))
+
+
 async def closed(session):
     while not session.closed:
         await asyncio.sleep(0.05)
@@ -132,8 +138,7 @@ def hello(speech):
 def test_greets_then_hands_the_callers_words_to_the_dialogue(hello):
     async def steps(session):
         await settle(session)
-        await feed(session, hello)
-        await feed(session, silence(1.0))
+        await say(session, hello)
         await settle(session, 0.5)
 
     transport, dialogue, session = run_call(["where is my order"], steps)
@@ -151,8 +156,7 @@ def test_greets_then_hands_the_callers_words_to_the_dialogue(hello):
 def test_each_utterance_carries_how_the_caller_sounded(hello):
     async def steps(session):
         await settle(session)
-        await feed(session, hello)
-        await feed(session, silence(1.0))
+        await say(session, hello)
         await settle(session, 0.5)
 
     _, dialogue, _ = run_call(["where is my order"], steps, features=CallerVoice())
@@ -167,12 +171,10 @@ def test_speaking_over_heard_clears_playback_and_drops_the_rest(hello):
 
     async def steps(session):
         await settle(session)
-        await feed(session, hello)
-        await feed(session, silence(1.0))
+        await say(session, hello)
         while not session.bot_speaking or len(transport.played) < 2:
             await asyncio.sleep(0.01)
-        await feed(session, hello)  # the caller talks over the answer
-        await feed(session, silence(1.0))
+        await say(session, hello)  # the caller talks over the answer
         await settle(session, 0.5)
 
     transport = Transport()
@@ -232,8 +234,7 @@ def test_a_call_that_runs_too_long_is_ended_politely():
 def test_goodbye_hangs_up_after_the_answer(hello):
     async def steps(session):
         await settle(session)
-        await feed(session, hello)
-        await feed(session, silence(1.0))
+        await say(session, hello)
         await asyncio.wait_for(closed(session), 5)
 
     dialogue = Dialogue({"bye": BotTurn(texts=["Goodbye!"], end_call=True)})
@@ -249,8 +250,7 @@ def test_a_transfer_handoff_moves_the_call_or_says_it_could_not(hello, can_trans
 
     async def steps(session):
         await settle(session)
-        await feed(session, hello)
-        await feed(session, silence(1.0))
+        await say(session, hello)
         await settle(session, 2.0 if not can_transfer else 0.5)
 
     transport, _, session = run_call(["human please"], steps, transport=Transport(can_transfer),
@@ -265,8 +265,7 @@ def test_a_transfer_handoff_moves_the_call_or_says_it_could_not(hello, can_trans
 def test_speech_nobody_could_make_out_gets_asked_again(hello):
     async def steps(session):
         await settle(session)
-        await feed(session, hello)
-        await feed(session, silence(1.0))
+        await say(session, hello)
         await settle(session, 0.5)
 
     transport, dialogue, _ = run_call([""], steps)  # the recogniser heard no words
@@ -278,8 +277,7 @@ def test_a_failing_turn_is_apologised_for_and_the_call_goes_on(hello):
     async def steps(session):
         await settle(session)
         for _ in range(2):
-            await feed(session, hello)
-            await feed(session, silence(1.0))
+            await say(session, hello)
             await settle(session, 0.5)
 
     transport, dialogue, session = run_call(["boom", "still there"], steps,
@@ -303,8 +301,7 @@ def test_endless_sound_is_cut_into_turns(hello):
 def test_the_answer_is_voiced_for_the_callers_emotion(hello):
     async def steps(session):
         await settle(session)
-        await feed(session, hello)
-        await feed(session, silence(1.0))
+        await say(session, hello)
         await settle(session, 0.5)
 
     angry = BotTurn(texts=["I understand."], emotion="anger", intensity=1.0)
@@ -350,8 +347,7 @@ def test_the_real_vosk_decoder_runs_inside_a_call(korean_stt, shared_audio):
         session = CallSession("vosk-call", transport, dialogue, korean_stt, Tone(), CallConfig())
         session.expect = "digits"
         await session.start()
-        await feed(session, digits)
-        await feed(session, silence(1.0))
+        await say(session, digits)
         for _ in range(100):
             if session.timings or PROMPTS["utter_voice_not_heard"] in transport.said():
                 break
@@ -369,8 +365,7 @@ def test_the_real_vosk_decoder_runs_inside_a_call(korean_stt, shared_audio):
 def test_no_worker_outlives_a_call_that_heard_said_goodbye_to(hello):
     async def steps(session):
         await settle(session)
-        await feed(session, hello)
-        await feed(session, silence(1.0))
+        await say(session, hello)
         await asyncio.wait_for(closed(session), 5)
         await asyncio.sleep(0.1)
         assert all(task.done() for task in session._tasks)

@@ -18,9 +18,7 @@ import wave
 import pytest
 import yaml
 
-from actions.store.repository import Repository
-from actions.store.seed import seed
-from bot.servers import Servers, free_port
+from bot.servers import Servers
 from browser_support import (ROOT, Site, Widget, browser, expect, launch,  # noqa: F401
                              open_page, screenshot, site)
 
@@ -135,26 +133,15 @@ def voice_site(trained_model, tmp_path_factory):
     folder = tmp_path_factory.mktemp("browser-call")
     scripts = folder / "scripts"
     scripts.mkdir()
-    database = f"sqlite:///{folder}/heard.db"
-    seed(Repository.from_url(database))
-    rasa_port, action_port = free_port(), free_port()
-    endpoints = folder / "endpoints.yml"
-    endpoints.write_text(
-        f"action_endpoint:\n  url: http://localhost:{action_port}/webhook\n"
-        f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {folder}/tracker.db\n")
     channels = yaml.safe_load((ROOT / "credentials.yml").read_text())
     channels["voice.channels.browser.BrowserVoiceInput"] = {
         **(channels.get("voice.channels.browser.BrowserVoiceInput") or {}),
         "stt": "scripted", "scripted_dir": str(scripts)}
-    credentials = folder / "credentials.yml"
-    credentials.write_text(yaml.safe_dump(channels))
-    servers = Servers(trained_model, rasa_port=rasa_port, action_port=action_port,
-                      endpoints=endpoints, credentials=credentials, log_dir=folder / "log",
-                      environment={"DATABASE_URL": database})
+    servers = Servers.in_folder(trained_model, folder, credentials=yaml.safe_dump(channels))
     servers.start()
     try:
         servers.wait_until_ready()
-        yield Site(servers.rasa_url, database, servers.api_token), scripts
+        yield Site(servers.rasa_url, servers.database_url, servers.api_token), scripts
     finally:
         servers.stop()
 
