@@ -9,18 +9,19 @@ from actions.formatting import euros, mask_email
 def payment_issue(ctx: Context) -> bool:
     o = ctx.order
     if policy.is_double_charge(o.payments):
-        ctx.apologise("double_charge")
-        ticket = ctx.repo.open_ticket(
-            "billing", f"Double charge on order {o.number}: "
+        reference = ctx.open_case(
+            "double_charge", f"Double charge on order {o.number}: "
             f"{sum(1 for p in o.payments if p[1] == 'captured')} captured payments of "
-            f"{euros(o.payments[0][0])}.", "high", o.customer.id, o.number, ctx.conversation_id)
-        ctx.say("utter_double_charge_ticket", amount=euros(o.payments[-1][0]), reference=ticket)
+            f"{euros(o.payments[0][0])}.", "high", fault="double_charge")
+        if reference:
+            ctx.say("utter_double_charge_ticket", amount=euros(o.payments[-1][0]),
+                    reference=reference)
     else:
-        ticket = ctx.repo.open_ticket(
-            "billing", f"Payment question on order {o.number}: "
-            f"{ctx.slot('request_text') or ''}", "normal", o.customer.id, o.number,
-            ctx.conversation_id)
-        ctx.say("utter_payment_issue_ticket", amount=euros(o.total), reference=ticket)
+        reference = ctx.open_case(
+            "payment_question",
+            f"Payment question on order {o.number}: {ctx.slot('request_text') or ''}", "normal")
+        if reference:
+            ctx.say("utter_payment_issue_ticket", amount=euros(o.total), reference=reference)
     return True
 
 

@@ -10,7 +10,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import empathy
+from actions import conversation, empathy, policy
+from actions.formatting import day
 from actions.store.repository import OrderView, Repository
 
 logger = logging.getLogger(__name__)
@@ -127,6 +128,42 @@ class Context:
         response = empathy.apology(fault)
         if response:
             self.say_once(response)
+
+    def has_apologised(self, fault: str) -> bool:
+        """Whether this conversation has heard any variation of the apology for `fault`."""
+        return any(key.startswith(f"{empathy.apology(fault)}:")
+                   for key in self.slot("acks_said") or [])
+
+    # --- cases -----------------------------------------------------------------------
+    def request_emotions(self) -> List[empathy.Emotion]:
+        """How the customer felt since making the request being resolved: that is often a
+        turn or two later, after the identity questions, when the latest message is calm."""
+        text = self.slot("request_text") if self.slot("pending_request") else None
+        return [t.emotion for t in conversation.request_turns(self.tracker.events, text)]
+
+    def open_case(self, kind: str, summary: str, priority: str,
+                  fault: Optional[str] = None) -> Optional[str]:
+        """Opens a ticket for the problem and returns its reference; or, when one is open
+        already, refers the customer to it (raising it if they are more upset now) and
+        returns None. A shop `fault` is owned for a new case, and for a repeat only if
+        this conversation hasn't heard that apology: never a second, different one."""
+        order = self.order
+        wanted = empathy.case_priority(priority, self.request_emotions())
+        ticket, created = self.repo.open_ticket(
+            kind, summary, wanted, order.customer.id if order else None,
+            order.number if order else None, self.conversation_id)
+        if fault and (created or not self.has_apologised(fault)):
+            self.apologise(fault)
+        if created:
+            return ticket.reference
+        raised = policy.raised_priority(ticket.priority, wanted)
+        if raised:
+            self.repo.raise_ticket_priority(ticket.reference, raised)
+        expected = policy.case_expected_by(kind, raised or ticket.priority, ticket.created_at,
+                                           self.repo.clock().date())
+        self.say("utter_case_already_open_raised" if raised else "utter_case_already_open",
+                 reference=ticket.reference, team=policy.CASE_TEAMS[kind], expected=day(expected))
+        return None
 
 
 class HeardAction(Action, ABC):

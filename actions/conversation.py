@@ -28,6 +28,17 @@ def user_turns(events: Iterable[Event]) -> List[Turn]:
     ]
 
 
+def request_turns(events: Iterable[Event], request_text: Optional[str]) -> List[Turn]:
+    """The user turns from the latest message that made the request (its text is
+    `request_text`) on, answers to the form's questions included; only the latest turn
+    when no message did."""
+    users = [e for e in events if e.get("event") == "user"]
+    # request_text keeps a message's first 2000 characters
+    made = [i for i, e in enumerate(users)
+            if request_text and (e.get("text") or "")[:2000] == request_text]
+    return user_turns(users[made[-1] if made else max(0, len(users) - 1):])
+
+
 def transcript(events: Iterable[Event]) -> List[Dict[str, Any]]:
     lines = []
     for e in events:

@@ -129,3 +129,10 @@ def handoff_priority(emotion: Emotion, reason: str) -> int:
     if emotion.negative:
         return 3
     return 4
+
+
+def case_priority(base: str, emotions: Iterable[Emotion]) -> str:
+    """A case raised in intense anger or frustration is urgent; otherwise it has its
+    problem's own priority (`base`)."""
+    upset = any(e.name in ("anger", "frustration") and e.level == "high" for e in emotions)
+    return "urgent" if upset else base

@@ -29,10 +29,11 @@ def report_late_delivery(ctx: Context) -> bool:
     o = ctx.order
     today = ctx.repo.clock().date()
     if o.status == "delivered":
-        ticket = ctx.repo.open_ticket("not_received", f"Customer says delivered order "
-                                      f"{o.number} has not arrived.", "high", o.customer.id,
-                                      o.number, ctx.conversation_id)
-        ctx.say("utter_late_but_delivered", delivered=day(o.delivered_at), reference=ticket)
+        reference = ctx.open_case("not_received", f"Customer says delivered order "
+                                  f"{o.number} has not arrived.", "high")
+        if reference:
+            ctx.say("utter_late_but_delivered", delivered=day(o.delivered_at),
+                    reference=reference)
     elif o.status == "cancelled":
         ctx.say("utter_order_cancelled")
     elif policy.is_late(o.status, o.promised_date, today):
@@ -80,9 +81,10 @@ def change_order(ctx: Context) -> bool:
     if not policy.can_change(o.status):
         ctx.say("utter_change_too_late")
         return True
-    ticket = ctx.repo.open_ticket("order_change", ctx.slot("request_text") or "Change request",
-                                  "normal", o.customer.id, o.number, ctx.conversation_id)
-    ctx.say("utter_change_order_logged", reference=ticket)
+    reference = ctx.open_case("order_change", ctx.slot("request_text") or "Change request",
+                              "normal")
+    if reference:
+        ctx.say("utter_change_order_logged", reference=reference)
     return True
 
 

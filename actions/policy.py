@@ -82,6 +82,44 @@ def is_double_charge(payments: Tuple[Tuple[Decimal, str, datetime], ...]) -> boo
     return sum(1 for _, status, _ in payments if status == "captured") > 1
 
 
+# Cases (tickets), one open per problem. Each kind of case has a team that owns it; the
+# customer hears "our billing team".
+CASE_TEAMS = {
+    "double_charge": "billing", "payment_question": "billing", "refund_overdue": "billing",
+    "damage": "returns", "not_received": "delivery", "order_change": "orders",
+    "complaint": "customer care", "review": "customer care",
+}
+CASE_PRIORITIES = ("low", "normal", "high", "urgent")  # least to most urgent
+# Business days until the team answers, as the replies promise: "within 1 business day",
+# two for a carrier search; an urgent case is answered within one whatever its kind.
+SLOWER_CASES = {"not_received": 2}
+
+
+def add_business_days(start: date, days: int) -> date:
+    """The date `days` business days (Monday to Friday) after `start`."""
+    current = start
+    for _ in range(days):
+        current += timedelta(days=1)
+        while current.weekday() >= 5:
+            current += timedelta(days=1)
+    return current
+
+
+def case_expected_by(kind: str, priority: str, opened_at: datetime, today: date) -> date:
+    """When the customer hears back about an open case: the promised business days from
+    its opening, or the next business day when that has passed (never a day gone by)."""
+    days = 1 if priority == "urgent" else SLOWER_CASES.get(kind, 1)
+    due = add_business_days(opened_at.date(), days)
+    return due if due >= today else add_business_days(today, 1)
+
+
+def raised_priority(current: str, wanted: str) -> Optional[str]:
+    """The priority an open case is raised to when the customer comes back asking for more
+    (`wanted`, from how they feel now), or None when it already has as much."""
+    rank = CASE_PRIORITIES.index
+    return wanted if rank(wanted) > rank(current) else None
+
+
 @dataclass(frozen=True)
 class StaffedHours:
     days: Tuple[int, ...]  # 0 = Monday

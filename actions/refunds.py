@@ -38,12 +38,12 @@ def track_refund(ctx: Context) -> bool:
     if refund.status == "paid":
         ctx.say("utter_refund_paid", amount=euros(refund.amount), paid=day(refund.paid_at))
     elif policy.refund_overdue(refund.status, refund.expected_by, today):
-        ctx.apologise("refund_overdue")
-        ticket = ctx.repo.open_ticket(
-            "billing", f"Refund {refund.reference} overdue since {refund.expected_by}.",
-            "high", o.customer.id, o.number, ctx.conversation_id)
-        ctx.say("utter_refund_overdue", amount=euros(refund.amount),
-                expected=day(refund.expected_by), reference=ticket)
+        reference = ctx.open_case(
+            "refund_overdue", f"Refund {refund.reference} overdue since {refund.expected_by}.",
+            "high", fault="refund_overdue")
+        if reference:
+            ctx.say("utter_refund_overdue", amount=euros(refund.amount),
+                    expected=day(refund.expected_by), reference=reference)
     else:
         ctx.say("utter_refund_on_track", amount=euros(refund.amount),
                 expected=day(refund.expected_by), reference=refund.reference)
@@ -61,15 +61,16 @@ def remedy_from_text(text: str) -> Optional[str]:
 
 def report_damaged_item(ctx: Context) -> bool:
     o = ctx.order
-    ctx.apologise("damaged_item")
     remedy = ctx.slot("remedy")
-    ticket = ctx.repo.open_ticket(
+    reference = ctx.open_case(
         "damage", f"Damaged item on order {o.number}: {ctx.slot('request_text') or ''} "
-        f"Customer wants a {remedy}.", "high", o.customer.id, o.number, ctx.conversation_id)
+        f"Customer wants a {remedy}.", "high", fault="damaged_item")
+    if reference is None:  # reported before: the open case has it, remedy and all
+        return True
     if remedy == "refund":
         refund = ctx.repo.create_refund(o.number, o.total, "damaged_item")
         ctx.say("utter_damaged_refund", amount=euros(refund.amount),
-                expected=day(refund.expected_by), reference=ticket)
+                expected=day(refund.expected_by), reference=reference)
     else:
-        ctx.say("utter_damaged_replacement", reference=ticket)
+        ctx.say("utter_damaged_replacement", reference=reference)
     return True

@@ -14,13 +14,13 @@ from actions import account, refunds
 from actions.context import VOICE, shared_repository
 from actions.requests import IDENTITY_SLOTS, REQUESTS, required_slots
 from actions.store.repository import Repository
+from heard.formats import EMAIL_RE
 
 MAX_IDENTITY_ATTEMPTS = 3
 # A mid-form message that doesn't answer the question counts as a new request only when
 # the classifier is this sure; otherwise it is read as a (wrong) answer and asked again.
 SWITCH_CONFIDENCE = 0.8
 _ORDER_NUMBER = re.compile(r"(?<!\d)(\d[\d -]{4,10}\d)(?!\d)")
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # Words a customer uses to stop a half-finished request.
 STOP_INTENTS = ("deny", "goodbye")
 
@@ -35,7 +35,7 @@ def order_number_from(text: str) -> Optional[str]:
 
 
 def email_from(text: str) -> Optional[str]:
-    match = _EMAIL.search(str(text))
+    match = EMAIL_RE.search(str(text))
     return match.group().strip(".").lower() if match and len(match.group()) <= 254 else None
 
 

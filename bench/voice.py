@@ -2,8 +2,9 @@
 and memory per call.
 
 Starts the real servers on their own ports with a scratch database, tracker and log, the
-Twilio channel on the scripted recogniser stand-in (no English Vosk model here), and
-calls them with the simulated Twilio caller, streaming espeak-ng speech in real time.
+Twilio channel on the scripted recogniser stand-in (no English Vosk model here) and in
+insecure_dev_mode (local, no Twilio account), and calls them with the simulated Twilio
+caller, streaming espeak-ng speech in real time.
 The real Vosk decoder's speed is measured separately on the Korean model (voice_stt.py).
 Prints a table; writes nothing into the project.
 """
@@ -19,7 +20,6 @@ import statistics
 import subprocess
 import tempfile
 import time
-import uuid
 from pathlib import Path
 from typing import Dict, List, Sequence, Tuple
 
@@ -91,10 +91,9 @@ class Bench:
         self.scripts = scripts
         self.speech = speech
         self.progress = progress
-        self.url = servers.rasa_url.replace("http://", "ws://") + "/webhooks/twilio_voice/stream"
 
     def call(self, lines: Sequence[str], echo_marks: bool = True) -> PhoneCall:
-        call = PhoneCall(self.url, call_sid=f"CA{uuid.uuid4().hex}", echo_marks=echo_marks)
+        call = PhoneCall(self.servers.rasa_url, echo_marks=echo_marks)
         (self.scripts / f"{call.call_sid}.txt").write_text("\n".join(lines) + "\n")
         return call
 
@@ -166,7 +165,7 @@ def start_servers(folder: Path) -> Tuple[Servers, Path]:
     scripts.mkdir()
     servers = Servers.in_folder(ensure_trained(), folder, credentials=(
         "rest:\nvoice.channels.twilio.TwilioMediaStreamsInput:\n"
-        f"  stt: scripted\n  scripted_dir: {scripts}\n"
+        f"  stt: scripted\n  scripted_dir: {scripts}\n  insecure_dev_mode: true\n"
         "  call:\n    trailing_silence: 0.6\n"))
     servers.start()
     servers.wait_until_ready()

@@ -1,46 +1,27 @@
-"""Rasa's command line, with one speed fix for the Rasa server Heard runs.
+"""The Rasa server Heard runs: Rasa's command line with Heard's changes installed first.
 
-Rasa 3.6 checks every action-server response with `jsonschema.validate`, which first
-re-validates Rasa's large events schema against the JSON-Schema metaschema: on a 2-core
-machine that was half of the Rasa server's CPU per turn (measured with py-spy under
-`make bench`). The schema never changes, so the validator is built once here; responses
-are checked exactly as before and an invalid one raises the same `ValidationError`.
-Rasa is pinned (3.6.21) and `tests/test_rasa_main.py` checks the patched method exists
-and is used.
+Before Rasa builds its web app: log records lose personal data (`heard.logs`), and Sanic
+refuses bodies over `HEARD_MAX_REQUEST_BYTES` with 413 before reading them and answers
+errors as JSON, not HTML pages (Sanic reads `SANIC_*` variables when the app is made).
 """
 from __future__ import annotations
 
+import os
 import sys
-from functools import lru_cache
-from typing import Any, Dict
 
-from jsonschema import exceptions, validators
-from rasa.core.actions.action import RemoteAction
-
-_original_validate = RemoteAction._validate_action_result
+from bot import rasa_seam
+from heard import limits, logs
 
 
-@lru_cache(maxsize=1)
-def _validator():
-    schema = RemoteAction.action_response_format_spec()
-    cls = validators.validator_for(schema)
-    cls.check_schema(schema)
-    return cls(schema)
-
-
-def _validate_action_result(self: RemoteAction, result: Dict[str, Any]) -> bool:
-    error = exceptions.best_match(_validator().iter_errors(result))
-    if error is None:
-        return True
-    return _original_validate(self, result)  # Rasa's own path: same error and message
-
-
-def install() -> None:
-    RemoteAction._validate_action_result = _validate_action_result
+def configure(environ=os.environ) -> None:
+    logs.install(environ)
+    environ.setdefault("SANIC_REQUEST_MAX_SIZE", str(limits.max_request_bytes(environ)))
+    environ.setdefault("SANIC_FALLBACK_ERROR_FORMAT", "json")
+    rasa_seam.install()
 
 
 if __name__ == "__main__":
-    install()
+    configure()
     from rasa.__main__ import main
 
     sys.argv[0] = "rasa"

@@ -96,6 +96,7 @@ class Conversation:
     repo: Any
     slots: Dict[str, Any] = field(default_factory=default_slots)
     events: List[dict] = field(default_factory=list)
+    sender: str = CONVERSATION
 
     def run(self, action_class, turn: Optional[Turn] = None, **slots: Any) -> Result:
         self.slots.update(slots)
@@ -104,7 +105,7 @@ class Conversation:
                                           turn.entities, turn.confidence, turn.cues))
         latest = next((e["parse_data"] for e in reversed(self.events)
                        if e["event"] == "user"), {})
-        tracker = Tracker(CONVERSATION, dict(self.slots), latest, list(self.events), False,
+        tracker = Tracker(self.sender, dict(self.slots), latest, list(self.events), False,
                           None, {}, "action_listen")
         dispatcher = CollectingDispatcher()
         takes_repo = "repo" in inspect.signature(action_class).parameters

@@ -138,7 +138,7 @@ def test_refund_refused_by_policy_changes_nothing(conv, order, email, response):
 def test_overdue_refund_is_owned_and_escalated_to_billing(conv):
     _, result = request(conv.verified("8901234", "mei.chen@example.org"), "track_refund")
     assert result.responses[:2] == ["utter_apology_refund_overdue", "utter_refund_overdue"]
-    (ticket,) = conv.repo.tickets("billing")
+    (ticket,) = conv.repo.tickets("refund_overdue")
     assert ticket.priority == "high"
 
 
@@ -170,14 +170,14 @@ def test_double_charge_opens_a_priority_billing_ticket(conv):
                             "I was charged twice", "anxiety", 0.7)
     assert begun.responses == ["utter_ack_anxiety_high"]
     assert result.responses[:2] == ["utter_apology_double_charge", "utter_double_charge_ticket"]
-    assert conv.repo.tickets("billing")[0].priority == "high"
+    assert conv.repo.tickets("double_charge")[0].priority == "high"
 
 
 def test_single_payment_question_is_not_apologised_for(conv):
     _, result = request(conv.verified(*JANE), "payment_issue", "why was I charged this?")
     assert "utter_payment_issue_ticket" in result.responses
     assert not any(r.startswith("utter_apology") for r in result.responses)
-    assert conv.repo.tickets("billing")[0].priority == "normal"
+    assert conv.repo.tickets("payment_question")[0].priority == "normal"
 
 
 def test_invoices(conv):
@@ -260,18 +260,169 @@ def test_complaint_ticket_and_severe_complaint_escalates(conv):
     mild = conv.run(ActionAnswer, Turn("the courier was rude", "complaint", "frustration", 0.4))
     assert "utter_complaint_logged" in mild.responses
     assert conv.repo.count(m.Handoff) == 0
-    severe = conv.run(ActionAnswer, Turn("this is fraud, I'm calling my lawyer", "complaint",
-                                         "anger", 0.9))
+    severe = Conversation(conv.repo, sender="another-conversation").run(
+        ActionAnswer, Turn("this is fraud, I'm calling my lawyer", "complaint", "anger", 0.9))
     assert "utter_handoff_severe_complaint" in severe.responses
     (handoff,) = conv.repo.handoffs()
     assert handoff.reason == "severe_complaint" and handoff.priority == 1
-    assert [t.priority for t in conv.repo.tickets("complaint")] == ["normal", "high"]
+    assert [t.priority for t in conv.repo.tickets("complaint")] == ["normal", "urgent"]
 
 
 def test_small_talk(conv):
     assert conv.run(ActionSmallTalk, Turn("hi", "greet")).responses == ["utter_greet"]
     thanks = conv.run(ActionSmallTalk, Turn("thanks!", "thank_you", "joy", 0.7))
     assert thanks.responses == ["utter_you_are_welcome"]  # warm, no extra joy line
+
+
+# --- one open case per problem -------------------------------------------------------------
+MEI = "mei.chen@example.org"
+
+
+def already_open(reference: str, team: str, expected: str) -> str:
+    return (f"You already have an open case for this: {reference}, with our {team} team. "
+            f"You'll hear from them by {expected}; there's no need to open another one.")
+
+
+def test_an_overdue_refund_asked_about_three_times_has_one_case(conv):
+    conv.verified("8901234", MEI)
+    first, *again = [request(conv, "track_refund", "where is my refund?")[1] for _ in range(3)]
+    (ticket,) = conv.repo.tickets("refund_overdue")
+    assert first.responses == ["utter_apology_refund_overdue", "utter_refund_overdue",
+                               "utter_ask_rating"]
+    assert ticket.reference in first.texts()[1]
+    for result in again:  # no second, different apology: the case is all they need
+        assert result.texts() == [already_open(ticket.reference, "billing",
+                                               "Thursday 26 November")]
+    assert conv.repo.count(m.Ticket) == 1
+
+
+def test_a_double_charge_reported_in_two_conversations_has_one_case(repo):
+    chat = Conversation(repo, sender="chat").verified("7890123", MEI)
+    _, opened = request(chat, "payment_issue", "I was charged twice", "anxiety", 0.4)
+    assert opened.responses[:2] == ["utter_apology_double_charge", "utter_double_charge_ticket"]
+    call = Conversation(repo, sender="call").verified("7890123", MEI)
+    _, again = request(call, "payment_issue", "you took the money twice")
+    (ticket,) = repo.tickets("double_charge")
+    # This conversation hasn't heard the apology: it gets one, then the open case.
+    assert again.responses == ["utter_apology_double_charge", "utter_case_already_open",
+                               "utter_ask_rating"]
+    assert again.texts()[1] == already_open(ticket.reference, "billing", "Thursday 26 November")
+    assert (ticket.conversation_id, ticket.priority) == ("chat", "high")
+    assert repo.count(m.Ticket) == 1
+
+
+def test_a_damaged_item_reported_twice_gets_one_refund_and_one_case(conv):
+    conv.verified("3456789", JANE[1])
+    _, first = request(conv, "report_damaged_item", "it arrived broken", "sadness", 0.7,
+                       remedy="refund")
+    _, again = request(conv, "report_damaged_item", "the lamp is broken, as I said",
+                       "sadness", 0.7, remedy="refund")
+    assert first.responses[:2] == ["utter_apology_damaged_item", "utter_damaged_refund"]
+    (ticket,) = conv.repo.tickets("damage")
+    assert again.texts() == [already_open(ticket.reference, "returns", "Thursday 26 November")]
+    assert len(conv.repo.refunds_for("3456789")) == 1
+    assert "the lamp is broken, as I said" in ticket.summary  # the repeat's words are kept
+
+
+def test_a_closed_damage_case_opens_again_but_never_refunds_twice(conv):
+    conv.verified("3456789", JANE[1])
+    request(conv, "report_damaged_item", "it arrived broken", remedy="refund")
+    with conv.repo.session() as s:
+        s.query(m.Ticket).update({"status": "closed"})
+    _, again = request(conv, "report_damaged_item", "it arrived broken", remedy="refund")
+    assert "utter_damaged_refund" in again.responses
+    assert len(conv.repo.tickets("damage")) == 2
+    assert len(conv.repo.refunds_for("3456789")) == 1
+
+
+def test_a_more_upset_repeat_raises_the_case(conv):
+    request(conv.verified(*JANE), "payment_issue", "what is this charge?")
+    later = Conversation(conv.repo, sender="later").verified(*JANE)
+    begun, raised = request(later, "payment_issue", "STILL no answer about this charge!!",
+                            "anger", 0.9)
+    assert begun.responses[0] == "utter_ack_anger_high"
+    (ticket,) = conv.repo.tickets("payment_question")
+    assert ticket.priority == "urgent"
+    assert raised.texts()[:1] == [
+        f"You already have an open case for this: {ticket.reference}, with our billing team. "
+        "I've marked it urgent so they look at it sooner, and you'll hear from them by "
+        "Thursday 26 November."]
+    _, calmer = request(later, "payment_issue", "any news on that charge?")
+    assert calmer.responses == ["utter_case_already_open"]
+    assert conv.repo.tickets("payment_question")[0].priority == "urgent"  # never lowered
+
+
+def test_how_the_request_was_made_counts_not_the_calm_answers_after_it(conv):
+    request(conv.verified("8901234", MEI), "track_refund")
+    later = Conversation(conv.repo, sender="later")
+    later.run(ActionBeginRequest, Turn("WHERE IS MY REFUND", "track_refund", "anger", 0.9))
+    later.events.append(user_event(MEI, "inform"))  # the identity question's answer
+    result = later.run(ActionResolveRequest, order_id="8901234", email=MEI,
+                       verified_order="8901234")
+    assert result.responses[:2] == ["utter_apology_refund_overdue",
+                                    "utter_case_already_open_raised"]
+    assert conv.repo.tickets("refund_overdue")[0].priority == "urgent"
+
+
+def test_a_parcel_search_is_answered_within_two_business_days(conv):
+    conv.verified("3456789", JANE[1])
+    _, opened = request(conv, "report_late_delivery", "it never arrived")
+    _, again = request(conv, "report_late_delivery", "it never arrived")
+    (ticket,) = conv.repo.tickets("not_received")
+    assert "utter_late_but_delivered" in opened.responses
+    assert again.texts() == [already_open(ticket.reference, "delivery", "Friday 27 November")]
+
+
+def test_a_second_change_to_the_same_order_joins_its_open_case(conv):
+    request(conv.verified(*JANE), "change_order", "change the size to L please")
+    _, again = request(conv, "change_order", "and the colour to blue")
+    (ticket,) = conv.repo.tickets("order_change")
+    assert again.texts() == [already_open(ticket.reference, "orders", "Thursday 26 November")]
+    assert "change the size to L please" in ticket.summary
+    assert "and the colour to blue" in ticket.summary
+
+
+def test_a_complaint_without_an_order_has_one_case_per_conversation(conv):
+    conv.run(ActionAnswer, Turn("the courier was rude to me", "complaint", "frustration", 0.4))
+    again = conv.run(ActionAnswer, Turn("the courier was really rude", "complaint",
+                                        "frustration", 0.4))
+    (ticket,) = conv.repo.tickets("complaint")
+    assert again.responses == ["utter_ack_frustration_low", "utter_case_already_open"]
+    assert again.texts()[1] == already_open(ticket.reference, "customer care",
+                                            "Thursday 26 November")
+    other = Conversation(conv.repo, sender="someone-else")
+    other.run(ActionAnswer, Turn("your website keeps logging me out", "complaint"))
+    assert len(conv.repo.tickets("complaint")) == 2
+
+
+def test_a_complaint_turning_severe_raises_its_case_and_hands_over(conv):
+    conv.run(ActionAnswer, Turn("the courier was rude", "complaint", "frustration", 0.4))
+    severe = conv.run(ActionAnswer, Turn("this is a scam, I am going to the police",
+                                         "complaint"))
+    assert severe.responses[:2] == ["utter_case_already_open_raised",
+                                    "utter_handoff_severe_complaint"]
+    (ticket,) = conv.repo.tickets("complaint")
+    assert ticket.priority == "high"
+
+
+@pytest.mark.parametrize("intent, reply", [("review", "utter_review_unclear"),
+                                           ("complaint", "utter_default")])
+@pytest.mark.parametrize("text", ["{% raw %} {% raw %}", "{{ 7*7 }} ${x}", "!!! ???",
+                                  "<b>ok</b>", "asdf"])
+def test_junk_opens_no_ticket(conv, intent, reply, text):
+    result = conv.run(ActionAnswer, Turn(text, intent, "anger", 0.9))
+    assert result.responses[-1] == reply  # after the acknowledgement and offer of a human
+    assert conv.repo.count(m.Ticket) == 0 and conv.repo.count(m.Handoff) == 0
+
+
+def test_a_review_is_kept_once_with_what_is_added_later(conv):
+    for text in ("Fast delivery and friendly help", "Fast delivery and friendly help",
+                 "The box was far too big though"):
+        result = conv.run(ActionAnswer, Turn(text, "review"))
+        assert result.responses[0] == "utter_review_thanks"
+    (ticket,) = conv.repo.tickets("review")
+    assert ticket.summary.count("Fast delivery and friendly help") == 1
+    assert "The box was far too big though" in ticket.summary
 
 
 # --- empathy -------------------------------------------------------------------------------

@@ -210,6 +210,55 @@ def test_phone_handoff_step(step, when, can_transfer, expected):
     assert policy.phone_handoff_step(NOW, step, when, can_transfer) == expected
 
 
+# --- cases -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("start, days, expected", [
+    (date(2026, 11, 25), 0, date(2026, 11, 25)),
+    (date(2026, 11, 25), 1, date(2026, 11, 26)),  # Wednesday -> Thursday
+    (date(2026, 11, 27), 1, date(2026, 11, 30)),  # Friday -> Monday
+    (date(2026, 11, 28), 1, date(2026, 11, 30)),  # Saturday -> Monday
+    (date(2026, 11, 29), 1, date(2026, 11, 30)),  # Sunday -> Monday
+    (date(2026, 11, 26), 2, date(2026, 11, 30)),
+    (date(2026, 11, 25), 5, date(2026, 12, 2)),
+])
+def test_add_business_days(start, days, expected):
+    assert policy.add_business_days(start, days) == expected
+
+
+@pytest.mark.parametrize("kind, priority, opened, today, expected", [
+    # "within 1 business day", as the billing, care and orders replies promise
+    ("double_charge", "high", NOW, TODAY, date(2026, 11, 26)),
+    ("payment_question", "normal", NOW, TODAY, date(2026, 11, 26)),
+    ("complaint", "normal", datetime(2026, 11, 27, 18, 0), date(2026, 11, 27),
+     date(2026, 11, 30)),  # opened on a Friday evening: Monday
+    ("complaint", "high", datetime(2026, 11, 28, 9, 0), date(2026, 11, 28),
+     date(2026, 11, 30)),  # opened on a Saturday: Monday
+    # a carrier search takes two, unless the case is urgent
+    ("not_received", "high", NOW, TODAY, date(2026, 11, 27)),
+    ("not_received", "urgent", NOW, TODAY, date(2026, 11, 26)),
+    # due today is still today; a day gone by becomes the next business day
+    ("not_received", "high", datetime(2026, 11, 23, 9, 0), TODAY, TODAY),
+    ("refund_overdue", "high", datetime(2026, 11, 16, 9, 0), TODAY, date(2026, 11, 26)),
+    ("damage", "urgent", datetime(2026, 11, 20, 9, 0), date(2026, 11, 27), date(2026, 11, 30)),
+])
+def test_case_expected_by(kind, priority, opened, today, expected):
+    assert policy.case_expected_by(kind, priority, opened, today) == expected
+
+
+@pytest.mark.parametrize("current, wanted, expected", [
+    ("normal", "urgent", "urgent"),
+    ("high", "urgent", "urgent"),
+    ("normal", "high", "high"),  # a complaint that turned severe
+    ("low", "normal", "normal"),
+    ("urgent", "urgent", None),  # as upset as when it was opened
+    ("high", "high", None),
+    ("urgent", "high", None),  # calmer now: never lowered
+    ("high", "normal", None),
+])
+def test_raised_priority(current, wanted, expected):
+    assert policy.raised_priority(current, wanted) == expected
+
+
 # --- formatting ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("value, expected", [

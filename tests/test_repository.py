@@ -1,4 +1,6 @@
 """The repository on every supported backend (SQLite and PostgreSQL) over the seeded data."""
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -123,12 +125,22 @@ def test_update_shipping_address_refused_after_the_warehouse(backend_repo, numbe
 def test_refunds_for_lists_oldest_first(backend_repo, clock):
     later = backend_repo.create_refund("9012345", D("5.00"), "goodwill")
     clock.now = NOW - timedelta(days=5)  # created after `later`, but dated earlier
-    earlier = backend_repo.create_refund("9012345", D("30.00"), "return")
+    earlier = backend_repo.create_refund("9012345", D("30.00"), "price_match")
     refunds = backend_repo.refunds_for("9012345")
     assert [r.reference for r in refunds] == [earlier.reference, "RF-ONTRACK", later.reference]
     assert [r.amount for r in refunds] == [D("30.00"), D("35.00"), D("5.00")]
     assert earlier.expected_by == TODAY + timedelta(days=2)
     assert backend_repo.refunds_for("1234567") == []
+
+
+def test_create_refund_only_once_per_order_and_reason(backend_repo):
+    first = backend_repo.create_refund("3456789", D("89.00"), "damaged_item")
+    assert backend_repo.create_refund("3456789", D("89.00"), "damaged_item") == first
+    assert backend_repo.create_refund("9012345", D("35.00"), "return").reference == "RF-ONTRACK"
+    other = backend_repo.create_refund("3456789", D("5.00"), "goodwill")
+    assert other.reference != first.reference
+    assert [r.reference for r in backend_repo.refunds_for("3456789")] == [first.reference,
+                                                                          other.reference]
 
 
 def test_issue_voucher_only_once_per_order_and_reason(backend_repo):
@@ -146,20 +158,101 @@ def test_issue_voucher_only_once_per_order_and_reason(backend_repo):
 
 def test_open_ticket_and_tickets(backend_repo):
     mei = customer_id(backend_repo, "mei.chen@example.org")
-    billing = backend_repo.open_ticket("billing", "Charged twice for the blender", "high",
-                                       customer_id=mei, order_number="7890123",
-                                       conversation_id="c-1")
-    damage = backend_repo.open_ticket("damage", "Lamp arrived broken")
-    second = backend_repo.open_ticket("billing", "Invoice missing")
-    assert billing.startswith("TK-") and len({billing, damage, second}) == 3
-    assert [t.reference for t in backend_repo.tickets()] == [billing, damage, second]
-    tickets = backend_repo.tickets("billing")
-    assert [t.reference for t in tickets] == [billing, second]
-    first = tickets[0]
+    charge, created = backend_repo.open_ticket("double_charge", "Charged twice for the blender",
+                                               "high", customer_id=mei, order_number="7890123",
+                                               conversation_id="c-1")
+    damage, _ = backend_repo.open_ticket("damage", "Lamp arrived broken")
+    question, _ = backend_repo.open_ticket("payment_question", "Invoice missing",
+                                           order_number="7890123")
+    assert created and charge.reference.startswith("TK-")
+    assert (charge.kind, charge.priority, charge.status, charge.created_at) == (
+        "double_charge", "high", "open", NOW)
+    assert len({charge.reference, damage.reference, question.reference}) == 3
+    assert [t.reference for t in backend_repo.tickets()] == [
+        charge.reference, damage.reference, question.reference]
+    (first,) = backend_repo.tickets("double_charge")
     assert (first.priority, first.status, first.customer_id, first.order_number,
             first.conversation_id, first.summary, first.created_at) == (
         "high", "open", mei, "7890123", "c-1", "Charged twice for the blender", NOW)
     assert backend_repo.tickets("complaint") == []
+
+
+def test_one_open_ticket_per_order_and_problem_from_any_conversation(backend_repo, clock):
+    opened, created = backend_repo.open_ticket("refund_overdue", "Refund overdue", "high",
+                                               order_number="8901234", conversation_id="chat")
+    clock.now = NOW + timedelta(days=1)
+    again, created_again = backend_repo.open_ticket("refund_overdue", "Refund overdue", "low",
+                                                    order_number="8901234",
+                                                    conversation_id="call")
+    assert created and not created_again
+    assert again == opened  # as it was opened: priority, time and all
+    (ticket,) = backend_repo.tickets("refund_overdue")
+    assert (ticket.conversation_id, ticket.summary) == ("chat", "Refund overdue")
+
+
+def test_a_repeat_adds_its_new_words_to_the_open_ticket(backend_repo, clock):
+    backend_repo.open_ticket("order_change", "size L please", order_number="1234567")
+    clock.now = NOW + timedelta(hours=2)
+    for text in ("size L please", "and blue", "and blue"):
+        backend_repo.open_ticket("order_change", text, order_number="1234567")
+    (ticket,) = backend_repo.tickets("order_change")
+    assert ticket.summary == "size L please\nAgain on 2026-11-25 12:00: and blue"
+
+
+def test_a_summary_stops_growing_at_its_limit(backend_repo):
+    from actions.store.repository import TICKET_SUMMARY_LIMIT
+
+    backend_repo.open_ticket("complaint", "x" * TICKET_SUMMARY_LIMIT, conversation_id="c-1")
+    backend_repo.open_ticket("complaint", "one more thing", conversation_id="c-1")
+    assert len(backend_repo.tickets("complaint")[0].summary) == TICKET_SUMMARY_LIMIT
+
+
+@pytest.mark.parametrize("first, second, tickets", [
+    # (kind, order, conversation) of two reports, and how many tickets they make
+    (("complaint", None, "c-1"), ("complaint", None, "c-1"), 1),
+    (("complaint", None, "c-1"), ("complaint", None, "c-2"), 2),
+    (("complaint", "1234567", "c-1"), ("complaint", "1234567", "c-2"), 1),
+    (("complaint", "1234567", "c-1"), ("complaint", "2345678", "c-1"), 2),
+    (("double_charge", "7890123", "c-1"), ("payment_question", "7890123", "c-1"), 2),
+    (("double_charge", "7890123", "c-1"), ("refund_overdue", "7890123", "c-1"), 2),
+])
+def test_what_counts_as_the_same_problem(backend_repo, first, second, tickets):
+    for kind, order, conversation in (first, second):
+        backend_repo.open_ticket(kind, "report", order_number=order,
+                                 conversation_id=conversation)
+    assert backend_repo.count(m.Ticket) == tickets
+
+
+def test_a_closed_ticket_lets_the_problem_open_again(backend_repo):
+    old, _ = backend_repo.open_ticket("damage", "broken", order_number="3456789")
+    with backend_repo.session() as s:
+        s.query(m.Ticket).update({"status": "closed"})
+    new, created = backend_repo.open_ticket("damage", "broken", order_number="3456789")
+    assert created and new.reference != old.reference
+
+
+def test_raise_ticket_priority(backend_repo):
+    ticket, _ = backend_repo.open_ticket("payment_question", "why?", "normal",
+                                         order_number="1234567")
+    backend_repo.raise_ticket_priority(ticket.reference, "urgent")
+    assert backend_repo.tickets("payment_question")[0].priority == "urgent"
+
+
+def test_reports_at_the_same_moment_open_one_ticket(backend_repo):
+    """Conversations reporting the same problem at once take turns on the order's lock,
+    so each later one finds the first one's ticket."""
+    start = threading.Barrier(8)
+
+    def report(conversation):
+        start.wait()
+        return backend_repo.open_ticket("double_charge", "charged twice", "high",
+                                        order_number="7890123", conversation_id=conversation)
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(report, [f"c-{i}" for i in range(8)]))
+    assert sum(created for _, created in results) == 1
+    assert len({ticket.reference for ticket, _ in results}) == 1
+    assert backend_repo.count(m.Ticket) == 1
 
 
 TRANSCRIPT = [

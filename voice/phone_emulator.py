@@ -1,22 +1,41 @@
-"""A caller on a simulated Twilio line: speaks the Media Streams protocol to Heard's
-websocket the way Twilio does, so the phone path can be tested and measured without a
-Twilio account (tests, `make bench-voice`)."""
+"""A caller on a simulated Twilio line: does what Twilio does for an incoming call, so the
+phone path can be tested and measured without a Twilio account (tests, `make bench-voice`):
+POST /incoming (signed with the auth token, when the server has one), then open the
+websocket named in the TwiML's <Stream> and speak Media Streams with its parameters."""
 from __future__ import annotations
 
 import asyncio
 import base64
 import json
 import time
+import urllib.parse
+import urllib.request
 import uuid
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
-from typing import List, Optional
+from typing import Dict, List, Mapping, Optional, Tuple
 
 import websockets
+from twilio.request_validator import RequestValidator
 
 from voice import twilio_protocol as tp
 from voice.audio import TELEPHONY_RATE, AudioChunk, chunk_from_mulaw, chunk_to_mulaw, resample
 
 FRAME_SECONDS = 0.02
+WEBHOOKS = "/webhooks/twilio_voice"
+
+
+def twilio_post(url: str, form: Mapping[str, str], auth_token: Optional[str] = None,
+                timeout: float = 10.0) -> str:
+    """POSTs a webhook form as Twilio does (X-Twilio-Signature with `auth_token`); returns
+    the body. Refusals raise urllib.error.HTTPError."""
+    headers = {}
+    if auth_token:
+        headers["X-Twilio-Signature"] = RequestValidator(auth_token).compute_signature(url, form)
+    request = urllib.request.Request(url, data=urllib.parse.urlencode(form).encode(),
+                                     headers=headers)
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        return response.read().decode()
 
 
 def silence(seconds: float, rate: int = TELEPHONY_RATE) -> AudioChunk:
@@ -38,18 +57,23 @@ class Heard:
 
 
 class PhoneCall:
-    """`echo_marks`: acknowledge marks at once, as if playback were instant (flow tests);
+    """A call to the Heard server at `server_url` (http://host:port). `auth_token`: sign
+    the webhooks as Twilio does (leave it out for a server in insecure_dev_mode).
+    `echo_marks`: acknowledge marks at once, as if playback were instant (flow tests);
     otherwise they are acknowledged after the audio's real duration, as a phone would."""
 
-    def __init__(self, url: str, call_sid: Optional[str] = None, caller: str = "+15550100",
+    def __init__(self, server_url: str, auth_token: Optional[str] = None,
+                 call_sid: Optional[str] = None, caller: str = "+15550100",
                  echo_marks: bool = True):
-        self.url = url
+        self.server_url = server_url.rstrip("/")
+        self.auth_token = auth_token
         self.call_sid = call_sid or f"CA{uuid.uuid4().hex}"
         self.stream_sid = f"MZ{uuid.uuid4().hex}"
         self.caller = caller
         self.echo_marks = echo_marks
         self.heard = Heard()
         self.closed = asyncio.Event()
+        self.close_code: Optional[int] = None  # the server's, once the stream is closed
         self._ws = None
         self._reader: Optional[asyncio.Task] = None
         self._sequence = 0
@@ -57,16 +81,32 @@ class PhoneCall:
         self._changed = asyncio.Event()
 
     async def __aenter__(self) -> "PhoneCall":
-        self._ws = await websockets.connect(self.url, max_size=None)
+        await self.connect(*await self.dial())
+        return self
+
+    async def dial(self) -> Tuple[str, Dict[str, str]]:
+        """The call comes in: POST /incoming; returns the <Stream>'s URL and parameters."""
+        form = {"CallSid": self.call_sid, "AccountSid": "AC0", "From": self.caller,
+                "To": "+15550111", "CallStatus": "ringing", "Direction": "inbound"}
+        twiml = await asyncio.to_thread(twilio_post, f"{self.server_url}{WEBHOOKS}/incoming",
+                                        form, self.auth_token)
+        stream = ET.fromstring(twiml).find("./Connect/Stream")
+        if stream is None:
+            raise RuntimeError(f"Heard did not answer with a stream: {twiml}")
+        return stream.get("url"), {p.get("name"): p.get("value")
+                                   for p in stream.findall("Parameter")}
+
+    async def connect(self, stream_url: str, parameters: Mapping[str, str]) -> None:
+        """Opens the stream and sends 'start' with `parameters` (the TwiML's, as Twilio)."""
+        self._ws = await websockets.connect(stream_url, max_size=None)
         await self._send({"event": "connected", "protocol": "Call", "version": "1.0.0"})
         await self._send({"event": "start", "sequenceNumber": "1", "streamSid": self.stream_sid,
                           "start": {"streamSid": self.stream_sid, "callSid": self.call_sid,
                                     "accountSid": "AC0", "tracks": ["inbound"],
-                                    "customParameters": {"caller": self.caller},
+                                    "customParameters": dict(parameters),
                                     "mediaFormat": {"encoding": "audio/x-mulaw",
                                                     "sampleRate": 8000, "channels": 1}}})
         self._reader = asyncio.create_task(self._read())
-        return self
 
     async def __aexit__(self, *exc) -> None:
         await self.hang_up()
@@ -99,6 +139,7 @@ class PhoneCall:
         except websockets.ConnectionClosed:
             pass
         finally:
+            self.close_code = self._ws.close_code
             self.closed.set()
             self._changed.set()
 

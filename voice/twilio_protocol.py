@@ -1,14 +1,18 @@
 """Twilio Media Streams as plain data: parse inbound messages, build outbound ones, TwiML.
 
 Pure codec, no sockets: the websocket transport hands each text message to `parse_message`
-and sends what `media_messages` / `mark_message` / `clear_message` return.
+and sends what `media_messages` / `mark_message` / `clear_message` return. `stream_token`
+ties a stream to the signed /incoming request that announced it.
 Protocol reference: https://www.twilio.com/docs/voice/media-streams/websocket-messages
 """
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Union
 from xml.sax.saxutils import escape, quoteattr
@@ -19,6 +23,13 @@ MULAW_ENCODING = "audio/x-mulaw"
 FRAME_MS = 20
 FRAME_BYTES = TELEPHONY_RATE * FRAME_MS // 1000  # 160 mu-law bytes = 20 ms at 8 kHz
 DTMF_DIGITS = set("0123456789*#ABCD")
+# Twilio's ids, strictly: a CallSid becomes the conversation id (and a file name for the
+# scripted recogniser), so nothing else may get that far.
+CALL_SID = re.compile(r"CA[0-9a-f]{32}")
+STREAM_SID = re.compile(r"MZ[0-9a-f]{32}")
+UNSUPPORTED_DATA, POLICY_VIOLATION = 1003, 1008  # websocket close codes
+STREAM_TOKEN = re.compile(r"([0-9]{1,12})\.([0-9a-f]{64})")  # expiry (unix time) . HMAC
+STREAM_TOKEN_TTL = 300  # seconds; Twilio opens the stream as soon as /incoming answers
 
 
 class ProtocolError(ValueError):
@@ -26,7 +37,16 @@ class ProtocolError(ValueError):
 
 
 class BadStart(ProtocolError):
-    """A 'start' message the stream can't work with (e.g. another codec): end the call."""
+    """A 'start' message the stream can't work with: end the call with `code`
+    (UNSUPPORTED_DATA for another codec, POLICY_VIOLATION for ids that are not Twilio's)."""
+
+    def __init__(self, message: str, code: int = UNSUPPORTED_DATA):
+        super().__init__(message)
+        self.code = code
+
+
+def is_call_sid(value: Any) -> bool:
+    return isinstance(value, str) and CALL_SID.fullmatch(value) is not None
 
 
 @dataclass(frozen=True)
@@ -91,6 +111,14 @@ def _str(parent: Mapping[str, Any], key: str, where: str) -> str:
     return value
 
 
+def _sid(parent: Mapping[str, Any], key: str, where: str, pattern: re.Pattern) -> str:
+    value = parent.get(key)
+    if not isinstance(value, str) or not pattern.fullmatch(value):
+        # Not echoed: the value comes from the peer and the error is logged.
+        raise ProtocolError(f"{where}: field '{key}' is missing or not a Twilio sid")
+    return value
+
+
 def _int(parent: Mapping[str, Any], key: str, where: str, default: Optional[int] = None) -> int:
     value = parent.get(key, default)
     if value is None:
@@ -122,12 +150,14 @@ def _parse_start(data: Mapping[str, Any]) -> Start:
     tracks = start.get("tracks") or []
     if not isinstance(tracks, list):
         raise ProtocolError("start: 'tracks' is not a list")
-    stream_sid = data.get("streamSid") or start.get("streamSid")
-    if not isinstance(stream_sid, str) or not stream_sid:
-        raise ProtocolError("start: missing or non-string field 'streamSid'")
+    try:
+        stream_sid = _sid(data if "streamSid" in data else start, "streamSid", "start", STREAM_SID)
+        call_sid = _sid(start, "callSid", "start.start", CALL_SID)
+    except ProtocolError as e:
+        raise BadStart(str(e), POLICY_VIOLATION) from None
     return Start(
         stream_sid=stream_sid,
-        call_sid=_str(start, "callSid", "start.start"),
+        call_sid=call_sid,
         account_sid=str(start.get("accountSid", "")),
         tracks=tuple(str(t) for t in tracks),
         custom_parameters={str(k): str(v) for k, v in params.items()},
@@ -155,11 +185,13 @@ def parse_message(text: Union[str, bytes]) -> Message:
     if event == "start":
         try:
             return _parse_start(data)
+        except BadStart:
+            raise
         except ProtocolError as e:
             raise BadStart(str(e)) from None
 
     if event == "media":
-        sid = _str(data, "streamSid", "media")
+        sid = _sid(data, "streamSid", "media", STREAM_SID)
         media = _obj(data, "media", "media")
         payload = _str(media, "payload", "media.media")
         try:
@@ -175,18 +207,18 @@ def parse_message(text: Union[str, bytes]) -> Message:
         )
 
     if event == "dtmf":
-        sid = _str(data, "streamSid", "dtmf")
+        sid = _sid(data, "streamSid", "dtmf", STREAM_SID)
         digit = _str(_obj(data, "dtmf", "dtmf"), "digit", "dtmf.dtmf")
         if digit not in DTMF_DIGITS:
             raise ProtocolError(f"dtmf: not a DTMF digit: {digit!r}")
         return Dtmf(sid, digit)
 
     if event == "mark":
-        sid = _str(data, "streamSid", "mark")
+        sid = _sid(data, "streamSid", "mark", STREAM_SID)
         return Mark(sid, _str(_obj(data, "mark", "mark"), "name", "mark.mark"))
 
     if event == "stop":
-        sid = _str(data, "streamSid", "stop")
+        sid = _sid(data, "streamSid", "stop", STREAM_SID)
         stop = data.get("stop") or {}
         if not isinstance(stop, dict):
             raise ProtocolError("stop: 'stop' is not an object")
@@ -227,7 +259,7 @@ def clear_message(stream_sid: str) -> str:
     return json.dumps({"event": "clear", "streamSid": stream_sid})
 
 
-# TwiML and signatures -------------------------------------------------------------------
+# TwiML, signatures, stream tokens ------------------------------------------------------
 
 
 _XML = '<?xml version="1.0" encoding="UTF-8"?>'
@@ -256,6 +288,30 @@ def dial_twiml(number: str) -> str:
 def say_and_hang_up_twiml(text: str = "") -> str:
     say = f"<Say>{escape(text)}</Say>" if text else ""
     return f"{_XML}<Response>{say}<Hangup/></Response>"
+
+
+def stream_token(key: bytes, call_sid: str, now: float, ttl: float = STREAM_TOKEN_TTL) -> str:
+    """The <Stream> parameter that lets the stream for `call_sid` start until `ttl` seconds
+    from `now`: only /incoming hands it out, so no state is shared between replicas."""
+    expires = int(now + ttl)
+    return f"{expires}.{_token_mac(key, call_sid, expires)}"
+
+
+def stream_token_problem(key: bytes, call_sid: str, token: Optional[str], now: float) -> str:
+    """"" when `token` is `stream_token(key, call_sid, ...)` and still valid, else why not."""
+    found = STREAM_TOKEN.fullmatch(token or "")
+    if found is None:
+        return "malformed_token" if token else "no_token"
+    expires = int(found[1])
+    if not hmac.compare_digest(found[2], _token_mac(key, call_sid, expires)):
+        return "invalid_token"  # forged, or issued for another call
+    return "expired_token" if expires < now else ""
+
+
+def _token_mac(key: bytes, call_sid: str, expires: int) -> str:
+    # The purpose is part of the message, so the MAC can't be mistaken for another use of key.
+    message = f"heard twilio stream|{call_sid}|{expires}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
 def valid_signature(auth_token: str, url: str, params: Mapping[str, Any], signature: str) -> bool:

@@ -3,9 +3,11 @@
 Rasa's `SocketIOInput` answers into the room named after the session id
 (`session_persistence: true`), so every tab of a session gets every message. Its own
 `session_request` never joins that room with the pinned python-socketio (5.18, where
-`enter_room` is a coroutine it doesn't await); Heard's does. Heard adds two things: session ids
-must be UUIDs (anything else gets a fresh one, and messages under a malformed id are
-dropped), and the console can push an agent's message or status into a session's room.
+`enter_room` is a coroutine it doesn't await); Heard's does. Heard adds: session ids must be
+UUIDs (anything else gets a fresh one); a malformed message is answered with a
+`heard_error` event (`{"status": 400, "error": ...}`) instead of reaching Rasa; client
+metadata is ignored; packets over `HEARD_MAX_REQUEST_BYTES` are refused unread; and the
+console can push an agent's message or status into a session's room.
 """
 from __future__ import annotations
 
@@ -14,21 +16,25 @@ import uuid
 from typing import Any, Awaitable, Callable, Dict, Optional
 
 from rasa.core.channels.channel import UserMessage
-from rasa.core.channels.socketio import SocketIOInput
+from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
 
+from heard.limits import max_request_bytes
+from web.incoming import Refused, read
 from web.transcript import valid_session_id
 
 logger = logging.getLogger(__name__)
 
 AGENT_STATUS_EVENT = "agent_status"
+ERROR_EVENT = "heard_error"
+SESSION_RULE = "Ask for a session with session_request and send its session_id."
 
 
 class HeardSocketIOInput(SocketIOInput):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         blueprint = super().blueprint(on_new_message)
         sio, namespace = self.sio, self.namespace or "/"
-        handle_message = sio.handlers[namespace][self.user_message_evt]
+        sio.eio.max_http_buffer_size = max_request_bytes()
 
         async def session_request(sid: str, data: Optional[Dict]) -> None:
             requested = (data or {}).get("session_id") if isinstance(data, dict) else None
@@ -38,11 +44,20 @@ class HeardSocketIOInput(SocketIOInput):
             await sio.emit("session_confirm", session_id, room=sid, namespace=namespace)
 
         async def user_uttered(sid: str, data: Any) -> None:
-            if not isinstance(data, dict) or not isinstance(data.get("message", ""), str) or (
-                    self.session_persistence and not valid_session_id(data.get("session_id"))):
-                logger.warning("web.socketio.dropped reason=malformed sid=%s", sid)
+            session = data.get("session_id") if isinstance(data, dict) else None
+            if self.session_persistence and not valid_session_id(session):
+                incoming = Refused(SESSION_RULE)
+            else:  # the session id is a UUID, or (without persistence) the socket's own id
+                incoming = read(data, session if self.session_persistence else sid)
+            if isinstance(incoming, Refused):
+                logger.warning("web.socketio.refused sid=%s reason=%s", sid,
+                               incoming.reason[:60])
+                await sio.emit(ERROR_EVENT, {"status": 400, "error": incoming.reason},
+                               room=sid, namespace=namespace)
                 return
-            await handle_message(sid, data)
+            await on_new_message(UserMessage(
+                incoming.text, SocketIOOutput(sio, self.bot_message_evt), incoming.sender,
+                input_channel=self.name(), message_id=incoming.message_id))
 
         sio.on("session_request", session_request, namespace=namespace)
         sio.on(self.user_message_evt, user_uttered, namespace=namespace)

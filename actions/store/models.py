@@ -120,8 +120,11 @@ class Ticket(Base):
     __tablename__ = "tickets"
     id = Column(Integer, primary_key=True)
     reference = Column(String(20), nullable=False, unique=True)
-    kind = Column(String(30), nullable=False)  # billing, damage, complaint, review, address...
-    priority = Column(String(10), nullable=False, default="normal")
+    # The problem: double_charge, payment_question, refund_overdue, damage, not_received,
+    # order_change, complaint, review (its team: actions/policy.py CASE_TEAMS). One is open
+    # per order and problem, or per conversation without an order (Repository.open_ticket).
+    kind = Column(String(30), nullable=False)
+    priority = Column(String(10), nullable=False, default="normal")  # low, normal, high, urgent
     status = Column(String(20), nullable=False, default="open")
     customer_id = Column(Integer, ForeignKey("customers.id"))
     order_number = Column(String(8), ForeignKey("orders.number"))

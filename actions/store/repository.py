@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from actions.store import models as m
 
 DEFAULT_DATABASE_URL = "sqlite:///var/heard.db"
+TICKET_SUMMARY_LIMIT = 20_000
 
 
 def database_url() -> str:
@@ -74,6 +75,15 @@ class RefundView:
 
 
 @dataclass(frozen=True)
+class TicketView:
+    reference: str
+    kind: str
+    priority: str
+    status: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
 class HandoffView:
     reference: str
     conversation_id: str
@@ -124,6 +134,18 @@ def _refund_view(r: m.Refund) -> RefundView:
     )
 
 
+def _ticket_view(t: m.Ticket) -> TicketView:
+    return TicketView(t.reference, t.kind, t.priority, t.status, t.created_at)
+
+
+def _with_follow_up(summary: str, addition: str, now: datetime) -> str:
+    """A ticket's summary with what a repeat said, when it says something new (bounded, so
+    a customer repeating themselves can't grow it without end)."""
+    if addition in summary or len(summary) >= TICKET_SUMMARY_LIMIT:
+        return summary
+    return f"{summary}\nAgain on {now:%Y-%m-%d %H:%M}: {addition}"
+
+
 def _handoff_view(h: m.Handoff) -> HandoffView:
     return HandoffView(
         h.reference, h.conversation_id, h.channel, h.reason, h.priority, h.status, h.summary,
@@ -136,6 +158,14 @@ def _reference(prefix: str) -> str:
     # Short, unambiguous and easy to read out on the phone (no 0/O or 1/I).
     alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
     return prefix + "-" + "".join(secrets.choice(alphabet) for _ in range(6))
+
+
+def _lock_order(s: Session, number: str) -> None:
+    """Holds the order until the transaction ends, so that two conversations acting on it
+    at once take turns and the second sees what the first did. A no-op update locks on
+    every backend: PostgreSQL locks the row, SQLite the database (it has no FOR UPDATE)."""
+    s.query(m.Order).filter_by(number=number).update({"status": m.Order.status},
+                                                     synchronize_session=False)
 
 
 @contextmanager
@@ -290,8 +320,12 @@ class Repository:
         return refund
 
     def create_refund(self, number: str, amount: Decimal, reason: str) -> RefundView:
+        """An order is refunded once per reason: asking again returns that refund."""
         with self.session() as s:
-            return _refund_view(self._add_refund(s, s.get(m.Order, number), amount, reason))
+            _lock_order(s, number)
+            order = s.get(m.Order, number)
+            earlier = s.query(m.Refund).filter_by(order_number=number, reason=reason).first()
+            return _refund_view(earlier or self._add_refund(s, order, amount, reason))
 
     def refunds_for(self, number: str) -> List[RefundView]:
         with self.session() as s:
@@ -314,13 +348,31 @@ class Repository:
 
     def open_ticket(self, kind: str, summary: str, priority: str = "normal",
                     customer_id: Optional[int] = None, order_number: Optional[str] = None,
-                    conversation_id: Optional[str] = None) -> str:
+                    conversation_id: Optional[str] = None) -> Tuple[TicketView, bool]:
+        """(ticket, created): a problem (`kind`) has one open ticket per order, from any
+        conversation, or per conversation when there is no order. A repeat gets the open
+        ticket back, its words added to the summary when they are new."""
         with self.session() as s:
-            reference = _reference("TK")
-            s.add(m.Ticket(reference=reference, kind=kind, priority=priority, summary=summary,
-                           customer_id=customer_id, order_number=order_number,
-                           conversation_id=conversation_id, created_at=self.clock()))
-            return reference
+            if order_number:
+                _lock_order(s, order_number)
+            same = s.query(m.Ticket).filter_by(kind=kind, status="open")
+            same = (same.filter_by(order_number=order_number) if order_number
+                    else same.filter_by(conversation_id=conversation_id))
+            ticket = same.order_by(m.Ticket.id).first()
+            if ticket:
+                ticket.summary = _with_follow_up(ticket.summary, summary, self.clock())
+                return _ticket_view(ticket), False
+            ticket = m.Ticket(reference=_reference("TK"), kind=kind, priority=priority,
+                              summary=summary, customer_id=customer_id,
+                              order_number=order_number, conversation_id=conversation_id,
+                              created_at=self.clock())
+            s.add(ticket)
+            s.flush()
+            return _ticket_view(ticket), True
+
+    def raise_ticket_priority(self, reference: str, priority: str) -> None:
+        with self.session() as s:
+            s.query(m.Ticket).filter_by(reference=reference).one().priority = priority
 
     def tickets(self, kind: Optional[str] = None) -> List[m.Ticket]:
         with self.session() as s:

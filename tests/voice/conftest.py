@@ -62,7 +62,10 @@ def espeak(text: str, folder: Path, rate: int = 8000):
 @pytest.fixture(scope="session")
 def voice_live(trained_model, tmp_path_factory):
     """The real servers with the voice channels on; recognition is the scripted stand-in
-    (no English Vosk model here): a test writes what the caller says to `script(call, ...)`."""
+    (no English Vosk model here): a test writes what the caller says to `script(call, ...)`.
+    The Twilio channel checks signatures with an auth token of its own, as in production."""
+    import secrets
+
     from actions.store.repository import Repository
     from bot.servers import Servers
 
@@ -71,27 +74,29 @@ def voice_live(trained_model, tmp_path_factory):
     folder = tmp_path_factory.mktemp("voice-live")
     scripts = folder / "scripts"
     scripts.mkdir()
+    auth_token = secrets.token_hex(16)
     options = (f"  stt: scripted\n  scripted_dir: {scripts}\n"
                "  call:\n    reprompt_after: 3\n    max_reprompts: 1\n    dtmf_timeout: 1\n")
     servers = Servers.in_folder(trained_model, folder, credentials=(
         "rest:\n"
         f"voice.channels.twilio.TwilioMediaStreamsInput:\n{options}"
-        "  transfer_number: '+15550199'\n"
+        f"  auth_token: '{auth_token}'\n  transfer_number: '+15550199'\n"
         f"voice.channels.browser.BrowserVoiceInput:\n{options}"))
     servers.start()
     try:
         servers.wait_until_ready()
         yield VoiceLive(Live(servers, Repository.from_url(servers.database_url)), scripts,
-                        folder)
+                        folder, auth_token)
     finally:
         servers.stop()
 
 
 class VoiceLive:
-    def __init__(self, live, scripts: Path, folder: Path):
+    def __init__(self, live, scripts: Path, folder: Path, auth_token: str):
         self.live = live
         self.scripts = scripts
         self.folder = folder
+        self.auth_token = auth_token
 
     @property
     def ws_url(self) -> str:
@@ -99,6 +104,21 @@ class VoiceLive:
 
     def script(self, call_id: str, *lines: str) -> None:
         (self.scripts / f"{call_id}.txt").write_text("\n".join(lines) + "\n")
+
+    def call(self, *lines: str, **options):
+        """A simulated Twilio call (signed like Twilio's) whose caller says `lines`."""
+        from voice.phone_emulator import PhoneCall
+
+        call = PhoneCall(self.live.servers.rasa_url, self.auth_token, **options)
+        self.script(call.call_sid, *lines)
+        return call
+
+    def twilio_post(self, path: str, form: dict) -> str:
+        """A Twilio webhook request (signed), e.g. twilio_post("/after", {...})."""
+        from voice.phone_emulator import WEBHOOKS, twilio_post
+
+        return twilio_post(f"{self.live.servers.rasa_url}{WEBHOOKS}{path}", form,
+                           self.auth_token)
 
     def tracker(self, conversation_id: str) -> dict:
         import json

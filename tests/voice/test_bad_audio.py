@@ -12,16 +12,9 @@ import pytest
 import websockets
 
 from voice.audio import AudioChunk
-from voice.phone_emulator import PhoneCall, silence
+from voice.phone_emulator import silence
 
 pytestmark = pytest.mark.slow
-
-
-def new_call(voice_live, *lines, **options) -> PhoneCall:
-    call = PhoneCall(f"{voice_live.ws_url}/webhooks/twilio_voice/stream",
-                     call_sid=f"CA{uuid.uuid4().hex}", **options)
-    voice_live.script(call.call_sid, *lines)
-    return call
 
 
 def server_status(voice_live) -> dict:
@@ -32,7 +25,7 @@ def server_status(voice_live) -> dict:
 
 
 def still_answers(voice_live, speech) -> bool:
-    call = new_call(voice_live, "hello")
+    call = voice_live.call("hello")
 
     async def talk():
         async with call:
@@ -44,7 +37,7 @@ def still_answers(voice_live, speech) -> bool:
 
 
 def test_malformed_messages_are_skipped_and_the_call_carries_on(voice_live, speech):
-    call = new_call(voice_live, "hello")
+    call = voice_live.call("hello")
 
     async def talk():
         async with call:
@@ -67,8 +60,10 @@ def test_malformed_messages_are_skipped_and_the_call_carries_on(voice_live, spee
 def test_a_stream_in_another_codec_is_closed_with_the_reason(voice_live, media_format, why):
     async def connect():
         async with websockets.connect(f"{voice_live.ws_url}/webhooks/twilio_voice/stream") as ws:
-            await ws.send(json.dumps({"event": "start", "streamSid": "MZ1", "start": {
-                "callSid": "CAbad", "streamSid": "MZ1", "mediaFormat": media_format}}))
+            stream_sid = f"MZ{uuid.uuid4().hex}"
+            await ws.send(json.dumps({"event": "start", "streamSid": stream_sid, "start": {
+                "callSid": f"CA{uuid.uuid4().hex}", "streamSid": stream_sid,
+                "mediaFormat": media_format}}))
             with pytest.raises(websockets.ConnectionClosed) as closed:
                 await asyncio.wait_for(ws.recv(), 10)
             return closed.value
@@ -78,7 +73,7 @@ def test_a_stream_in_another_codec_is_closed_with_the_reason(voice_live, media_f
 
 
 def test_truncated_frames_and_silence_only_end_cleanly(voice_live):
-    call = new_call(voice_live)
+    call = voice_live.call()
 
     async def talk():
         async with call:
@@ -95,7 +90,7 @@ def test_truncated_frames_and_silence_only_end_cleanly(voice_live):
 
 def test_ten_minutes_of_noise_never_becomes_a_conversation(voice_live):
     # If noise were taken for speech, the stand-in would "hear" this line.
-    call = new_call(voice_live, "this line must never be heard")
+    call = voice_live.call("this line must never be heard")
     noise = np.random.default_rng(7).normal(0, 2000, 8000 * 60).astype("<i2")
 
     async def talk():
@@ -114,7 +109,7 @@ def test_a_caller_who_hangs_up_mid_reply_leaves_nothing_behind(voice_live, speec
     assert still_answers(voice_live, speech)  # warm: the worker threads exist now
     before = server_status(voice_live)
     for _ in range(5):
-        call = new_call(voice_live, "what are your opening hours")
+        call = voice_live.call("what are your opening hours")
 
         async def drop():
             async with call:

@@ -1,44 +1,31 @@
-"""Calls over Twilio's Media Streams protocol against the real servers: a websocket
-client streams mu-law audio (espeak-ng speech and recordings from ../shared/audio), the
-scripted stand-in replaces English recognition, everything else is the product."""
+"""Calls over Twilio's Media Streams protocol against the real servers: the simulated
+line POSTs /incoming signed like Twilio, then streams mu-law audio (espeak-ng speech and
+recordings from ../shared/audio) to the websocket the TwiML names; the scripted stand-in
+replaces English recognition, everything else is the product."""
 from __future__ import annotations
 
 import asyncio
-import urllib.parse
-import urllib.request
 import uuid
 
 import pytest
 
 from voice.audio import read_wav, resample
-from voice.phone_emulator import PhoneCall, silence
+from voice.phone_emulator import silence
 
 pytestmark = pytest.mark.slow
 
 
-def new_call(voice_live, *lines: str) -> PhoneCall:
-    call = PhoneCall(f"{voice_live.ws_url}/webhooks/twilio_voice/stream",
-                     call_sid=f"CA{uuid.uuid4().hex}")
-    voice_live.script(call.call_sid, *lines)
-    return call
-
-
-def post_form(url: str, fields: dict) -> str:
-    data = urllib.parse.urlencode(fields).encode()
-    with urllib.request.urlopen(urllib.request.Request(url, data=data), timeout=10) as response:
-        return response.read().decode()
-
-
 def test_incoming_call_is_answered_with_a_stream_and_an_action(voice_live):
-    twiml = post_form(f"{voice_live.live.servers.rasa_url}/webhooks/twilio_voice/incoming",
-                      {"CallSid": "CA1", "From": "+15550123"})
+    twiml = voice_live.twilio_post("/incoming", {"CallSid": f"CA{uuid.uuid4().hex}",
+                                                 "From": "+15550123"})
     assert "<Connect action=" in twiml and "/webhooks/twilio_voice/after" in twiml
     assert '<Stream url="ws://' in twiml and "/webhooks/twilio_voice/stream" in twiml
     assert '<Parameter name="caller" value="+15550123" />' in twiml
+    assert '<Parameter name="token" value="' in twiml
 
 
 def test_a_call_goes_from_greeting_to_a_resolved_order_question(voice_live, speech):
-    call = new_call(voice_live, "where is my order", "two three four five six seven eight",
+    call = voice_live.call("where is my order", "two three four five six seven eight",
                     "jane dot doe at example dot com")
 
     async def talk():
@@ -68,7 +55,7 @@ def test_a_call_goes_from_greeting_to_a_resolved_order_question(voice_live, spee
 
 
 def test_keypad_digits_give_the_order_number(voice_live, speech):
-    call = new_call(voice_live, "where is my order")
+    call = voice_live.call("where is my order")
 
     async def talk():
         async with call:
@@ -87,7 +74,7 @@ def test_keypad_digits_give_the_order_number(voice_live, speech):
 
 
 def test_speaking_over_heard_clears_its_audio_and_is_answered(voice_live, speech):
-    call = new_call(voice_live, "what are your opening hours")
+    call = voice_live.call("what are your opening hours")
     call.echo_marks = False  # playback takes real time, as on a phone
 
     async def talk():
@@ -105,7 +92,7 @@ def test_speaking_over_heard_clears_its_audio_and_is_answered(voice_live, speech
 
 
 def test_handoff_on_the_phone_transfers_the_call(voice_live, speech):
-    call = new_call(voice_live, "I want to talk to a human")
+    call = voice_live.call("I want to talk to a human")
 
     async def talk():
         async with call:
@@ -120,16 +107,14 @@ def test_handoff_on_the_phone_transfers_the_call(voice_live, speech):
     assert any("putting you through" in t for t in voice_live.bot_texts(call.call_sid))
     handoff = [h for h in voice_live.live.repo.handoffs() if h.conversation_id == call.call_sid]
     assert handoff and handoff[0].channel == "voice"
-    after = post_form(f"{voice_live.live.servers.rasa_url}/webhooks/twilio_voice/after",
-                      {"CallSid": call.call_sid})
+    after = voice_live.twilio_post("/after", {"CallSid": call.call_sid})
     assert "<Dial>+15550199</Dial>" in after
     # Asked again (or for another call) it hangs up: the transfer is used once.
-    assert "<Hangup/>" in post_form(f"{voice_live.live.servers.rasa_url}"
-                                    "/webhooks/twilio_voice/after", {"CallSid": call.call_sid})
+    assert "<Hangup/>" in voice_live.twilio_post("/after", {"CallSid": call.call_sid})
 
 
 def test_silence_gets_a_reprompt_then_a_goodbye_and_the_call_ends(voice_live):
-    call = new_call(voice_live)
+    call = voice_live.call()
 
     async def wait():
         async with call:
@@ -144,7 +129,7 @@ def test_silence_gets_a_reprompt_then_a_goodbye_and_the_call_ends(voice_live):
 
 
 def test_goodbye_ends_the_call(voice_live, speech):
-    call = new_call(voice_live, "goodbye")
+    call = voice_live.call("goodbye")
 
     async def talk():
         async with call:
@@ -158,7 +143,7 @@ def test_goodbye_ends_the_call(voice_live, speech):
 
 def test_recorded_digits_from_real_speakers_reach_the_dialogue(voice_live, shared_audio):
     """Real human speech (FSDD, 8 kHz): the turn is detected and handed to the dialogue."""
-    call = new_call(voice_live, "hello")
+    call = voice_live.call("hello")
     clip = resample(read_wav(next((shared_audio / "fsdd").glob("7_*_0.wav"))), 8000)
 
     async def talk():

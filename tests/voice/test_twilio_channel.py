@@ -1,14 +1,31 @@
-"""The Twilio channel's options and its check of Twilio's request signatures."""
+"""The Twilio channel's options, its check of Twilio's request signatures, and who may
+start a call: the webhooks and the stream handler are called directly, without servers."""
+import asyncio
+import json
+import logging
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from rasa.shared.utils.io import read_config_file
+from sanic.request import RequestParameters
 from twilio.request_validator import RequestValidator
+from websockets.exceptions import ConnectionClosedOK
 
+from voice import twilio_protocol as tp
 from voice.call import ConfigError
 from voice.channels.twilio import TwilioMediaStreamsInput
 
 TOKEN = "12345678901234567890123456789012"
-FORM = {"CallSid": "CA123", "From": "+15550123", "To": "+15550100"}
+CALL_SID = "CA0123456789abcdef0123456789abcdef"
+STREAM_SID = "MZ18ad3ab5a668481ce02b83e7395059f0"
+CALLER = "+15550123"
+FORM = {"CallSid": CALL_SID, "From": CALLER, "To": "+15550100"}
+INCOMING = "/webhooks/twilio_voice/incoming"
+AFTER = "/webhooks/twilio_voice/after"
+SHIPPED = Path(__file__).resolve().parents[2] / "credentials.yml"
 
 
 def channel(**options):
@@ -16,14 +33,36 @@ def channel(**options):
         {"stt": "scripted", "scripted_dir": "/tmp", **options})
 
 
-def request(signature: str, form=FORM, path="/webhooks/twilio_voice/incoming"):
+def shipped_channel():
+    section = read_config_file(str(SHIPPED))["voice.channels.twilio.TwilioMediaStreamsInput"]
+    return TwilioMediaStreamsInput.from_credentials(section)
+
+
+def request(signature: str = "", form=FORM, path=INCOMING):
+    # No `app`: a handler that reached the agent (or a conversation) would fail.
     return SimpleNamespace(scheme="http", host="internal:5005", path=path, query_string="",
-                           form={k: [v] for k, v in form.items()},
+                           form=RequestParameters({k: [v] for k, v in form.items()}),
                            headers={"X-Twilio-Signature": signature})
 
 
 def signed(url: str, form=FORM) -> str:
     return RequestValidator(TOKEN).compute_signature(url, form)
+
+
+def signed_request(form=FORM, path=INCOMING):
+    return request(signed(f"http://internal:5005{path}", form), form, path)
+
+
+def post(twilio, handler: str, req):
+    return asyncio.run(asyncio.wait_for(getattr(twilio, handler)(req), 5))
+
+
+def stream_parameters(twiml: bytes) -> dict:
+    stream = ET.fromstring(twiml).find("./Connect/Stream")
+    return {p.get("name"): p.get("value") for p in stream.findall("Parameter")}
+
+
+# Signatures -----------------------------------------------------------------------------
 
 
 def test_a_request_signed_by_twilio_for_the_public_url_is_accepted():
@@ -46,8 +85,67 @@ def test_changed_parameters_break_the_signature():
     assert not twilio._authentic(request(signed(url), form={**FORM, "From": "+15559999"}))
 
 
-def test_without_a_token_nothing_is_checked():
-    assert channel()._authentic(request(""))
+def test_without_a_token_only_insecure_dev_mode_skips_the_check():
+    assert not channel()._authentic(request(""))
+    assert channel(insecure_dev_mode=True)._authentic(request(""))
+
+
+# Webhooks -------------------------------------------------------------------------------
+
+
+def test_the_shipped_configuration_refuses_forged_webhooks_and_says_so(caplog):
+    caplog.set_level(logging.WARNING, logger="voice.channels.twilio")
+    twilio = shipped_channel()
+    startup = [r for r in caplog.records if r.name == "voice.channels.twilio"]
+    assert len(startup) == 1 and "closed" in startup[0].getMessage()
+    assert "auth_token" in startup[0].getMessage()
+    caplog.clear()
+    forged = [request(), request("bm90IGEgc2lnbmF0dXJl"), request(path=AFTER)]
+    for req in forged:
+        handler = "after" if req.path == AFTER else "incoming"
+        answer = post(twilio, handler, req)
+        assert answer.status == 403 and len(answer.body) < 40
+    twilio.transfers[CALL_SID] = "+15550199"  # a transfer forged /after must not reveal
+    assert post(twilio, "after", request(path=AFTER)).status == 403
+    assert twilio.transfers == {CALL_SID: "+15550199"}
+    refused = [r.getMessage() for r in caplog.records]
+    assert len(refused) == len(forged) + 1
+    assert all("voice.twilio.refused" in line and "reason=closed" in line for line in refused)
+    assert CALLER not in caplog.text and CALL_SID not in caplog.text
+
+
+def test_a_signed_incoming_call_gets_a_stream_with_a_token_for_its_call():
+    twilio = channel(auth_token=TOKEN)
+    answer = post(twilio, "incoming", signed_request())
+    assert answer.status == 200
+    params = stream_parameters(answer.body)
+    assert params["caller"] == CALLER
+    assert tp.stream_token_problem(twilio.stream_key, CALL_SID, params["token"], time.time()) == ""
+
+
+def test_a_forged_signature_is_refused_when_a_token_is_set(caplog):
+    twilio = channel(auth_token=TOKEN)
+    answer = post(twilio, "incoming", request("bm90IGEgc2lnbmF0dXJl"))
+    assert answer.status == 403
+    assert "reason=bad_signature" in caplog.text and CALLER not in caplog.text
+
+
+def test_insecure_dev_mode_accepts_unsigned_calls_and_warns_loudly(caplog):
+    caplog.set_level(logging.WARNING, logger="voice.channels.twilio")
+    twilio = channel(insecure_dev_mode=True)
+    assert "INSECURE" in caplog.text
+    assert post(twilio, "incoming", request()).status == 200
+    assert "<Hangup/>" in post(twilio, "after", request(path=AFTER)).body.decode()
+
+
+@pytest.mark.parametrize("call_sid", ["CA123", "../../etc/passwd", f"CA{'0' * 31}g",
+                                      "CA" + CALL_SID[2:].upper(), CALL_SID + "\n", ""])
+@pytest.mark.parametrize("path", [INCOMING, AFTER])
+def test_signed_requests_about_something_that_is_not_a_call_sid_are_refused(call_sid, path):
+    twilio = channel(auth_token=TOKEN)
+    handler = "after" if path == AFTER else "incoming"
+    answer = post(twilio, handler, signed_request({**FORM, "CallSid": call_sid}, path))
+    assert answer.status == 400
 
 
 @pytest.mark.parametrize("options, message", [
@@ -55,6 +153,8 @@ def test_without_a_token_nothing_is_checked():
     ({"stt": "scripted", "scripted_dir": None}, "needs scripted_dir"),
     ({"call": {"max_reprompts": -1}}, "must be 0 or more"),
     ({"trasnfer_number": "+1555"}, "unexpected keyword"),
+    ({"insecure_dev_mode": "false"}, "must be true or false"),
+    ({"insecure_dev_mode": True, "auth_token": TOKEN}, "not both"),
 ])
 def test_bad_options_stop_the_server_with_a_reason(options, message):
     with pytest.raises(ConfigError, match=message):
@@ -65,3 +165,98 @@ def test_bad_options_stop_the_server_with_a_reason(options, message):
 def test_without_a_speech_model_voice_is_off_with_the_reason(tmp_path):
     off = TwilioMediaStreamsInput.from_credentials({"vosk_model": str(tmp_path / "none")})
     assert "no Vosk model" in off.unavailable and "VOSK_MODEL_PATH" in off.unavailable
+
+
+# The stream -----------------------------------------------------------------------------
+
+
+class Socket:
+    """The server's end of a Media Streams websocket, receiving `messages`."""
+
+    def __init__(self, *messages: dict):
+        self.inbox = [json.dumps(m) for m in messages]
+        self.closed_with = None
+
+    async def recv(self) -> str:
+        if not self.inbox:
+            raise ConnectionClosedOK(None, None)
+        return self.inbox.pop(0)
+
+    async def send(self, data) -> None:
+        pass
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        self.closed_with = code
+
+
+class Session:
+    closed = False
+
+    async def start(self) -> None:
+        pass
+
+    async def end(self, reason: str) -> None:
+        self.closed = True
+
+
+def start(call_sid: str, parameters: dict) -> dict:
+    return {"event": "start", "streamSid": STREAM_SID, "start": {
+        "streamSid": STREAM_SID, "callSid": call_sid, "customParameters": parameters,
+        "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1}}}
+
+
+def stream(twilio, start_message: dict):
+    """Runs the stream handler on connected, `start_message`, stop; returns the socket and
+    the conversations it started."""
+    started = []
+    twilio.session = lambda request, on_message, call_id, transport, metadata: (
+        started.append((call_id, metadata["call"]["caller"])) or Session())
+    ws = Socket({"event": "connected", "protocol": "Call", "version": "1.0.0"}, start_message,
+                {"event": "stop", "streamSid": STREAM_SID})
+    asyncio.run(asyncio.wait_for(twilio._serve(None, ws, None), 5))
+    return ws, started
+
+
+def issued(twilio, call_sid: str = CALL_SID) -> dict:
+    form = {**FORM, "CallSid": call_sid}
+    return stream_parameters(post(twilio, "incoming", signed_request(form)).body)
+
+
+def test_a_stream_announced_by_a_signed_incoming_call_starts_the_conversation():
+    twilio = channel(auth_token=TOKEN)
+    ws, started = stream(twilio, start(CALL_SID, issued(twilio)))
+    assert started == [(CALL_SID, CALLER)] and ws.closed_with is None
+
+
+def test_a_stream_works_in_insecure_dev_mode():
+    twilio = channel(insecure_dev_mode=True)
+    parameters = stream_parameters(post(twilio, "incoming", request()).body)
+    assert stream(twilio, start(CALL_SID, parameters))[1] == [(CALL_SID, CALLER)]
+
+
+OTHER_CALL = "CAffffffffffffffffffffffffffffffff"
+
+
+@pytest.mark.parametrize("case", ["unissued", "etc_passwd", "expired", "other_call", "forged",
+                                  "not_ascii"])
+def test_a_stream_nobody_announced_is_closed_and_starts_nothing(case, caplog):
+    twilio = channel(auth_token=TOKEN)
+    expired = tp.stream_token(twilio.stream_key, CALL_SID, time.time() - tp.STREAM_TOKEN_TTL - 1)
+    call_sid, parameters = {
+        "unissued": (CALL_SID, {"caller": CALLER}),
+        "etc_passwd": ("../../etc/passwd", {"caller": CALLER, **issued(twilio)}),
+        "expired": (CALL_SID, {"caller": CALLER, "token": expired}),
+        "other_call": (CALL_SID, issued(twilio, OTHER_CALL)),
+        "forged": (CALL_SID, {"caller": CALLER, "token": f"{int(time.time()) + 60}.{'a' * 64}"}),
+        "not_ascii": (CALL_SID, {"caller": CALLER, "token": "٣" * 10 + "." + "é" * 64}),
+    }[case]
+    ws, started = stream(twilio, start(call_sid, parameters))
+    assert started == [] and ws.closed_with == tp.POLICY_VIOLATION
+    assert "voice.twilio.stream_refused" in caplog.text or "voice.twilio.bad_start" in caplog.text
+
+
+def test_the_shipped_configuration_refuses_every_stream():
+    twilio = shipped_channel()
+    token = tp.stream_token(twilio.stream_key, CALL_SID, time.time())
+    ws, started = stream(twilio, start(CALL_SID, {"caller": CALLER, "token": token}))
+    assert started == [] and ws.closed_with == tp.POLICY_VIOLATION

@@ -1,4 +1,5 @@
-"""Twilio Media Streams codec: inbound parsing, outbound frames, TwiML, signatures."""
+"""Twilio Media Streams codec: inbound parsing, outbound frames, TwiML, signatures,
+stream tokens."""
 from __future__ import annotations
 
 import base64
@@ -10,6 +11,10 @@ import pytest
 
 from voice.audio import AudioChunk, mulaw_encode, read_wav, resample
 from voice.twilio_protocol import (
+    POLICY_VIOLATION,
+    STREAM_TOKEN_TTL,
+    UNSUPPORTED_DATA,
+    BadStart,
     Connected,
     Dtmf,
     Mark,
@@ -22,6 +27,8 @@ from voice.twilio_protocol import (
     mark_message,
     media_messages,
     parse_message,
+    stream_token,
+    stream_token_problem,
     valid_signature,
 )
 
@@ -164,6 +171,8 @@ MALFORMED = {
     "dtmf bad digit": (json.dumps({"event": "dtmf", "streamSid": SID, "dtmf": {"digit": "12"}}), "not a DTMF digit"),
     "mark without name": (json.dumps({"event": "mark", "streamSid": SID, "mark": {}}), "'name'"),
     "mark without streamSid": (json.dumps({"event": "mark", "mark": {"name": "x"}}), "'streamSid'"),
+    "streamSid not Twilio's": (json.dumps({**media_msg(GOOD_PAYLOAD), "streamSid": "MZ1"}),
+                               "'streamSid' is missing or not a Twilio sid"),
     "binary garbage": (b"\xff\xfe\x00garbage", "malformed JSON"),
 }
 
@@ -209,3 +218,43 @@ def test_signature_validation():
     assert not valid_signature(token, url + "&y=2", params, signature)
     assert not valid_signature("other-token", url, params, signature)
     assert not valid_signature(token, url, params, "")
+
+
+@pytest.mark.parametrize("call_sid", ["../../etc/passwd", "CA123", CALL.upper(), CALL + "\n",
+                                      CALL + "0", 42])
+def test_a_start_whose_call_sid_is_not_twilios_is_a_policy_violation(call_sid):
+    message = start_msg()
+    message["start"]["callSid"] = call_sid
+    with pytest.raises(BadStart) as info:
+        parse_message(json.dumps(message))
+    assert info.value.code == POLICY_VIOLATION and "'callSid'" in str(info.value)
+    assert str(call_sid) not in str(info.value)  # the peer's text never reaches the log
+
+
+def test_a_start_in_another_codec_is_unsupported_data():
+    with pytest.raises(BadStart) as info:
+        parse_message(json.dumps(start_msg(encoding="audio/l16")))
+    assert info.value.code == UNSUPPORTED_DATA
+
+
+def test_a_stream_token_holds_for_its_call_until_it_expires():
+    key, now = b"k" * 32, 1_800_000_000.0
+    token = stream_token(key, CALL, now)
+    assert stream_token_problem(key, CALL, token, now) == ""
+    assert stream_token_problem(key, CALL, token, now + STREAM_TOKEN_TTL) == ""
+    assert stream_token_problem(key, CALL, token, now + STREAM_TOKEN_TTL + 1) == "expired_token"
+    other = "CA" + "f" * 32
+    assert stream_token_problem(key, other, token, now) == "invalid_token"
+    assert stream_token_problem(b"x" * 32, CALL, token, now) == "invalid_token"
+    expires, mac = token.split(".")
+    later = f"{int(expires) + 3600}.{mac}"  # a longer life is not the token's
+    assert stream_token_problem(key, CALL, later, now) == "invalid_token"
+
+
+@pytest.mark.parametrize("token, problem", [
+    (None, "no_token"), ("", "no_token"), ("abc", "malformed_token"),
+    ("1800000300." + "A" * 64, "malformed_token"), ("٣" * 10 + "." + "a" * 64, "malformed_token"),
+    ("1800000300." + "é" * 64, "malformed_token"), ("1800000300." + "a" * 64, "invalid_token"),
+])
+def test_missing_and_malformed_stream_tokens_are_named(token, problem):
+    assert stream_token_problem(b"k" * 32, CALL, token, 1_800_000_000.0) == problem

@@ -5,19 +5,26 @@ POST /webhooks/twilio_voice/incoming  the number's "A call comes in" webhook: Tw
 WS   /webhooks/twilio_voice/stream    Twilio's Media Streams protocol (8 kHz mu-law)
 POST /webhooks/twilio_voice/after     asked by Twilio when the stream ends: dial the
                                       colleague for a transfer, or hang up
+
+Closed unless configured: without `auth_token` every webhook is refused (403) and every
+stream closed, except with `insecure_dev_mode: true` (local tests). A stream is accepted
+only with the token /incoming put in its TwiML for that CallSid (`tp.stream_token`).
 """
 from __future__ import annotations
 
 import logging
+import secrets
+import time
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
+from sanic.response import HTTPResponse
 
 from voice import twilio_protocol as tp
 from voice.audio import TELEPHONY_RATE, AudioChunk
-from voice.call import CallSession
+from voice.call import CallSession, ConfigError
 from voice.channels.base import GONE, VoiceChannel, send
 from voice.rasa_dialogue import pick_prompt
 
@@ -61,17 +68,36 @@ class TwilioTransport:
 
 
 class TwilioMediaStreamsInput(VoiceChannel):
-    """Extra options: auth_token (checks X-Twilio-Signature when set), public_url (the
-    https address Twilio uses, when behind a proxy or tunnel), transfer_number (E.164
-    number a caller is transferred to when Heard hands over)."""
+    """Extra options: auth_token (checks X-Twilio-Signature; without it the channel is
+    closed), insecure_dev_mode (true: accept unsigned requests, for local tests only),
+    stream_secret (signs the stream tokens; default auth_token, or in insecure_dev_mode a
+    random one per process), public_url (the https address Twilio uses, when behind a proxy
+    or tunnel), transfer_number (E.164 number a caller is transferred to on handover)."""
 
-    def __init__(self, auth_token: Optional[str] = None, public_url: Optional[str] = None,
+    def __init__(self, auth_token: Optional[str] = None, insecure_dev_mode: bool = False,
+                 stream_secret: Optional[str] = None, public_url: Optional[str] = None,
                  transfer_number: Optional[str] = None, **options: Any) -> None:
+        if not isinstance(insecure_dev_mode, bool):  # "false" in quotes would be true
+            raise ConfigError(f"{self.name()}: insecure_dev_mode must be true or false")
+        if auth_token and insecure_dev_mode:
+            raise ConfigError(f"{self.name()}: set auth_token or insecure_dev_mode, not both")
         super().__init__(**options)
         self.auth_token = auth_token or None
+        self.insecure_dev_mode = insecure_dev_mode
+        self.open = bool(self.auth_token) or insecure_dev_mode
+        secret = stream_secret or self.auth_token
+        self.stream_key = secret.encode() if secret else secrets.token_bytes(32)
         self.public_url = (public_url or "").rstrip("/") or None
         self.transfer_number = transfer_number or None
         self.transfers: Dict[str, str] = {}  # call sid -> number, read once by /after
+        if insecure_dev_mode:
+            log.warning("voice.twilio INSECURE: insecure_dev_mode is on, so anyone who can "
+                        "reach this server can start phone calls; for local tests only")
+        elif not self.open:
+            log.warning("voice.twilio closed: no auth_token in credentials.yml, so Twilio's "
+                        "webhooks and streams are refused; to open the phone channel set "
+                        'auth_token: "${TWILIO_AUTH_TOKEN}" (or insecure_dev_mode: true '
+                        "for local tests)")
 
     @classmethod
     def name(cls) -> Text:
@@ -82,16 +108,62 @@ class TwilioMediaStreamsInput(VoiceChannel):
 
     def _authentic(self, request: Request) -> bool:
         if not self.auth_token:
-            return True
+            return self.insecure_dev_mode
         url = self._base(request) + request.path + (f"?{request.query_string}"
                                                     if request.query_string else "")
         params = {k: v[0] for k, v in (request.form or {}).items()}
         return tp.valid_signature(self.auth_token, url, params,
                                   request.headers.get("X-Twilio-Signature", ""))
 
+    def _refusal(self, request: Request) -> Optional[HTTPResponse]:
+        """The answer to a webhook request that is not Twilio's about a real call, or None.
+        Logged without its content: the form holds the caller's number."""
+        if not self.open:
+            reason, status, body = "closed", 403, "phone channel closed"
+        elif not self._authentic(request):
+            reason, status, body = "bad_signature", 403, "invalid signature"
+        elif not tp.is_call_sid((request.form or {}).get("CallSid")):
+            reason, status, body = "bad_call_sid", 400, "invalid CallSid"
+        else:
+            return None
+        log.warning("voice.twilio.refused path=%s reason=%s", request.path, reason)
+        return response.text(body, status=status)
+
+    async def incoming(self, request: Request) -> HTTPResponse:
+        refused = self._refusal(request)
+        if refused:
+            return refused
+        if self.unavailable:
+            responses = request.app.ctx.agent.domain.responses
+            text = pick_prompt(responses.get("utter_voice_unavailable", []), 0) or ""
+            return response.text(tp.say_and_hang_up_twiml(text), content_type="text/xml")
+        base, prefix = self._base(request), f"/webhooks/{self.name()}"
+        ws_url = base.replace("https://", "wss://").replace("http://", "ws://")
+        form = request.form
+        token = tp.stream_token(self.stream_key, form.get("CallSid"), time.time())
+        twiml = tp.connect_stream_twiml(f"{ws_url}{prefix}/stream",
+                                        {"caller": form.get("From", ""), "token": token},
+                                        action_url=f"{base}{prefix}/after")
+        return response.text(twiml, content_type="text/xml")
+
+    async def after(self, request: Request) -> HTTPResponse:
+        refused = self._refusal(request)
+        if refused:
+            return refused
+        number = self.transfers.pop(request.form.get("CallSid"), None)
+        twiml = tp.dial_twiml(number) if number else tp.say_and_hang_up_twiml()
+        return response.text(twiml, content_type="text/xml")
+
+    def _stream_refusal(self, start: tp.Start) -> str:
+        """Why a stream may not start ("" when it may): it must bring the token /incoming
+        issued for its CallSid, so only calls Twilio announced become conversations."""
+        if not self.open:
+            return "closed"
+        return tp.stream_token_problem(self.stream_key, start.call_sid,
+                                       start.custom_parameters.get("token"), time.time())
+
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         bp = Blueprint("twilio_voice_webhook", __name__)
-        prefix = f"/webhooks/{self.name()}"
 
         @bp.route("/", methods=["GET"])
         async def health(request: Request):
@@ -99,26 +171,11 @@ class TwilioMediaStreamsInput(VoiceChannel):
 
         @bp.route("/incoming", methods=["POST"])
         async def incoming(request: Request):
-            if not self._authentic(request):
-                return response.text("invalid signature", status=403)
-            if self.unavailable:
-                responses = request.app.ctx.agent.domain.responses
-                text = pick_prompt(responses.get("utter_voice_unavailable", []), 0) or ""
-                return response.text(tp.say_and_hang_up_twiml(text), content_type="text/xml")
-            base = self._base(request)
-            ws_url = base.replace("https://", "wss://").replace("http://", "ws://")
-            caller = (request.form or {}).get("From", "")
-            twiml = tp.connect_stream_twiml(f"{ws_url}{prefix}/stream", {"caller": caller},
-                                            action_url=f"{base}{prefix}/after")
-            return response.text(twiml, content_type="text/xml")
+            return await self.incoming(request)
 
         @bp.route("/after", methods=["POST"])
         async def after(request: Request):
-            if not self._authentic(request):
-                return response.text("invalid signature", status=403)
-            number = self.transfers.pop((request.form or {}).get("CallSid", ""), None)
-            twiml = tp.dial_twiml(number) if number else tp.say_and_hang_up_twiml()
-            return response.text(twiml, content_type="text/xml")
+            return await self.after(request)
 
         @bp.websocket("/stream")
         async def stream(request: Request, ws: Any):
@@ -137,16 +194,22 @@ class TwilioMediaStreamsInput(VoiceChannel):
                     bad = 0
                 except tp.BadStart as exc:
                     log.warning("voice.twilio.bad_start error=%s", exc)
-                    await ws.close(1003, str(exc)[:120])
+                    await ws.close(exc.code, str(exc)[:120])
                     break
                 except tp.ProtocolError as exc:
                     bad += 1
                     log.warning("voice.twilio.bad_message error=%s", exc)
                     if bad >= MAX_BAD_MESSAGES:
-                        await ws.close(1008, "not Twilio Media Streams protocol")
+                        await ws.close(tp.POLICY_VIOLATION, "not Twilio Media Streams protocol")
                         break
                     continue
                 if isinstance(message, tp.Start) and session is None:
+                    refusal = self._stream_refusal(message)
+                    if refusal:
+                        log.warning("voice.twilio.stream_refused call=%s reason=%s",
+                                    message.call_sid, refusal)
+                        await ws.close(tp.POLICY_VIOLATION, "stream refused")
+                        break
                     session = self._start(request, ws, message, on_new_message)
                     await session.start()
                 elif session is None:

@@ -1,0 +1,1 @@
+"""What Heard's processes share: input limits, formats, log redaction (stdlib only)."""

@@ -1,0 +1,67 @@
+"""Input limits and formats: settings checked at start-up, patterns in linear time."""
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from heard import formats, limits
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_defaults():
+    assert limits.max_message_chars({}) == 2_000
+    assert limits.max_request_bytes({}) == 65_536
+
+
+@pytest.mark.parametrize("environ, error", [
+    ({"HEARD_MAX_MESSAGE_CHARS": "lots"}, "whole number"),
+    ({"HEARD_MAX_MESSAGE_CHARS": "10"}, "between"),
+    ({"HEARD_MAX_REQUEST_BYTES": "99999999999"}, "between"),
+])
+def test_bad_settings_fail_clearly(environ, error):
+    with pytest.raises(ValueError, match=error) as raised:
+        limits.check(environ)
+    assert next(iter(environ)) in str(raised.value)
+
+
+def test_the_nlu_email_feature_is_the_linear_pattern():
+    nlu = yaml.safe_load((ROOT / "data" / "nlu.yml").read_text())["nlu"]
+    (email,) = [entry for entry in nlu if entry.get("regex") == "email"]
+    assert email["examples"].strip() == f"- {formats.EMAIL}"
+
+
+@pytest.mark.parametrize("text, found", [
+    ("it's jane.doe@example.com thanks", "jane.doe@example.com"),
+    ("JANE+shop@mail.example.co.uk.", "JANE+shop@mail.example.co.uk"),
+    ("no address here", None),
+    ("jane@localhost", None),
+])
+def test_email_pattern_finds_addresses(text, found):
+    match = formats.EMAIL_RE.search(text)
+    assert (match.group() if match else None) == found
+
+
+SHAPES = ["a" * 1_000_000, "a@" * 500_000, "a." * 500_000, "a@b" + "-b" * 500_000,
+          "a" * 500_000 + "@" + "b" * 500_000, ("x" * 60 + "@") * 16_000]
+
+
+@pytest.mark.parametrize("text", SHAPES, ids=lambda t: repr(t[:6]))
+def test_email_pattern_is_linear_on_a_megabyte(text):
+    started = time.perf_counter()
+    formats.EMAIL_RE.findall(text)
+    # The quadratic pattern took more than 10 minutes on a megabyte.
+    assert time.perf_counter() - started < 1.0
+
+
+@pytest.mark.parametrize("value, valid", [
+    ("test-1a2b3c4d", True), ("CA" + "0" * 32, True), ("user:42.chat", True),
+    ("", False), ("../../etc/passwd", False), ("a b", False), ("a" * 129, False),
+    ("x..y", False), (42, False), (None, False), ("-leading", False),
+])
+def test_conversation_ids(value, valid):
+    assert formats.valid_conversation_id(value) is valid
