@@ -1,8 +1,8 @@
 """The Rasa server Heard runs: Rasa's command line with Heard's changes installed first.
 
-Before Rasa builds its web app: log records lose personal data (`heard.logs`), and Sanic
-refuses bodies over `HEARD_MAX_REQUEST_BYTES` with 413 before reading them and answers
-errors as JSON, not HTML pages (Sanic reads `SANIC_*` variables when the app is made).
+Before Rasa builds its web app: log records lose personal data (`heard.logs`), Sanic
+refuses bodies over `HEARD_MAX_REQUEST_BYTES` with 413 before reading them (it reads
+`SANIC_*` variables when the app is made), and `bot.rasa_seam` is installed.
 """
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from heard import limits, logs
 def configure(environ=os.environ) -> None:
     logs.install(environ)
     environ.setdefault("SANIC_REQUEST_MAX_SIZE", str(limits.max_request_bytes(environ)))
-    environ.setdefault("SANIC_FALLBACK_ERROR_FORMAT", "json")
     rasa_seam.install()
 
 

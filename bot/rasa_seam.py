@@ -14,7 +14,9 @@ a replacement mirrors is unchanged, and that the replacements are the ones Rasa 
      dropped whole (nothing stored, so a retry is stored once) and the customer gets
      `utter_actions_unavailable` plus a custom payload `{"heard_error": ...}` that the
      REST channel turns into 503 and the widget can tell apart.
-3. Every parse (also Rasa's `/model/parse`) sees at most the limit's characters, so no
+3. Sanic's error pages are JSON for every route and every client: Sanic guessed HTML for
+   browsers and for routes whose handler returns files, and answered with its HTML page.
+4. Every parse (also Rasa's `/model/parse`) sees at most the limit's characters, so no
    NLU step's time or memory depends on how long a message is; and Rasa's "/intent"
    shortcuts work only for the payloads of the domain's buttons, so a customer typing
    "/restart" or "/inform{...}" is read as words, not obeyed.
@@ -36,6 +38,8 @@ from rasa.core.processor import MessageProcessor
 from rasa.shared.core.events import BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.exceptions import RasaException
+from sanic.errorpages import JSONRenderer, exception_response
+from sanic.handlers import ErrorHandler
 
 from heard.limits import max_message_chars
 
@@ -51,6 +55,7 @@ _original = {
     "remote_run": RemoteAction.run,
     "handle_message": MessageProcessor.handle_message,
     "parse_message": MessageProcessor.parse_message,
+    "error_page": ErrorHandler.default,
 }
 # Set while Heard's handle_message runs a turn: an unreachable action server ends it.
 _in_turn: contextvars.ContextVar[bool] = contextvars.ContextVar("heard_in_turn", default=False)
@@ -78,7 +83,7 @@ def _validate_action_result(self: RemoteAction, result: Dict[str, Any]) -> bool:
     return _original["validate"](self, result)  # Rasa's own path: same error and message
 
 
-# --- 2. the action server, retried ----------------------------------------------------------
+# --- 2. a turn: the action server, retried ------------------------------------------------
 
 def _unreachable(error: RasaException) -> bool:
     """Rasa wraps aiohttp's connect failure; only then was the request surely not sent,
@@ -101,7 +106,7 @@ async def _run_remote_action(self: RemoteAction, *args: Any) -> List[Any]:
     raise AssertionError("unreachable")
 
 
-# --- 3. a turn ------------------------------------------------------------------------------
+# --- 2. a turn: limits, repeats, outages ---------------------------------------------------
 
 async def _utter(processor: MessageProcessor, response: str, message: UserMessage,
                  tracker: Optional[DialogueStateTracker] = None) -> None:
@@ -172,6 +177,18 @@ async def handle_message(self: MessageProcessor,
     return None
 
 
+# --- 3. error pages -------------------------------------------------------------------------
+
+def json_error_page(self: ErrorHandler, request: Any, exception: BaseException) -> Any:
+    """Sanic's `ErrorHandler.default`, always rendering `{"description", "status",
+    "message"}` as JSON (never a traceback: Rasa runs Sanic without debug)."""
+    self.log(request, exception)
+    return exception_response(request, exception, debug=self.debug, fallback="json",
+                              base=self.base, renderer=JSONRenderer)
+
+
+# --- 4. parsing -----------------------------------------------------------------------------
+
 def button_payloads(domain: Any) -> Set[str]:
     return {str(button.get("payload", "")).strip()
             for variations in domain.responses.values() for variation in variations
@@ -204,3 +221,4 @@ def install() -> None:
     rasa_action.DEFAULT_REQUEST_TIMEOUT = ACTION_TIMEOUT_SECONDS
     MessageProcessor.handle_message = handle_message
     MessageProcessor.parse_message = parse_message
+    ErrorHandler.default = json_error_page

@@ -172,3 +172,23 @@ def test_log_lines_hold_no_email_addresses_or_order_numbers(live):
     logs = "".join(p.read_text(errors="replace") for p in live.servers.log_dir.glob("*.log"))
     assert "mei.chen@example.org" not in logs and "9012345" not in logs
     assert max(len(line) for line in logs.splitlines()) < 5_000
+
+
+@pytest.mark.parametrize("method, path, status", [
+    ("GET", "/no/such/page", 404),
+    ("GET", "/webhooks/rest/webhook", 405),
+    ("PUT", "/webhooks/rest/webhook", 405),
+])
+def test_errors_are_json_even_for_browsers(live, method, path, status):
+    reply = requests.request(method, f"{live.servers.rasa_url}{path}", timeout=30,
+                             headers={"Accept": "text/html"})
+    assert reply.status_code == status
+    assert reply.headers["Content-Type"].startswith("application/json")
+    assert "Traceback" not in reply.text
+
+
+def test_client_mistakes_leave_no_traceback_in_the_logs(live):
+    for body in (b"", b"[1, 2]", b'{"sender": "x", "message": 7}', b"\xff" * 70_000):
+        webhook(live, body)
+    rasa_log = (live.servers.log_dir / "rasa.log").read_text(errors="replace")
+    assert "web.rest.refused" in rasa_log and "Traceback" not in rasa_log

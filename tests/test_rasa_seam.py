@@ -15,6 +15,7 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.exceptions import RasaException
 from rasa.utils.endpoints import EndpointConfig
+from sanic.handlers import ErrorHandler
 
 from bot import rasa_seam
 from bot.servers import free_port
@@ -39,7 +40,7 @@ MIRRORED = {"handle_message": "0c41d4780d2d4676", "log_message": "f2f8ec66a291d8
 def patched(monkeypatch):
     for cls, name in [(RemoteAction, "_validate_action_result"), (RemoteAction, "run"),
                       (MessageProcessor, "handle_message"),
-                      (MessageProcessor, "parse_message")]:
+                      (MessageProcessor, "parse_message"), (ErrorHandler, "default")]:
         monkeypatch.setattr(cls, name, getattr(cls, name))  # restored after the test
     rasa_seam.install()
     return RemoteAction("action_x", None)
@@ -50,6 +51,7 @@ def test_install_replaces_the_methods_rasa_calls(patched):
     assert RemoteAction.run is rasa_seam._run_remote_action
     assert MessageProcessor.handle_message is rasa_seam.handle_message
     assert MessageProcessor.parse_message is rasa_seam.parse_message
+    assert ErrorHandler.default is rasa_seam.json_error_page
 
 
 @pytest.mark.parametrize("name, digest", MIRRORED.items())
