@@ -7,7 +7,7 @@ export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: install run shell seed train test bench bench-voice nlu-report clean call agent
+.PHONY: install run shell seed train test bench bench-voice bench-limits fuzz nlu-report clean call agent
 
 $(PY):
 	@python=$$(scripts/find_python.sh) || exit 1; \
@@ -52,6 +52,16 @@ bench: install
 # Voice latency, barge-in, recogniser speed and memory per call (about 5 minutes).
 bench-voice: install
 	$(PY) -m bench.voice
+
+# Hostile messages: 1 MB of each pathological shape while another customer chats, and the
+# Rasa server's memory around 100 maximum-length messages (about 2 minutes).
+bench-limits: install
+	$(PY) -m bench.limits
+
+# 2,000 seeded malformed inputs against its own servers; fails on a 5xx, a silent answer or
+# a database change (about 2 minutes).
+fuzz: install
+	$(PY) -m bench.fuzz
 
 # Talk to the running assistant (`make run`) with this machine's microphone and speaker.
 call: install

@@ -16,7 +16,9 @@ a replacement mirrors is unchanged, and that the replacements are the ones Rasa 
      REST channel turns into 503 and the widget can tell apart.
 3. Sanic's error pages are JSON for every route and every client: Sanic guessed HTML for
    browsers and for routes whose handler returns files, and answered with its HTML page.
-4. Every parse (also Rasa's `/model/parse`) sees at most the limit's characters, so no
+4. `/model/parse` answers a body that is not a JSON object with a string `text` with 400
+   (Rasa answered 500). Every parse (also that one) sees at most the limit's characters
+   and no lone surrogates (which crashed spaCy), so no
    NLU step's time or memory depends on how long a message is; and Rasa's "/intent"
    shortcuts work only for the payloads of the domain's buttons, so a customer typing
    "/restart" or "/inform{...}" is read as words, not obeyed.
@@ -25,7 +27,9 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import json
 import logging
+from http import HTTPStatus
 from functools import lru_cache
 from typing import Any, Dict, List, Optional, Set
 
@@ -34,6 +38,7 @@ from jsonschema import exceptions, validators
 from rasa.core.actions import action as rasa_action
 from rasa.core.actions.action import RemoteAction
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa import server as rasa_server
 from rasa.core.processor import MessageProcessor
 from rasa.shared.core.events import BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -41,6 +46,7 @@ from rasa.shared.exceptions import RasaException
 from sanic.errorpages import JSONRenderer, exception_response
 from sanic.handlers import ErrorHandler
 
+from heard.formats import clean_text
 from heard.limits import max_message_chars
 
 logger = logging.getLogger(__name__)
@@ -56,6 +62,7 @@ _original = {
     "handle_message": MessageProcessor.handle_message,
     "parse_message": MessageProcessor.parse_message,
     "error_page": ErrorHandler.default,
+    "validate_body": rasa_server.validate_request_body,
 }
 # Set while Heard's handle_message runs a turn: an unreachable action server ends it.
 _in_turn: contextvars.ContextVar[bool] = contextvars.ContextVar("heard_in_turn", default=False)
@@ -189,6 +196,26 @@ def json_error_page(self: ErrorHandler, request: Any, exception: BaseException) 
 
 # --- 4. parsing -----------------------------------------------------------------------------
 
+def parse_body_problem(body: bytes) -> Optional[str]:
+    """Why a `/model/parse` body can't be parsed, or None."""
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return "The body must be JSON (UTF-8), like {\"text\": \"hello\"}."
+    if not isinstance(data, dict) or not isinstance(data.get("text"), str):
+        return "The body must be a JSON object with a string 'text'."
+    return None
+
+
+def validate_request_body(request: Any, error_message: str) -> None:
+    """Rasa's check that a body exists, and for `/model/parse` that it is a text to parse:
+    the route itself turns every later error, its own 400s included, into 500."""
+    _original["validate_body"](request, error_message)
+    problem = parse_body_problem(request.body) if request.path == "/model/parse" else None
+    if problem:
+        raise rasa_server.ErrorResponse(HTTPStatus.BAD_REQUEST, "BadRequest", problem)
+
+
 def button_payloads(domain: Any) -> Set[str]:
     return {str(button.get("payload", "")).strip()
             for variations in domain.responses.values() for variation in variations
@@ -196,8 +223,9 @@ def button_payloads(domain: Any) -> Set[str]:
 
 
 def text_to_parse(text: str, domain: Any, limit: int) -> str:
-    """At most `limit` characters; a "/" shortcut only if a button of the domain sends it."""
-    text = text[:limit]
+    """At most `limit` characters, no lone surrogates; a "/" shortcut only if a button of
+    the domain sends it."""
+    text = clean_text(text[:limit])
     if text.lstrip().startswith("/") and text.strip() not in button_payloads(domain):
         text = text.lstrip().lstrip("/")
     return text
@@ -222,3 +250,4 @@ def install() -> None:
     MessageProcessor.handle_message = handle_message
     MessageProcessor.parse_message = parse_message
     ErrorHandler.default = json_error_page
+    rasa_server.validate_request_body = validate_request_body

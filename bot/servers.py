@@ -28,7 +28,7 @@ class Servers:
     # Rasa's HTTP API (trackers, parse) reads every conversation: it needs this token.
     api_token: str = field(default_factory=lambda: os.environ.get("HEARD_API_TOKEN")
                            or secrets.token_urlsafe(24))
-    processes: List[subprocess.Popen] = field(default_factory=list)
+    by_name: Dict[str, subprocess.Popen] = field(default_factory=dict)  # "actions", "rasa"
 
     @classmethod
     def in_folder(cls, model: Path, folder: Path, credentials: Optional[str] = None) -> "Servers":
@@ -56,16 +56,38 @@ class Servers:
     def database_url(self) -> str:
         return self.environment["DATABASE_URL"]
 
+    @property
+    def processes(self) -> List[subprocess.Popen]:
+        return list(self.by_name.values())  # in start order: the action server first
+
     def _spawn(self, name: str, module: str, args: List[str]) -> subprocess.Popen:
+        return self._launch(name, [sys.executable, "-m", module, *args])
+
+    def _launch(self, name: str, command: List[str]) -> subprocess.Popen:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
                "RASA_TELEMETRY_ENABLED": "false", **self.environment}
         with open(self.log_dir / f"{name}.log", "ab") as log:  # the child keeps its own copy
-            process = subprocess.Popen([sys.executable, "-m", module, *args], cwd=ROOT,
-                                       stdout=log, stderr=subprocess.STDOUT, env=env,
-                                       start_new_session=True)
-        self.processes.append(process)
+            process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                                       env=env, start_new_session=True)
+        self.by_name[name] = process
         return process
+
+    def restart(self, name: str, grace: float = 10.0) -> subprocess.Popen:
+        """Starts server `name` ("actions" or "rasa") again with the same command, after
+        ending the old one and whatever it left in its process group (it could hold the
+        port)."""
+        old = self.by_name[name]
+        try:
+            os.killpg(old.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass  # the whole process group is gone already
+        try:
+            old.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            os.killpg(old.pid, signal.SIGKILL)
+            old.wait()
+        return self._launch(name, old.args)
 
     def start_actions(self) -> None:
         self._spawn("actions", "rasa", ["run", "actions", "--actions", "actions",
@@ -73,8 +95,9 @@ class Servers:
 
     def start(self) -> None:
         self.start_actions()
-        self._spawn("rasa", "bot.rasa_main", ["run", "--enable-api", "--auth-token",
-                             self.api_token, "--cors", "*",
+        self._spawn("rasa", "bot.rasa_main", ["run", "--enable-api",
+                             f"--auth-token={self.api_token}",  # it may start with "-"
+                             "--cors", "*",
                              "--port", str(self.rasa_port), "--model", str(self.model),
                              "--credentials", str(self.credentials),
                              "--endpoints", str(self.endpoints)])
@@ -116,7 +139,7 @@ class Servers:
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
-        self.processes.clear()
+        self.by_name.clear()
 
 
 def free_port() -> int:

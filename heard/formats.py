@@ -16,6 +16,15 @@ ORDER_NUMBER_RE = re.compile(r"(?<!\d)\d{6,8}(?!\d)")
 CONVERSATION_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}")
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def clean_text(text: str) -> str:
+    """The text with lone UTF-16 surrogates (valid JSON escapes such as "\\udc80", but not
+    characters: UTF-8 can't encode them, and spaCy failed on them) replaced by U+FFFD."""
+    return _LONE_SURROGATE.sub("\ufffd", text)
+
+
 def valid_conversation_id(value: object) -> bool:
     return (isinstance(value, str) and CONVERSATION_ID_RE.fullmatch(value) is not None
             and ".." not in value)

@@ -192,3 +192,20 @@ def test_client_mistakes_leave_no_traceback_in_the_logs(live):
         webhook(live, body)
     rasa_log = (live.servers.log_dir / "rasa.log").read_text(errors="replace")
     assert "web.rest.refused" in rasa_log and "Traceback" not in rasa_log
+
+
+@pytest.mark.parametrize("body", [b"not json", b"[1, 2]", b'{"text": 5}', b"{}", b"\xff\xfe"],
+                         ids=repr)
+def test_the_parse_api_refuses_malformed_bodies_with_400(live, body):
+    reply = requests.post(live.servers.api_url("/model/parse"), data=body, timeout=30)
+    assert reply.status_code == 400 and "text" in reply.json()["message"]
+
+
+def test_lone_surrogates_are_read_not_crashed_on(live):
+    """A valid JSON escape for half a character crashed spaCy's tokenizer (500)."""
+    body = b'{"sender": "test-surrogate", "message": "where is my order \\udc80?"}'
+    reply = webhook(live, body)
+    assert reply.status_code == 200 and reply.json()
+    parsed = requests.post(live.servers.api_url("/model/parse"), timeout=30,
+                           data=b'{"text": "hello \\ud83d"}')
+    assert parsed.status_code == 200 and parsed.json()["text"] == "hello \ufffd"

@@ -8,6 +8,7 @@ import time
 
 import pytest
 from jsonschema import ValidationError
+from rasa import server as rasa_server
 from rasa.core.actions.action import RemoteAction
 from rasa.core.processor import MessageProcessor
 from rasa.shared.core.domain import Domain
@@ -40,7 +41,8 @@ MIRRORED = {"handle_message": "0c41d4780d2d4676", "log_message": "f2f8ec66a291d8
 def patched(monkeypatch):
     for cls, name in [(RemoteAction, "_validate_action_result"), (RemoteAction, "run"),
                       (MessageProcessor, "handle_message"),
-                      (MessageProcessor, "parse_message"), (ErrorHandler, "default")]:
+                      (MessageProcessor, "parse_message"), (ErrorHandler, "default"),
+                      (rasa_server, "validate_request_body")]:
         monkeypatch.setattr(cls, name, getattr(cls, name))  # restored after the test
     rasa_seam.install()
     return RemoteAction("action_x", None)
@@ -52,6 +54,7 @@ def test_install_replaces_the_methods_rasa_calls(patched):
     assert MessageProcessor.handle_message is rasa_seam.handle_message
     assert MessageProcessor.parse_message is rasa_seam.parse_message
     assert ErrorHandler.default is rasa_seam.json_error_page
+    assert rasa_server.validate_request_body is rasa_seam.validate_request_body
 
 
 @pytest.mark.parametrize("name, digest", MIRRORED.items())
@@ -132,6 +135,18 @@ DOMAIN = Domain.from_dict({"intents": ["affirm", "deny"], "responses": {"utter_c
     ("/restart", "restart"),  # typed, not a button: read as words
     ("//inform{\"order_id\": \"1234567\"}", "inform{\"order_id\": \"1234567\"}"),
     ("a" * 5000, "a" * 2000),
+    ("where \udc80 is it \ud83d", "where \ufffd is it \ufffd"),  # lone surrogates
+    ("happy \U0001F600", "happy \U0001F600"),
 ])
 def test_text_to_parse(text, parsed):
     assert rasa_seam.text_to_parse(text, DOMAIN, 2000) == parsed
+
+
+@pytest.mark.parametrize("body, problem", [
+    (b'{"text": "hi"}', None),
+    (b"", "JSON"), (b"not json", "JSON"), (b"\xff\xfe", "JSON"),
+    (b"[1]", "object"), (b'"hi"', "object"), (b"{}", "text"), (b'{"text": 5}', "text"),
+])
+def test_parse_body_problem(body, problem):
+    found = rasa_seam.parse_body_problem(body)
+    assert (found is None) if problem is None else (problem in found)

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Optional, Union
 
-from heard.formats import valid_conversation_id
+from heard.formats import clean_text, valid_conversation_id
 
 _MESSAGE_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 SENDER_RULE = ("'sender' is required: your conversation id, 1 to 128 letters, digits, "
@@ -44,7 +44,7 @@ def read(data: Any, sender: Any) -> Union[Incoming, Refused]:
     if message_id is not None and not (isinstance(message_id, str)
                                        and _MESSAGE_ID.fullmatch(message_id)):
         return Refused("'message_id' must be 1 to 64 letters, digits, '-', '_', '.' or ':'.")
-    return Incoming(sender, text, message_id)
+    return Incoming(sender, clean_text(text), message_id)
 
 
 def read_json(body: bytes) -> Union[Incoming, Refused]:

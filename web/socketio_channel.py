@@ -36,14 +36,14 @@ class HeardSocketIOInput(SocketIOInput):
         sio, namespace = self.sio, self.namespace or "/"
         sio.eio.max_http_buffer_size = max_request_bytes()
 
-        async def session_request(sid: str, data: Optional[Dict]) -> None:
+        async def session_request(sid: str, data: Optional[Dict] = None) -> None:
             requested = (data or {}).get("session_id") if isinstance(data, dict) else None
             session_id = requested if valid_session_id(requested) else str(uuid.uuid4())
             if self.session_persistence:  # awaited: a coroutine in python-socketio 5.18,
                 await sio.enter_room(sid, session_id, namespace=namespace)  # Rasa's forgets
             await sio.emit("session_confirm", session_id, room=sid, namespace=namespace)
 
-        async def user_uttered(sid: str, data: Any) -> None:
+        async def user_uttered(sid: str, data: Any = None) -> None:  # a client may send none
             session = data.get("session_id") if isinstance(data, dict) else None
             if self.session_persistence and not valid_session_id(session):
                 incoming = Refused(SESSION_RULE)
