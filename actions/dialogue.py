@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import account, conversation, feedback, frustration, info, orders
 from actions.context import Context, HeardAction
 from actions.handoff import hand_over
+from actions.request_form import EXTRA_READERS
 from actions.requests import DETAIL_SLOTS, REQUESTS
 
 DIRECT: Dict[str, Callable[[Context], bool]] = {
@@ -53,6 +54,9 @@ class ActionBeginRequest(HeardAction):
         ctx.set("request_text", ctx.latest_text[:2000])
         ctx.set("reply_style", ctx.style)
         ctx.set("awaiting_confirmation", None)
+        written = EXTRA_READERS["order_id"](ctx.latest_text)
+        if written and written != ctx.slot("order_id"):  # the classifier may not tag it
+            ctx.set("order_id", written)
         mentioned, verified = ctx.slot("order_id"), ctx.slot("verified_order")
         if verified and mentioned and mentioned != verified:
             # Another order of the same customer needs no new check; anyone else's does.

@@ -14,7 +14,7 @@ from actions import account, refunds
 from actions.context import VOICE, shared_repository
 from actions.requests import IDENTITY_SLOTS, REQUESTS, required_slots
 from actions.store.repository import Repository
-from heard.formats import EMAIL_RE
+from heard.formats import EMAIL_RE, ORDER_NUMBER_RE
 
 MAX_IDENTITY_ATTEMPTS = 3
 # A mid-form message that doesn't answer the question counts as a new request only when
@@ -83,6 +83,24 @@ READERS: Dict[str, Tuple[Callable[[str], Optional[str]], str]] = {
 }
 
 
+# Strict readers for details the customer volunteers: only a bare 6 to 8 digit run is an
+# order number here (a date such as 2026-11-30 is not).
+EXTRA_READERS: Dict[str, Callable[[str], Optional[str]]] = {
+    "order_id": lambda text: next(iter(ORDER_NUMBER_RE.findall(text)), None),
+    "email": email_from,
+}
+
+
+def mentioned(slot: str, tracker: Tracker) -> Dict[Text, Any]:
+    """An order number or e-mail address written anywhere in the latest message, for a
+    slot the form hasn't got yet and isn't asking for (that one is read from the answer):
+    "it's 3456789 / jane.doe@example.com" answers both questions at once."""
+    if tracker.get_slot(slot) or tracker.get_slot("requested_slot") == slot:
+        return {}
+    found = EXTRA_READERS[slot](tracker.latest_message.get("text") or "")
+    return {slot: found} if found else {}
+
+
 def reads_back(slot: str, channel: Optional[str]) -> bool:
     """On the phone a misheard digit is easy to miss, so the order number is said back."""
     return slot == "order_id" and channel == VOICE
@@ -145,18 +163,29 @@ class ValidateRequestForm(FormValidationAction):
         next_slot = await self.next_requested_slot(dispatcher, tracker, domain)
         return events + ([next_slot] if next_slot else [])
 
+    async def extract_order_id(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                               domain: Dict[Text, Any]) -> Dict[Text, Any]:
+        return mentioned("order_id", tracker)
+
+    async def extract_email(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                            domain: Dict[Text, Any]) -> Dict[Text, Any]:
+        return mentioned("email", tracker)
+
     async def get_validation_events(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                     domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         """Each answer read (or explained and asked again), then the identity check."""
         required = await self.required_slots([], dispatcher, tracker, domain)
+        candidates = tracker.slots_to_validate()
         events = []
-        for slot, value in tracker.slots_to_validate().items():
+        for slot, value in candidates.items():
             if slot not in required or slot not in READERS:
                 continue
             reader, invalid_response = READERS[slot]
             read = reader(str(value)) if value is not None else None
-            if read is None:
-                dispatcher.utter_message(response=invalid_response)
+            answered_another = any(other != slot and other in IDENTITY_SLOTS
+                                   for other in candidates)
+            if read is None and not answered_another:  # "jane@x.com" for the order number:
+                dispatcher.utter_message(response=invalid_response)  # no reproach, ask again
             elif reads_back(slot, tracker.get_latest_input_channel()):
                 dispatcher.utter_message(response="utter_order_id_read_back", order_id=read)
             events.append(SlotSet(slot, read))

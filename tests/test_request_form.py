@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from actions import request_form as rf
-from actions.request_form import ValidateRequestForm
+from actions.request_form import EXTRA_READERS, ValidateRequestForm
 from actions.requests import DETAIL_SLOTS, IDENTITY_SLOTS, REQUESTS, required_slots
 from actions.store import models as m
 from tests.harness import Conversation, Turn, user_event
@@ -201,3 +201,32 @@ def test_order_number_is_read_back_on_the_phone_only(repo, channel, read_back):
     assert ("utter_order_id_read_back" in result.responses) is read_back
     if read_back:
         assert "That's order 2345678." in result.texts()
+
+
+@pytest.mark.parametrize("requested, text, from_text", [
+    ("order_id", "its 3456789 / jane.doe@example.com", {"order_id": "its 3456789 / jane.doe@example.com"}),
+    ("email", "jane.doe@example.com and the order is 3456789", {"email": "jane.doe@example.com and the order is 3456789"}),
+    (None, "the kettle from order 3456789 arrived dented, mail is jane.doe@example.com", {}),
+])
+def test_order_number_and_email_are_read_anywhere_in_one_message(repo, requested, text,
+                                                                 from_text):
+    conv = Conversation(repo)
+    conv.slots.update(pending_request="report_damaged_item", requested_slot=requested)
+    result = validate(conv, Turn(text, "inform"), **from_text)
+    assert result.slots["verified_order"] == "3456789"
+    assert not [r for r in result.responses if r.startswith("utter_invalid")]
+
+
+def test_an_email_given_for_the_order_number_is_kept_without_reproach(repo):
+    conv = Conversation(repo)
+    conv.slots.update(pending_request="track_order", requested_slot="order_id")
+    result = validate(conv, Turn("jane.doe@example.com", "inform"),
+                      order_id="jane.doe@example.com")
+    assert result.responses == []  # the form asks for the order number next
+    assert result.slots["email"] == "jane.doe@example.com"
+    assert result.slots["order_id"] is None and result.slots["requested_slot"] == "order_id"
+
+
+def test_a_date_is_not_an_order_number():
+    assert EXTRA_READERS["order_id"]("ordered on 2026-11-30, order 2345678") == "2345678"
+    assert EXTRA_READERS["order_id"]("ordered on 2026-11-30") is None
