@@ -207,22 +207,29 @@ def test_listener_remembers_an_error():
     assert listener.over and listener.error == "voice is off: no model"
 
 
+async def started(player: SoxPlayer, not_this=None, timeout: float = 10.0):
+    """The player's playback process, once it has started one (other than `not_this`)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while player.process is None or player.process is not_this:
+        assert asyncio.get_running_loop().time() < deadline, "playback did not start"
+        await asyncio.sleep(0.02)
+    return player.process
+
+
 def test_sox_player_clear_kills_playback_and_the_next_audio_starts_afresh():
     async def scenario():
         player = SoxPlayer(["sh", "-c", "cat > /dev/null"])  # stands in for sox writing to -d
         feeder = asyncio.create_task(player.run())
         player.write(b"\x00" * 640)
-        await asyncio.sleep(0.2)
-        first = player.process
-        assert first is not None and first.returncode is None
+        first = await started(player)
+        assert first.returncode is None
         player.write(b"\x00" * 640)
         player.clear()
         assert player._queue.empty()
         await asyncio.wait_for(first.wait(), 5)  # killed, not left to finish its buffer
         player.write(b"\x00" * 640)
-        await asyncio.sleep(0.2)
-        second = player.process
-        assert second is not None and second is not first and second.returncode is None
+        second = await started(player, not_this=first)
+        assert second.returncode is None
         feeder.cancel()
         await player.close()
 
