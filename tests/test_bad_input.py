@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.fuzz import snapshot
+from tests.live import snapshot
 
 pytestmark = pytest.mark.slow
 
