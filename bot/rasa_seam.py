@@ -17,11 +17,10 @@ a replacement mirrors is unchanged, and that the replacements are the ones Rasa 
 3. Sanic's error pages are JSON for every route and every client: Sanic guessed HTML for
    browsers and for routes whose handler returns files, and answered with its HTML page.
 4. `/model/parse` answers a body that is not a JSON object with a string `text` with 400
-   (Rasa answered 500). Every parse (also that one) sees at most the limit's characters
-   and no lone surrogates (which crashed spaCy), so no
-   NLU step's time or memory depends on how long a message is; and Rasa's "/intent"
-   shortcuts work only for the payloads of the domain's buttons, so a customer typing
-   "/restart" or "/inform{...}" is read as words, not obeyed.
+   (Rasa answered 500). Every parse (that one too) sees at most the limit's characters and
+   no lone surrogates (which crashed spaCy), so no NLU step's time or memory depends on
+   how long a message is; and Rasa's "/intent" shortcuts work only for the payloads of the
+   domain's buttons, so a customer typing "/restart" or "/inform{...}" is read as words.
 """
 from __future__ import annotations
 
@@ -29,16 +28,16 @@ import asyncio
 import contextvars
 import json
 import logging
-from http import HTTPStatus
 from functools import lru_cache
+from http import HTTPStatus
 from typing import Any, Dict, List, Optional, Set
 
 import aiohttp
 from jsonschema import exceptions, validators
+from rasa import server as rasa_server
 from rasa.core.actions import action as rasa_action
 from rasa.core.actions.action import RemoteAction
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
-from rasa import server as rasa_server
 from rasa.core.processor import MessageProcessor
 from rasa.shared.core.events import BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -61,7 +60,6 @@ _original = {
     "remote_run": RemoteAction.run,
     "handle_message": MessageProcessor.handle_message,
     "parse_message": MessageProcessor.parse_message,
-    "error_page": ErrorHandler.default,
     "validate_body": rasa_server.validate_request_body,
 }
 # Set while Heard's handle_message runs a turn: an unreachable action server ends it.
