@@ -1,10 +1,10 @@
 """Where the public data sets used in training live: one setting, `HEARD_DATA_DIR`.
 
 The default is `datasets/` inside the project (git-ignored; not under `data/`, where Rasa
-reads every file as training data), filled by
-`python -m bot.datasets download`; CI points the setting at `../shared/data`. Each data set
-is a folder of the official files: `goemotions/` (train.tsv, dev.tsv) and `clinc150/`
-(clinc150.json).
+reads every file as training data); on this project's machines the copies are in
+`../shared/data`. Each data set is a folder of the official files: `goemotions/`
+(train.tsv, dev.tsv) and `clinc150/` (clinc150.json). Today only the NLU test set's overlap
+test reads them through here.
 """
 from __future__ import annotations
 
