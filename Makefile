@@ -6,6 +6,9 @@ STAMP := $(VENV)/.installed
 export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
+# The public data sets training reads (heard/datasets.py): ../shared/data when it's there
+# (CI) and HEARD_DATA_DIR isn't set, else the default datasets/ (python -m bot.datasets download).
+export HEARD_DATA_DIR ?= $(if $(wildcard ../shared/data),$(abspath ../shared/data),)
 
 .PHONY: install run shell seed train test bench bench-voice bench-limits fuzz nlu-report clean call agent
 
@@ -17,6 +20,7 @@ $(PY):
 $(STAMP): $(PY) pyproject.toml constraints.txt web/package-lock.json
 	$(PY) -m pip install --quiet --upgrade "pip<24.1"
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[test]"
+	$(PY) -m nlu.encoder  # the sentence encoder's model and tokenizer, checked by sha256
 	npm ci --prefix web --no-audit --no-fund --loglevel=error
 	@touch $@
 
@@ -67,11 +71,11 @@ fuzz: install
 call: install
 	$(PY) -m voice.local call
 
-# Intent quality on the never-trained test set, then cross-validation on the training data
-# (slow: trains once per fold); figures go in the README.
+# Intent and entity quality on the never-trained test set, then cross-validation on the
+# training data and the thresholds it tunes; figures go in the README.
 nlu-report: install
 	$(PY) -m bench.nlu_report
-	$(VENV)/bin/rasa test nlu --nlu data --cross-validation --folds 3 --out results/nlu-cv
+	$(PY) -m bench.nlu_validation
 
 clean:
 	rm -rf $(VENV) models .rasa var results .pytest_cache

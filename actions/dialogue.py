@@ -8,7 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import account, conversation, feedback, frustration, info, orders
+from actions import account, clarify, conversation, feedback, frustration, info, orders
 from actions.context import Context, HeardAction
 from actions.handoff import hand_over
 from actions.request_form import EXTRA_READERS
@@ -114,7 +114,14 @@ class ActionFallback(HeardAction):
         return "action_fallback"
 
     def handle(self, ctx: Context) -> None:
-        ctx.say("utter_default")
+        """Offers the two most likely requests when there are two; else asks again."""
+        offered = clarify.options((ctx.tracker.latest_message or {}).get("intent_ranking") or [])
+        if not offered:
+            ctx.say("utter_default")
+            return
+        choices = clarify.buttons(offered, ctx.responses().get("utter_clarify_options", []))
+        ctx.say("utter_clarify", buttons=choices, first_option=choices[0]["title"].lower(),
+                second_option=choices[1]["title"].lower())
 
 
 class ActionConfirm(HeardAction):

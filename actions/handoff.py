@@ -27,9 +27,15 @@ def _with_callback_number(summary: str, number: Optional[str]) -> str:
 
 
 def hand_over(ctx: Context, reason: str) -> None:
-    """Records the handoff, tells the customer what happens next, resets the request."""
+    """Records the handoff, tells the customer what happens next, resets the request. A
+    conversation already waiting for a colleague keeps its one handoff."""
     events = ctx.tracker.events
     recent, total_turns = _turns_since_last_handoff(ctx)
+    waiting = ctx.repo.waiting_handoff(ctx.conversation_id)
+    if waiting:
+        ctx.say("utter_handoff_already_waiting", reference=waiting.reference)
+        _reset_after_handoff(ctx, total_turns)
+        return
     worst = max((t.emotion for t in recent if t.emotion.negative),
                 key=lambda e: e.intensity, default=ctx.emotion)
     order = ctx.order
@@ -69,6 +75,10 @@ def hand_over(ctx: Context, reason: str) -> None:
     if ctx.channel == VOICE:  # the call itself transfers or carries on
         ctx.dispatcher.utter_message(json_message={"handoff": {
             "reference": record.reference, "step": step, "reason": reason}})
+    _reset_after_handoff(ctx, total_turns)
+
+
+def _reset_after_handoff(ctx: Context, total_turns: int) -> None:
     ctx.set("handoff_turn", total_turns)
     ctx.set("identity_attempts", 0)
     ctx.set("pending_request", None)

@@ -31,6 +31,13 @@ FLOWS: List[List[str]] = [
     ["THIS IS RIDICULOUS, order 4567890 is late again", "omar.haddad@example.com"],
 ]
 
+# A long message, as a worried customer writes it: the encoder's cost grows with length.
+RAMBLING = ("hi there so i ordered a birthday present for my nephew almost two weeks ago "
+            "and the website said it would come in 3 to 5 days but nothing has arrived and "
+            "his party is on saturday, i have checked the tracking page every day and it "
+            "still says label created, could you please tell me what is going on because i "
+            "am starting to panic a bit and i really need it before the weekend")
+
 
 def post(url: str, payload: dict) -> list:
     request = urllib.request.Request(url, data=json.dumps(payload).encode(),
@@ -91,9 +98,10 @@ def main() -> None:
         rows["REST turn latency p95 (sequential)"] = f"{percentile(turns, 0.95):.0f} ms"
 
         parses = []
+        texts = [text for flow in FLOWS for text in flow] + [RAMBLING]
         for i in range(args.parses):
             start = time.perf_counter()
-            post(servers.api_url("/model/parse"), {"text": f"where is my order {i:07d}"})
+            post(servers.api_url("/model/parse"), {"text": texts[i % len(texts)]})
             parses.append((time.perf_counter() - start) * 1000)
         rows["parse latency p50"] = f"{statistics.median(parses):.0f} ms"
         rows["parse latency p95"] = f"{percentile(parses, 0.95):.0f} ms"

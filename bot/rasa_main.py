@@ -2,7 +2,11 @@
 
 Before Rasa builds its web app: log records lose personal data (`heard.logs`), Sanic
 refuses bodies over `HEARD_MAX_REQUEST_BYTES` with 413 before reading them (it reads
-`SANIC_*` variables when the app is made), and `bot.rasa_seam` is installed.
+`SANIC_*` variables when the app is made), and `bot.rasa_seam` is installed. skops, which
+Rasa uses to load the intent classifier, is imported here too: its first import walks
+scikit-learn's build helpers into `numpy.distutils`, which sets the root logger to
+WARNING. Imported before Rasa sets up logging, that no longer silences every INFO log
+after the model loads.
 """
 from __future__ import annotations
 
@@ -14,6 +18,8 @@ from heard import limits, logs
 
 
 def configure(environ=os.environ) -> None:
+    import skops.io  # noqa: F401  (see the module docstring)
+
     logs.install(environ)
     environ.setdefault("SANIC_REQUEST_MAX_SIZE", str(limits.max_request_bytes(environ)))
     rasa_seam.install()

@@ -8,13 +8,18 @@ from pathlib import Path
 from typing import Iterable
 
 from bot.servers import ROOT
+from heard import datasets
 
 MODELS = ROOT / "models"
 KEEP = 3  # older models are removed beyond this many
-SHARED_GOEMOTIONS = ROOT.parent / "shared" / "data" / "goemotions"
-# Code that runs inside `rasa train` (the custom NLU components and what they import).
+# Code that turns the public data sets into training data inside `rasa train` (config.yml's
+# `importers:`); the data-set files themselves are found through heard.datasets.
+DATASET_MODULES = ("bot/clinc150.py",)
+# Code that runs inside `rasa train` (the custom NLU components and what they import):
+# the whole nlu/ package (every file in it: modules and the vendored tokenizer), and these.
+NLU_PACKAGE = "nlu"
 NLU_COMPONENT_MODULES = (
-    "bot/entity_filter.py", "bot/emotion/component.py", "bot/emotion/model.py",
+    "bot/emotion/component.py", "bot/emotion/model.py",
     "bot/emotion/intensity.py", "bot/emotion/data.py", "bot/emotion/labels.py",
 )
 
@@ -24,16 +29,42 @@ def training_inputs(root: Path = ROOT) -> Iterable[Path]:
     yield root / "config.yml"
     yield root / "domain.yml"
     yield from sorted((root / "data").rglob("*.yml"))
+    yield from nlu_package_files(root)
     for module in NLU_COMPONENT_MODULES:
         yield root / module
-    if (SHARED_GOEMOTIONS / "train.tsv").is_file():
-        yield SHARED_GOEMOTIONS / "train.tsv"
+    for module in DATASET_MODULES:
+        yield root / module
+    yield from dataset_files()
+
+
+def nlu_package_files(root: Path = ROOT) -> Iterable[Path]:
+    """Every file of the nlu/ package (not the bytecode caches), in a stable order."""
+    return sorted(p for p in (root / NLU_PACKAGE).rglob("*")
+                  if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc")
+
+
+def dataset_files() -> Iterable[Path]:
+    """The data-set files training reads (in HEARD_DATA_DIR), those that are present."""
+    goemotions = datasets.goemotions_dir()
+    if (goemotions / "train.tsv").is_file() and (goemotions / "labels.txt").is_file():
+        yield goemotions / "labels.txt"
+        yield goemotions / "train.tsv"
+    if datasets.clinc150_file().is_file():
+        yield datasets.clinc150_file()
+
+
+def _name(path: Path, root: Path) -> str:
+    """A data-set file by its place in HEARD_DATA_DIR (the same files anywhere give the same
+    fingerprint); anything else by its place beside the project."""
+    if datasets.data_dir() in path.parents:
+        return path.relative_to(datasets.data_dir()).as_posix()
+    return str(path.relative_to(root.parent))
 
 
 def fingerprint(paths: Iterable[Path], root: Path = ROOT) -> str:
     digest = hashlib.sha256()
     for path in paths:
-        digest.update(str(path.relative_to(root.parent)).encode())
+        digest.update(_name(path, root).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
 

@@ -3,8 +3,9 @@
 The default is `datasets/` inside the project (git-ignored; not under `data/`, where Rasa
 reads every file as training data); on this project's machines the copies are in
 `../shared/data`. Each data set is a folder of the official files: `goemotions/`
-(train.tsv, dev.tsv) and `clinc150/` (clinc150.json). Today only the NLU test set's overlap
-test reads them through here.
+(train.tsv, dev.tsv) and `clinc150/` (clinc150.json), fetched by
+`python -m bot.datasets download`. Training (the emotion component, the CLINC150 importer),
+the evaluations and the NLU test set's overlap test all read them through here.
 """
 from __future__ import annotations
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from decimal import Decimal
 
 import pytest
@@ -11,7 +12,7 @@ from actions.dialogue import (ActionAnswer, ActionBeginRequest, ActionConfirm, A
                               ActionSmallTalk)
 from actions.handoff import ActionHandoff
 from actions.store import models as m
-from tests.harness import Conversation, Turn, user_event
+from tests.harness import Conversation, Turn, domain, user_event
 
 JANE = ("1234567", "jane.doe@example.com")
 
@@ -503,10 +504,62 @@ def test_high_anger_twice_in_a_row_hands_over_with_context(conv):
     assert len([h for h in conv.repo.handoffs() if h.reason == "repeated_anger"]) == 1
 
 
+def test_a_conversation_waiting_for_a_colleague_keeps_its_one_handoff(conv):
+    first = conv.run(ActionAnswer, Turn("This is unacceptable, you people are useless",
+                                        "complaint", "anger", 0.9))
+    assert "utter_handoff_severe_complaint" in first.responses
+    again = conv.run(ActionHandoff, Turn("I want a human now", "contact_human_agent"))
+    assert again.responses == ["utter_handoff_already_waiting"]
+    (handoff,) = conv.repo.handoffs()
+    assert again.messages[0]["reference"] == handoff.reference
+    assert handoff.reason == "severe_complaint"
+
+
 def test_two_fallbacks_in_a_row_hand_over(conv):
     assert conv.run(ActionFallback, Turn("blorp", "nlu_fallback")).responses == ["utter_default"]
     result = conv.run(ActionFallback, Turn("zzzz", "nlu_fallback"))
     assert "utter_handoff_repeated_fallback" in result.responses
+
+
+def ranking(*pairs):
+    return [{"name": "nlu_fallback", "confidence": 0.45}] + [
+        {"name": name, "confidence": confidence} for name, confidence in pairs]
+
+
+def test_an_unclear_request_offers_the_two_likeliest_as_buttons(conv):
+    result = conv.run(ActionFallback, Turn("money thing for the blender", "nlu_fallback",
+                                           ranking=ranking(("get_refund", 0.31),
+                                                           ("payment_issue", 0.27),
+                                                           ("track_order", 0.2))))
+    assert result.responses == ["utter_clarify"]
+    (message,) = result.messages
+    assert [b["payload"] for b in message["buttons"]] == ["/get_refund", "/payment_issue"]
+    assert message["first_option"] == "get a refund"
+
+
+@pytest.mark.parametrize("pairs", [
+    (("get_refund", 0.08), ("payment_issue", 0.06)),  # neither is likely
+    (("out_of_scope", 0.4), ("get_refund", 0.3)),  # out of scope is not a request
+    (("greet", 0.4), ("get_refund", 0.3)),
+    (("get_refund", 0.5),),  # nothing to offer beside it
+])
+def test_no_buttons_without_two_plausible_requests(conv, pairs):
+    result = conv.run(ActionFallback, Turn("hmm", "nlu_fallback", ranking=ranking(*pairs)))
+    assert result.responses == ["utter_default"]
+    assert "buttons" not in result.messages[0] or not result.messages[0]["buttons"]
+
+
+def test_every_offerable_request_has_a_button_that_the_seam_lets_through():
+    from actions import clarify
+    from bot.rasa_seam import text_to_parse
+    from rasa.shared.core.domain import Domain
+
+    menu = domain()["responses"]["utter_clarify_options"]
+    assert len(clarify.buttons(sorted(clarify.OFFERABLE), menu)) == len(clarify.OFFERABLE)
+    rasa_domain = Domain.load(str(Path(__file__).resolve().parent.parent / "domain.yml"))
+    for intent in clarify.OFFERABLE:
+        assert text_to_parse(f"/{intent}", rasa_domain, 2000) == f"/{intent}"
+    assert text_to_parse("/greet", rasa_domain, 2000) == "greet"
 
 
 def test_outside_staffed_hours_a_callback_is_booked(conv, clock):

@@ -49,14 +49,17 @@ def test_identity_is_checked_before_anything_is_disclosed(live):
     assert not any("coffee maker" in r for r in replies)
 
 
-def test_angry_customer_is_acknowledged_calmly_and_handed_over_on_request(live):
+def test_furious_customer_is_acknowledged_calmly_and_handed_over_once(live):
+    """A furious complaint goes to a senior colleague at once; asking for a human then
+    keeps that one handoff and repeats its ticket number."""
     chat = live.conversation()
     first = chat.say("This is absolutely unacceptable, you people are useless and I'm furious")
     assert len(first) >= 2 and not any("!" in r for r in first)
+    assert any("ticket number" in r.lower() for r in first)
     replies = chat.say("I want to speak to a human agent now")
-    assert any("ticket number" in r.lower() for r in replies)
+    assert any("already in the queue" in r.lower() for r in replies)
     (handoff,) = [h for h in live.repo.handoffs() if h.conversation_id == chat.sender]
-    assert handoff.reason == "customer_request"
+    assert handoff.reason == "severe_complaint" and handoff.reference in replies[-1]
     assert handoff.transcript[0]["text"].startswith("This is absolutely unacceptable")
     assert handoff.emotion_timeline[0]["emotion"] in ("anger", "frustration")
 

@@ -90,6 +90,15 @@ def test_a_broken_download_leaves_nothing_behind(source, tmp_path, capsys):
     assert "could not download GoEmotions" in capsys.readouterr().err
 
 
+def test_download_defaults_to_the_data_setting(tmp_path, monkeypatch):
+    called = []
+    monkeypatch.setattr(download, "download_goemotions", lambda dest: called.append(dest) or 0)
+    monkeypatch.setenv("HEARD_DATA_DIR", str(tmp_path))
+    assert main(["download"]) == 0
+    assert main(["download", "--dest", str(tmp_path / "mine")]) == 0
+    assert called == [tmp_path.resolve() / "goemotions", tmp_path / "mine"]
+
+
 def test_offline_download_says_what_to_do(tmp_path, capsys):
     dest = tmp_path / "goemotions"
     assert download.download_goemotions(dest, "http://127.0.0.1:9/") == 1

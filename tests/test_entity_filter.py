@@ -5,7 +5,7 @@ import pytest
 from rasa.shared.exceptions import InvalidConfigException
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.entity_filter import EntityFormatFilter
+from nlu.entity_filter import EntityFormatFilter
 
 
 def entity(name, value):

@@ -33,3 +33,21 @@ def test_inputs_cover_the_assistant_content():
              if ROOT in p.parents}
     assert {"config.yml", "domain.yml", "data/nlu.yml", "data/rules.yml",
             "data/stories.yml", "data/emotions.yml"} <= names
+
+
+def test_every_file_of_the_nlu_package_is_a_training_input(tmp_path):
+    inputs = set(training.training_inputs())
+    nlu = ROOT / "nlu"
+    assert set(nlu.rglob("*.py")) <= inputs
+    assert {nlu / "encoder.py", nlu / "entity_filter.py", nlu / "minilm" / "tokenizer.json"} <= inputs
+    listed = {ROOT / m for m in training.NLU_COMPONENT_MODULES} | inputs
+    for module in nlu.rglob("*.py"):
+        for node in ast.walk(ast.parse(module.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("bot."):
+                path = ROOT / (node.module.replace(".", "/") + ".py")
+                assert path in listed, f"{module.name} imports {node.module}"
+    # a new module counts at once; bytecode caches don't
+    (tmp_path / "nlu" / "__pycache__").mkdir(parents=True)
+    (tmp_path / "nlu" / "__pycache__" / "a.cpython-310.pyc").write_bytes(b"x")
+    (tmp_path / "nlu" / "new.py").write_text("")
+    assert list(training.nlu_package_files(tmp_path)) == [tmp_path / "nlu" / "new.py"]

@@ -385,6 +385,14 @@ class Repository:
         with self.session() as s:
             return s.query(m.Handoff).filter_by(status="waiting").count()
 
+    def waiting_handoff(self, conversation_id: str) -> Optional[HandoffView]:
+        """The conversation's handoff still waiting for a colleague, if there is one."""
+        with self.session() as s:
+            row = (s.query(m.Handoff).filter_by(conversation_id=conversation_id,
+                                                 status="waiting")
+                   .order_by(m.Handoff.created_at).first())
+            return _handoff_view(row) if row else None
+
     def create_handoff(self, conversation_id: str, channel: str, reason: str, priority: int,
                        summary: str, transcript: list, emotion_timeline: list,
                        customer_id: Optional[int] = None, order_number: Optional[str] = None,

@@ -1,1 +1,1 @@
-"""Emotion and intensity detection for every customer message (spaCy, in-process)."""
+"""Emotion and intensity detection for every customer message (scikit-learn, in-process)."""

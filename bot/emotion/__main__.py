@@ -9,20 +9,25 @@ from pathlib import Path
 
 from bot.emotion.data import EmotionDataError, load_goemotions, load_tsv
 from bot.emotion.evaluation import evaluate, format_report
-from bot.emotion.model import EmotionModel
+from bot.emotion.model import META_FILE, EmotionModel
+
+MODEL_DIR = "sklearn"  # bot.emotion.component.MODEL_DIR, without importing Rasa
 
 
 def model_from_archive(archive: Path) -> EmotionModel:
     """The emotion model inside a trained Rasa model (.tar.gz)."""
     with tarfile.open(archive) as tar:
         members = [m for m in tar.getmembers()
-                   if "EmotionClassifier" in m.name and "/spacy/" in f"{m.name}/"]
+                   if "EmotionClassifier" in m.name and f"/{MODEL_DIR}/" in f"{m.name}/"]
         if not members:
             raise SystemExit(f"error: {archive} has no EmotionClassifier; is it Heard's model?")
         folder = Path(tempfile.mkdtemp(prefix="heard-emotion-"))
         tar.extractall(folder, members=members)  # only our component's files
-    (spacy_dir,) = {p.parent for p in folder.rglob("blend.json")}
-    return EmotionModel.load(spacy_dir)
+    found = {p.parent for p in folder.rglob(META_FILE)}
+    if len(found) != 1:
+        raise SystemExit(f"error: {archive} holds an older emotion model; retrain with "
+                         f"`make train`")
+    return EmotionModel.load(found.pop())
 
 
 def examples_from(path: Path):
@@ -40,13 +45,16 @@ def main(argv=None) -> int:
     ev.add_argument("path", type=Path, help="text<TAB>label lines, or a GoEmotions .tsv split")
     ev.add_argument("--model", type=Path, help="a trained Rasa model (default: the current one)")
     dl = commands.add_parser("download", help="fetch GoEmotions from its official source")
-    dl.add_argument("--dest", type=Path, default=Path("data/goemotions"))
+    dl.add_argument("--dest", type=Path, default=None,
+                    help="default: heard.datasets.goemotions_dir() (HEARD_DATA_DIR/goemotions)")
     args = parser.parse_args(argv)
 
     if args.command == "download":
         from bot.emotion.download import download_goemotions
 
-        return download_goemotions(args.dest)
+        from heard.datasets import goemotions_dir
+
+        return download_goemotions(args.dest or goemotions_dir())
 
     from bot.training import model_path
 

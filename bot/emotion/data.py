@@ -59,9 +59,17 @@ def load_goemotions(folder: Path, split: str = "train") -> List[Example]:
     return examples
 
 
-def goemotions_folder(candidate: Optional[str]) -> Optional[Path]:
+def goemotions_location(candidate: Optional[str] = None) -> Path:
+    """Where GoEmotions is looked for: `candidate` when set, else the project's data
+    setting (`heard.datasets.goemotions_dir()`: HEARD_DATA_DIR, default datasets/)."""
+    if candidate:
+        return Path(candidate)
+    from heard.datasets import goemotions_dir
+
+    return goemotions_dir()
+
+
+def goemotions_folder(candidate: Optional[str] = None) -> Optional[Path]:
     """The GoEmotions folder when it holds the files, else None (training goes on without)."""
-    if not candidate:
-        return None
-    folder = Path(candidate)
+    folder = goemotions_location(candidate)
     return folder if (folder / "train.tsv").is_file() and (folder / "labels.txt").is_file() else None

@@ -5,6 +5,7 @@ them arrived and parse, so a broken download never leaves half a data set behind
 """
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import tempfile
@@ -32,11 +33,28 @@ def _fetch(url: str, target: Path) -> None:
     print()
 
 
+def staging_folder(dest: Path) -> Path:
+    """An empty folder beside `dest` (same file system, so `move_into_place` is a rename)."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f".{dest.name}-", dir=dest.parent))
+
+
+def move_into_place(staging: Path, dest: Path) -> None:
+    """Renames the complete `staging` folder to `dest`; into an existing `dest` (say, one
+    holding only a licence file), each file is renamed in turn."""
+    if not dest.exists():
+        os.rename(staging, dest)
+        return
+    for path in sorted(staging.iterdir()):
+        os.replace(path, dest / path.name)
+    staging.rmdir()
+
+
 def download_goemotions(dest: Path, source: str = SOURCE) -> int:
     if (dest / "train.tsv").is_file():
         print(f"GoEmotions is already in {dest}")
         return 0
-    staging = Path(tempfile.mkdtemp(prefix="goemotions-"))
+    staging = staging_folder(dest)
     print(f"downloading GoEmotions from {source}")
     try:
         for remote, local in FILES.items():
@@ -48,10 +66,10 @@ def download_goemotions(dest: Path, source: str = SOURCE) -> int:
         shutil.rmtree(staging, ignore_errors=True)
         print(f"\nerror: could not download GoEmotions ({error}).\n"
               f"Offline? Copy train.tsv, dev.tsv and labels.txt (emotions.txt) into {dest} "
-              f"by hand, or point the EmotionClassifier's goemotions_path at them. "
+              f"by hand (HEARD_DATA_DIR chooses the data folder; the EmotionClassifier's "
+              f"goemotions_path overrides it). "
               f"Training works without them, on data/emotions.yml alone.", file=sys.stderr)
         return 1
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    shutil.move(str(staging), str(dest))
+    move_into_place(staging, dest)
     print(f"GoEmotions saved in {dest}")
     return 0

@@ -18,6 +18,7 @@ class Report:
     confusion: Dict[str, Dict[str, int]]  # gold -> predicted -> count
     messages_per_second: float
     p95_ms: float
+    p50_ms: float = 0.0
 
 
 def score(gold: Sequence[str], predicted: Sequence[str]) -> Tuple[Dict, float, float, float, Dict]:
@@ -54,7 +55,8 @@ def evaluate(model, examples: Sequence[Example]) -> Report:
     timings.sort()
     return Report(per_label, macro, accuracy, negative, confusion,
                   len(texts) / sum(timings) if timings else 0.0,
-                  1000 * timings[int(0.95 * (len(timings) - 1))] if timings else 0.0)
+                  1000 * timings[int(0.95 * (len(timings) - 1))] if timings else 0.0,
+                  1000 * timings[int(0.5 * (len(timings) - 1))] if timings else 0.0)
 
 
 def format_report(report: Report) -> str:
@@ -67,7 +69,7 @@ def format_report(report: Report) -> str:
         f"accuracy                      {report.accuracy:.3f}",
         f"negative vs not, accuracy     {report.negative_accuracy:.3f}",
         f"messages per second           {report.messages_per_second:.0f}",
-        f"latency p95 per message       {report.p95_ms:.2f} ms",
+        f"latency p50 / p95 per message {report.p50_ms:.2f} / {report.p95_ms:.2f} ms",
         "",
         "confusion matrix (rows: true label, columns: predicted)",
         " " * 12 + "".join(f"{label[:6]:>7}" for label in LABELS),

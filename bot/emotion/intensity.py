@@ -1,9 +1,11 @@
 """How strongly a customer feels, from the words and the way they are written.
 
-intensity = base from the classifier's confidence + the sum of cue weights, clipped to
-[0, 1]. Neutral messages get only a fraction of the cues (a calm request in capitals is
-still calm). The weights are documented in the README. On a call, `with_voice` then moves
-the intensity by the caller's vocal arousal (voice/README.md).
+intensity = 0.15 + 0.3 x the classifier's confidence + the sum of cue weights - 0.15 when
+the feeling is played down ("a bit", "slightly"), clipped to [0, 1]. Neutral messages get
+only a fraction of the cues (a calm request in capitals is still calm). 0.6 is "high" for
+the empathy policy; the weights are set so that Heard agrees with a hand-graded file
+(tests/data/emotion_intensity.tsv) and are documented in the README. On a call,
+`with_voice` then moves the intensity by the caller's vocal arousal (voice/README.md).
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from typing import Dict, Mapping, Optional, Tuple
 
 _WORD = re.compile(r"[A-Za-z']+")
 _PROFANITY = re.compile(
-    r"\b(damn|damned|hell|wtf|ffs|crap|crappy|shit\w*|bullshit|fuck\w*|f\*+k\w*|bloody|"
+    r"\b(damn|damned|hell|wtf|ffs|crap|crappy|shit\w*|bullshit|fuck\w*|f[*#@]+\w*|bloody|"
     r"screw(ed)? (you|this)|pissed|sucks?)\b", re.I)
 _INTENSIFIERS = re.compile(
     r"\b(very|so|extremely|absolutely|totally|completely|really|seriously|utterly|"
@@ -24,6 +26,19 @@ _REPEATED_CONTACT = re.compile(
     r"(how|so) many times|every time|keep (asking|calling|writing|getting)|"
     r"already (asked|called|wrote|written|told|contacted)|nobody (answers|replies|helps)|"
     r"no one (answers|replies|helps))\b", re.I)
+# Words that on their own say the feeling is strong (not just which feeling it is).
+_STRONG = re.compile(
+    r"\b(furious|livid|fuming|seething|raging|outraged?|enraged|so (angry|mad)|hate|despise|"
+    r"useless|pathetic|disgrace(ful)?|disgusted|disgusting|shameless|joke|scam\w*|thie(f|ves)|"
+    r"theft|fraud|crooks?|criminals?|liars?|lied|robbery|court|lawyer|solicitor|police|sue|"
+    r"devastated|heartbroken|crushed|gutted|in tears|crying|beside myself|"
+    r"terrified|petrified|panic\w*|frantic|scared to death|worried sick|sick with worry|"
+    r"desperate|shaking|losing my mind|insane|"
+    r"thrilled|ecstatic|over the moon|lifesaver|saved my \w+|amazing)\b", re.I)
+# Words that play a feeling down: "a bit worried", "slightly annoyed".
+_MITIGATORS = re.compile(
+    r"\b(a (little|bit|tad)|slightly|somewhat|kind of|a touch|not a big deal|"
+    r"no big deal|minor|small (issue|question|problem))\b", re.I)
 _WAITING = re.compile(
     r"\b((\d+|a|one|two|three|four|five|six|several|few|many) (days?|weeks?|months?|hours?)|"
     r"since (monday|tuesday|wednesday|thursday|friday|saturday|sunday|last|yesterday|\d+)|"
@@ -37,7 +52,9 @@ WEIGHTS: Dict[str, float] = {
     "intensifier": 0.08,  # per intensifier, at most two
     "repeated_contact": 0.15,
     "waiting": 0.1,
+    "strong_words": 0.25,
 }
+MITIGATION = 0.15  # subtracted when the customer plays the feeling down
 BASE = 0.15
 CONFIDENCE_WEIGHT = 0.3
 NEUTRAL_SHARE = 0.3
@@ -52,6 +69,8 @@ class Cues:
     intensifiers: int
     repeated_contact: bool
     waiting: bool
+    strong_words: bool = False
+    played_down: bool = False
 
     def names(self) -> Tuple[str, ...]:
         """The cues present, by name (intensifiers counted as one)."""
@@ -66,6 +85,8 @@ class Cues:
             + WEIGHTS["intensifier"] * min(self.intensifiers, 2)
             + WEIGHTS["repeated_contact"] * self.repeated_contact
             + WEIGHTS["waiting"] * self.waiting
+            + WEIGHTS["strong_words"] * self.strong_words
+            - MITIGATION * self.played_down
         )
 
 
@@ -80,13 +101,15 @@ def cues(text: str) -> Cues:
         intensifiers=len(_INTENSIFIERS.findall(text)),
         repeated_contact=bool(_REPEATED_CONTACT.search(text)),
         waiting=bool(_WAITING.search(text)),
+        strong_words=bool(_STRONG.search(text)),
+        played_down=bool(_MITIGATORS.search(text)),
     )
 
 
 def intensity(text: str, label: str, confidence: float, found: Cues = None) -> float:
     cue_score = (found or cues(text)).score()
     if label == "neutral":
-        value = NEUTRAL_SHARE * cue_score
+        value = NEUTRAL_SHARE * max(0.0, cue_score)
     else:
         value = BASE + CONFIDENCE_WEIGHT * confidence + cue_score
     return round(min(1.0, max(0.0, value)), 3)

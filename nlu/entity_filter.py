@@ -1,7 +1,8 @@
 """An NLU component that drops extracted entities whose value cannot be what they claim.
 
-DIET occasionally tags a fragment such as the "ve" of "you've" as an order number; an
-order number is 6 to 8 digits and an e-mail address has an @, so such values are noise.
+A statistical extractor can tag a fragment such as the "ve" of "you've" as an order
+number; an order number is 6 to 8 digits and an e-mail address has an @, so such values
+are noise.
 """
 from __future__ import annotations
 
