@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
 from pathlib import Path
 from typing import Any, Dict
 
 from bot.emotion import download as goemotions
 from bot.emotion.download import _fetch as fetch
-from bot.emotion.download import move_into_place, staging_folder
+from bot.emotion.download import staged_download
 from heard import datasets
 
 CLINC150_SOURCE = "https://raw.githubusercontent.com/clinc/oos-eval/master/data/"
@@ -53,9 +52,8 @@ def download_clinc150(dest: Path, source: str = CLINC150_SOURCE) -> int:
     if target.is_file():
         print(f"CLINC150 is already in {dest}")
         return 0
-    staging = staging_folder(dest)
-    print(f"downloading CLINC150 from {source}")
-    try:
+
+    def fill(staging: Path) -> None:
         for name in CLINC150_FILES:
             fetch(source + name, staging / name)
         full = json.loads((staging / "data_full.json").read_text(encoding="utf-8"))
@@ -65,17 +63,16 @@ def download_clinc150(dest: Path, source: str = CLINC150_SOURCE) -> int:
         layout = clinc150_layout(full, domains)
         (staging / "clinc150.json").write_text(json.dumps(layout), encoding="utf-8")
         (staging / "data_full.json").unlink()
-    except (OSError, ValueError, TypeError, AttributeError) as error:
-        shutil.rmtree(staging, ignore_errors=True)
-        print(f"\nerror: could not download CLINC150 ({error}).\n"
-              f"Offline? Copy data/data_full.json from the clinc/oos-eval repository on "
-              f"GitHub to {target} by hand (the same layout; training reads only its train "
-              f"and oos_train rows). Training works without it, with the out_of_scope "
-              f"examples in data/nlu.yml alone.", file=sys.stderr)
-        return 1
-    move_into_place(staging, dest)
-    print(f"CLINC150 saved in {dest} (CC BY 3.0: cite Larson et al., EMNLP 2019)")
-    return 0
+
+    failed = staged_download(
+        dest, "CLINC150", source, fill, (OSError, ValueError, TypeError, AttributeError),
+        f"Offline? Copy data/data_full.json from the clinc/oos-eval repository on "
+        f"GitHub to {target} by hand (the same layout; training reads only its train "
+        f"and oos_train rows). Training works without it, with the out_of_scope "
+        f"examples in data/nlu.yml alone.")
+    if not failed:
+        print(f"CLINC150 saved in {dest} (CC BY 3.0: cite Larson et al., EMNLP 2019)")
+    return failed
 
 
 def download(dest: Path) -> int:

@@ -11,6 +11,7 @@ import sys
 import tempfile
 import urllib.request
 from pathlib import Path
+from typing import Callable, Tuple, Type
 
 from bot.emotion.data import EmotionDataError, load_goemotions
 
@@ -50,26 +51,41 @@ def move_into_place(staging: Path, dest: Path) -> None:
     staging.rmdir()
 
 
+def staged_download(dest: Path, name: str, source: str, fill: Callable[[Path], None],
+                    errors: Tuple[Type[BaseException], ...], offline_help: str) -> int:
+    """Runs `fill` on an empty folder beside `dest` and moves the result into place; on one
+    of `errors` removes the folder, prints why and `offline_help`, and returns 1."""
+    staging = staging_folder(dest)
+    print(f"downloading {name} from {source}")
+    try:
+        fill(staging)
+    except errors as error:
+        shutil.rmtree(staging, ignore_errors=True)
+        print(f"\nerror: could not download {name} ({error}).\n{offline_help}", file=sys.stderr)
+        return 1
+    move_into_place(staging, dest)
+    return 0
+
+
 def download_goemotions(dest: Path, source: str = SOURCE) -> int:
     if (dest / "train.tsv").is_file():
         print(f"GoEmotions is already in {dest}")
         return 0
-    staging = staging_folder(dest)
-    print(f"downloading GoEmotions from {source}")
-    try:
+
+    def fill(staging: Path) -> None:
         for remote, local in FILES.items():
             _fetch(source + remote, staging / local)
         for split in ("train", "dev"):
             if not load_goemotions(staging, split):
                 raise EmotionDataError(f"{split}.tsv has no usable rows")
-    except (OSError, EmotionDataError, ValueError, IndexError) as error:
-        shutil.rmtree(staging, ignore_errors=True)
-        print(f"\nerror: could not download GoEmotions ({error}).\n"
-              f"Offline? Copy train.tsv, dev.tsv and labels.txt (emotions.txt) into {dest} "
-              f"by hand (HEARD_DATA_DIR chooses the data folder; the EmotionClassifier's "
-              f"goemotions_path overrides it). "
-              f"Training works without them, on data/emotions.yml alone.", file=sys.stderr)
-        return 1
-    move_into_place(staging, dest)
-    print(f"GoEmotions saved in {dest}")
-    return 0
+
+    failed = staged_download(
+        dest, "GoEmotions", source, fill,
+        (OSError, EmotionDataError, ValueError, IndexError),
+        f"Offline? Copy train.tsv, dev.tsv and labels.txt (emotions.txt) into {dest} "
+        f"by hand (HEARD_DATA_DIR chooses the data folder; the EmotionClassifier's "
+        f"goemotions_path overrides it). "
+        f"Training works without them, on data/emotions.yml alone.")
+    if not failed:
+        print(f"GoEmotions saved in {dest}")
+    return failed
