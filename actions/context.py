@@ -39,10 +39,16 @@ class Context:
         self.events: List[Dict[str, Any]] = []
         self._slots: Dict[str, Any] = {}
         self.emotion = empathy.Emotion.from_parse(tracker.latest_message)
-        self.intent = ((tracker.latest_message or {}).get("intent") or {}).get("name") or ""
+        intent = (tracker.latest_message or {}).get("intent") or {}
+        self.intent = intent.get("name") or ""
+        self.confidence = float(intent.get("confidence") or 0.0)
         self.plan = empathy.plan(self.emotion, self.intent)
         self.style = self.plan.style
         self._order: Optional[OrderView] = None
+        # What this run said, by response, and the facts in it (dates, references...):
+        # the last resolution's facts answer follow-ups such as "how long will that take?".
+        self.said: List[str] = []
+        self.facts: Dict[str, str] = {}
 
     # --- slots ---------------------------------------------------------------------
     def slot(self, name: str) -> Any:
@@ -107,22 +113,30 @@ class Context:
         """Utters `response`, or its `_steps`/`_reassure` variant when the style calls for it."""
         name = empathy.styled_response(response, self.style, self.responses())
         self.dispatcher.utter_message(response=name, **{**self.names(), **values})
+        self.said.append(response)
+        self.facts.update({k: str(v) for k, v in values.items() if isinstance(v, (str, int))})
 
-    def say_once(self, response: str) -> bool:
-        """Utters a variation of `response` never said before in this conversation."""
+    def say_once(self, response: str, **values: Any) -> bool:
+        """Utters a variation of `response` never said before in this conversation, its
+        {placeholders} filled from `values`."""
         variations = [v for v in self.responses().get(response, [])
                       if v.get("channel") in (None, self.channel)]
         said = list(self.slot("acks_said") or [])
         index = empathy.pick_variation(response, len(variations), said)
         if index is None:
             return False
-        self.dispatcher.utter_message(text=variations[index]["text"])
+        text = variations[index]["text"]
+        self.dispatcher.utter_message(text=text.format_map(values) if values else text)
         self.set("acks_said", said + [f"{response}:{index}"])
         return True
 
     def acknowledge(self) -> None:
+        """The feeling first, then (once per conversation) what is riding on it."""
         if self.plan.acknowledgement:
             self.say_once(self.plan.acknowledgement)
+        at_stake = empathy.stakes(self.latest_text)
+        if at_stake:
+            self.say_once("utter_ack_stakes", stakes=at_stake)
 
     def apologise(self, fault: str) -> None:
         response = empathy.apology(fault)
@@ -154,13 +168,15 @@ class Context:
             order.number if order else None, self.conversation_id)
         if fault and (created or not self.has_apologised(fault)):
             self.apologise(fault)
-        if created:
-            return ticket.reference
-        raised = policy.raised_priority(ticket.priority, wanted)
+        raised = None if created else policy.raised_priority(ticket.priority, wanted)
         if raised:
             self.repo.raise_ticket_priority(ticket.reference, raised)
         expected = policy.case_expected_by(kind, raised or ticket.priority, ticket.created_at,
                                            self.repo.clock().date())
+        self.facts.update(reference=ticket.reference, team=policy.CASE_TEAMS[kind],
+                          expected=day(expected))
+        if created:
+            return ticket.reference
         self.say("utter_case_already_open_raised" if raised else "utter_case_already_open",
                  reference=ticket.reference, team=policy.CASE_TEAMS[kind], expected=day(expected))
         return None

@@ -4,7 +4,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, Dict, Iterable, List, Mapping, Optional
 
-from actions.empathy import Emotion, Turn
+from actions import follow_ups
+from actions.empathy import REPEATED_CONTACT, Emotion, Turn
 
 Event = Mapping[str, Any]
 
@@ -20,12 +21,30 @@ def _intent(event: Event) -> str:
     return ((event.get("parse_data") or {}).get("intent") or {}).get("name") or "none"
 
 
+def _reading(event: Event) -> str:
+    """The intent, except that a follow-up ("why?") the classifier couldn't place is one,
+    not a misunderstanding."""
+    intent = _intent(event)
+    if intent == "nlu_fallback" and follow_ups.kind((event.get("text") or "")[:2000]):
+        return "follow_up"
+    return intent
+
+
 def user_turns(events: Iterable[Event]) -> List[Turn]:
     return [
-        Turn(_intent(e), Emotion.from_parse(e.get("parse_data")))
+        Turn(_reading(e), Emotion.from_parse(e.get("parse_data")),
+             bool(REPEATED_CONTACT.search((e.get("text") or "")[:2000])))
         for e in events
         if e.get("event") == "user"
     ]
+
+
+def request_message(events: Iterable[Event], request_text: Optional[str]) -> Optional[Event]:
+    """The latest user event whose text made the request (`request_text` keeps a message's
+    first 2000 characters), else the latest user event."""
+    users = [e for e in events if e.get("event") == "user"]
+    made = [e for e in users if request_text and (e.get("text") or "")[:2000] == request_text]
+    return (made or users or [None])[-1]
 
 
 def request_turns(events: Iterable[Event], request_text: Optional[str]) -> List[Turn]:

@@ -2,17 +2,19 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Dict, List
+from abc import abstractmethod
+from typing import Any, Callable, Dict, List, Optional
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import account, clarify, conversation, feedback, frustration, info, orders
+from actions import (account, clarify, closing, conversation, feedback, follow_up_replies,
+                     frustration, info, orders, refunds)
 from actions.context import Context, HeardAction
 from actions.handoff import hand_over
 from actions.request_form import EXTRA_READERS
-from actions.requests import DETAIL_SLOTS, REQUESTS
+from actions.requests import DETAIL_SLOTS, REQUESTS, needs_confirmation
 
 DIRECT: Dict[str, Callable[[Context], bool]] = {
     **{intent: info.answer for intent in info.ANSWERS},
@@ -22,8 +24,10 @@ DIRECT: Dict[str, Callable[[Context], bool]] = {
 CONFIRMABLE: Dict[str, Callable[[Context], bool]] = {
     "cancel_order": orders.confirm_cancel,
     "delete_account": account.confirm_delete,
+    "not_received": orders.confirm_not_received,
 }
 DECLINED = {"cancel_order": "utter_cancel_kept", "delete_account": "utter_delete_kept"}
+CONFIRM_REQUEST = "request:"  # awaiting_confirmation of a request read with low confidence
 
 
 def offer_human_if_angry(ctx: Context) -> None:
@@ -31,40 +35,72 @@ def offer_human_if_angry(ctx: Context) -> None:
         ctx.say_once("utter_offer_human")
 
 
-def after_resolution(ctx: Context, resolved: bool) -> None:
-    """A resolved request cools the conversation's frustration; after the first one, once
-    per conversation, Heard asks for a 1-5 rating."""
-    if resolved:
-        ctx.set("frustration", frustration.after_resolution(float(ctx.slot("frustration") or 0)))
-    if resolved and not ctx.slot("rating_asked") and not ctx.slot("awaiting_confirmation"):
-        ctx.say("utter_ask_rating")
-        ctx.set("rating_asked", True)
-        ctx.set("awaiting_rating", True)
+def ranking_of(event: Optional[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    return [{"name": r.get("name"), "confidence": r.get("confidence")}
+            for r in ((event or {}).get("parse_data") or {}).get("intent_ranking") or []][:4]
 
 
-class ActionBeginRequest(HeardAction):
+class EntryAction(HeardAction):
+    """An action a customer's message leads to directly. A follow-up of the last answer
+    ("why?", "how long will that take?") is answered from its facts instead."""
+
+    def handle(self, ctx: Context) -> None:
+        kind = follow_up_replies.which(ctx)
+        if kind:
+            follow_up_replies.answer(ctx, kind)
+        else:
+            self.respond(ctx)
+
+    @abstractmethod
+    def respond(self, ctx: Context) -> None:
+        """The action's own answer to a message that is not a follow-up."""
+
+
+def begin(ctx: Context, request: str, text: str) -> None:
+    """Remembers `request` until it is done, with the details written in `text`."""
+    ctx.set("pending_request", request)
+    ctx.set("request_text", text[:2000])
+    ctx.set("reply_style", ctx.style)
+    ctx.set("awaiting_confirmation", None)
+    ctx.set("tentative_request", None)
+    for slot, reader in EXTRA_READERS.items():  # the classifier may not tag them
+        written = reader(ctx.latest_text) or reader(text)
+        if written and written != ctx.slot(slot):
+            ctx.set(slot, written)
+    mentioned, verified = ctx.slot("order_id"), ctx.slot("verified_order")
+    if verified and mentioned and mentioned != verified:
+        # Another order of the same customer needs no new check; anyone else's does.
+        other = ctx.repo.find_order(mentioned)
+        same_customer = other and ctx.order and other.customer.id == ctx.order.customer.id
+        ctx.set("verified_order", other.number if same_customer else None)
+        if not same_customer:
+            ctx.set("email", None)
+
+
+class ActionBeginRequest(EntryAction):
     """Acknowledges the feeling, remembers the request; `request_form` collects the rest."""
 
     def name(self) -> str:
         return "action_begin_request"
 
-    def handle(self, ctx: Context) -> None:
+    def respond(self, ctx: Context) -> None:
         offer_human_if_angry(ctx)
-        ctx.set("pending_request", ctx.intent)
-        ctx.set("request_text", ctx.latest_text[:2000])
-        ctx.set("reply_style", ctx.style)
-        ctx.set("awaiting_confirmation", None)
-        written = EXTRA_READERS["order_id"](ctx.latest_text)
-        if written and written != ctx.slot("order_id"):  # the classifier may not tag it
-            ctx.set("order_id", written)
-        mentioned, verified = ctx.slot("order_id"), ctx.slot("verified_order")
-        if verified and mentioned and mentioned != verified:
-            # Another order of the same customer needs no new check; anyone else's does.
-            other = ctx.repo.find_order(mentioned)
-            same_customer = other and ctx.order and other.customer.id == ctx.order.customer.id
-            ctx.set("verified_order", other.number if same_customer else None)
-            if not same_customer:
-                ctx.set("email", None)
+        if ctx.intent == "report_damaged_item" and refunds.is_safety_incident(ctx.latest_text):
+            ctx.say_once("utter_safety_first")
+        begin(ctx, ctx.intent, ctx.latest_text)
+        ctx.set("request_confidence", ctx.confidence)
+
+
+def resolve(ctx: Context, request: str) -> None:
+    """Runs the request's handler, forgets its details and closes the request."""
+    ranking = ranking_of(conversation.request_message(ctx.tracker.events,
+                                                      ctx.slot("request_text")))
+    resolved = REQUESTS[request].handler(ctx)
+    ctx.set("pending_request", None)
+    for slot in DETAIL_SLOTS:
+        if slot != "email":
+            ctx.set(slot, None)
+    closing.after_resolution(ctx, request, resolved, ranking)
 
 
 class ActionResolveRequest(HeardAction):
@@ -82,43 +118,50 @@ class ActionResolveRequest(HeardAction):
         spec = REQUESTS.get(request or "")
         if spec is None or (spec.identity and ctx.order is None):
             return
-        resolved = spec.handler(ctx)
-        ctx.set("pending_request", None)
-        for slot in DETAIL_SLOTS:
-            if slot != "email":
-                ctx.set(slot, None)
-        after_resolution(ctx, resolved)
+        if needs_confirmation(request, ctx.slot("request_confidence")):
+            ctx.say(f"utter_confirm_{request}")
+            ctx.set("awaiting_confirmation", CONFIRM_REQUEST + request)
+            return
+        resolve(ctx, request)
 
 
-class ActionAnswer(HeardAction):
+class ActionAnswer(EntryAction):
     """Requests that need no identity: policy answers, complaints, reviews."""
 
     def name(self) -> str:
         return "action_answer"
 
-    def handle(self, ctx: Context) -> None:
+    def respond(self, ctx: Context) -> None:
         offer_human_if_angry(ctx)
-        after_resolution(ctx, DIRECT[ctx.intent](ctx))
+        resolved = DIRECT[ctx.intent](ctx)
+        closing.after_resolution(ctx, ctx.intent, resolved,
+                                 ranking_of({"parse_data": ctx.tracker.latest_message}))
 
 
-class ActionSmallTalk(HeardAction):
+class ActionSmallTalk(EntryAction):
     def name(self) -> str:
         return "action_small_talk"
 
-    def handle(self, ctx: Context) -> None:
+    def respond(self, ctx: Context) -> None:
         ctx.say(info.SMALL_TALK[ctx.intent])
+        if ctx.intent in closing.DONE_INTENTS:
+            closing.close(ctx)
 
 
-class ActionFallback(HeardAction):
+class ActionFallback(EntryAction):
     def name(self) -> str:
         return "action_fallback"
 
-    def handle(self, ctx: Context) -> None:
-        """Offers the two most likely requests when there are two; else asks again."""
+    def respond(self, ctx: Context) -> None:
+        """Offers the two most likely requests when there are two; else asks again. The
+        likelier one is remembered: details given next instead of a choice resume it."""
         offered = clarify.options((ctx.tracker.latest_message or {}).get("intent_ranking") or [])
         if not offered:
             ctx.say("utter_default")
             return
+        if offered[0] in REQUESTS and not ctx.slot("pending_request"):
+            ctx.set("tentative_request", offered[0])
+            ctx.set("request_text", ctx.latest_text[:2000])
         choices = clarify.buttons(offered, ctx.responses().get("utter_clarify_options", []))
         ctx.say("utter_clarify", buttons=choices, first_option=choices[0]["title"].lower(),
                 second_option=choices[1]["title"].lower())
@@ -129,19 +172,32 @@ class ActionConfirm(HeardAction):
         return "action_confirm"
 
     def handle(self, ctx: Context) -> None:
-        confirm = CONFIRMABLE.get(ctx.pop("awaiting_confirmation") or "")
+        awaiting = ctx.pop("awaiting_confirmation") or ""
+        ctx.style = ctx.slot("reply_style") or ctx.style
+        if awaiting.startswith(CONFIRM_REQUEST) and ctx.order is not None:
+            resolve(ctx, awaiting[len(CONFIRM_REQUEST):])
+            return
+        confirm = CONFIRMABLE.get(awaiting)
         if confirm is None or ctx.order is None:
             ctx.say("utter_how_can_i_help")
             return
-        after_resolution(ctx, confirm(ctx))
+        ranking = ranking_of(conversation.request_message(ctx.tracker.events,
+                                                          ctx.slot("request_text")))
+        closing.after_resolution(ctx, awaiting, confirm(ctx), ranking)
 
 
-class ActionDecline(HeardAction):
+class ActionDecline(EntryAction):
     def name(self) -> str:
         return "action_decline"
 
-    def handle(self, ctx: Context) -> None:
-        ctx.say(DECLINED.get(ctx.pop("awaiting_confirmation") or "", "utter_anything_else"))
+    def respond(self, ctx: Context) -> None:
+        awaiting = ctx.pop("awaiting_confirmation") or ""
+        if awaiting:
+            ctx.set("pending_request", None)
+            ctx.say(DECLINED.get(awaiting, "utter_nothing_changed"))
+            return
+        ctx.say("utter_anything_else")
+        closing.close(ctx)
 
 
 def rating_from(entities: list, text: str):
@@ -152,21 +208,44 @@ def rating_from(entities: list, text: str):
     return int(match.group(1)) if match else None
 
 
-class ActionInform(HeardAction):
-    """Information given outside a form: a rating, or an order number with no request yet."""
+class ActionInform(EntryAction):
+    """Information given outside a form: a rating; details for a request remembered from
+    an earlier message; a corrected order number for the last request."""
 
     def name(self) -> str:
         return "action_inform"
 
-    def handle(self, ctx: Context) -> None:
+    def respond(self, ctx: Context) -> None:
         rating = rating_from((ctx.tracker.latest_message or {}).get("entities") or [],
                              ctx.latest_text)
         if ctx.slot("awaiting_rating") and rating and 1 <= rating <= 5:
             feedback.record_rating(ctx, rating)
+            return
+        request = self._request_to_resume(ctx)
+        if request:
+            if request == ctx.slot("tentative_request"):  # only guessed: writes ask first
+                ctx.set("request_confidence", 0.0)
+            begin(ctx, request, ctx.slot("request_text") or ctx.latest_text)
+            ctx.events.append(FollowupAction("request_form"))
         elif ctx.slot("order_id"):
             ctx.say("utter_what_about_order", order_id=ctx.slot("order_id"))
         else:
             ctx.say("utter_how_can_i_help")
+
+    @staticmethod
+    def _request_to_resume(ctx: Context) -> Optional[str]:
+        details = any(reader(ctx.latest_text) for reader in EXTRA_READERS.values())
+        if not details:
+            return None
+        remembered = ctx.slot("pending_request") or ctx.slot("tentative_request")
+        if remembered in REQUESTS:
+            return remembered
+        last = (ctx.slot("last_result") or {}).get("request")
+        written = EXTRA_READERS["order_id"](ctx.latest_text)
+        if last in REQUESTS and REQUESTS[last].identity and written \
+                and written != ctx.slot("verified_order"):
+            return last  # "sorry, it's 2345679": the same request for the right order
+        return None
 
 
 class ActionUpdateFrustration(Action):

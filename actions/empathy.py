@@ -6,6 +6,7 @@ themselves live in domain.yml.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Iterable, Mapping, Optional, Sequence, Tuple
 
@@ -92,39 +93,88 @@ def pick_variation(response: str, variations: int, said: Sequence[str]) -> Optio
     return None
 
 
+# "This is the third time I'm asking", "I've already called twice": the customer has been
+# failed before, so a person takes over rather than another round with Heard.
+REPEATED_CONTACT = re.compile(
+    r"\b((second|third|fourth|fifth|sixth|\d{1,2}(st|nd|rd|th)) time|(how|so) many times|"
+    r"again and again|keep (asking|calling|writing|chasing|contacting)|already (asked|called|"
+    r"wrote|written|told|contacted|emailed|e-mailed|chased|been in touch)|(called|contacted|"
+    r"written|emailed|e-mailed|messaged|asked|chased|rang) (you |this |about this )?(twice|"
+    r"three times|several times|multiple times|many times|so many times|repeatedly)|"
+    r"(nobody|no one|no-one) (ever )?(answers|replies|replied|got back|gets back|helps)|"
+    r"still (no|haven'?t had an?|not had an?) (answer|reply|response))\b", re.I)
+# Emotions that, held over NO_PROGRESS_TURNS turns with nothing resolved, call for a person.
+STUCK_EMOTIONS = ("anger", "frustration", "sadness")
+NO_PROGRESS_TURNS = 3
+# What is at stake for the customer, said back once: "for my sister's wedding" -> "your
+# sister's wedding". Bounded words, so linear time.
+_STAKES = re.compile(
+    r"\b(?:for|before|by) (my|our|the) ((?:[a-z]{1,15}'s |[a-z]{1,15} ){0,2}(?:wedding|birthday|"
+    r"anniversary|trip|holiday|holidays|vacation|flight|party|exam|exams|interview|funeral|"
+    r"graduation|christening|move|big day|honeymoon|christmas|deadline|surgery|operation))\b|"
+    r"\b(birthday|wedding|christmas|anniversary) (gift|present)\b|\b(?:it'?s|it is|this is|"
+    r"was) (a|my) (gift|present)\b", re.I)
+
+
+def stakes(text: str) -> Optional[str]:
+    """What the customer said is riding on this, worded for Heard to say back, or None."""
+    match = _STAKES.search(text or "")
+    if not match:
+        return None
+    if match.group(2):
+        owner = "your" if match.group(1).lower() in ("my", "our") else "the"
+        return f"{owner} {match.group(2).lower()}"
+    if match.group(3):
+        return f"a {match.group(3).lower()} {match.group(4).lower()}"
+    return f"a {match.group(6).lower()}"
+
+
 @dataclass(frozen=True)
 class Turn:
     intent: str
     emotion: Emotion
+    repeated_contact: bool = False  # says they have asked or contacted the shop before
 
 
 def escalation_reason(turns: Sequence[Turn], identity_failures: int,
-                      frustration: float = 0.0) -> Optional[str]:
+                      frustration: float = 0.0,
+                      turns_without_progress: int = 0) -> Optional[str]:
     """Why a human should take over now, judged on the user turns since the last handoff
-    (latest last) and the conversation's frustration score."""
+    (latest last), the conversation's frustration score and how many of those turns came
+    after the last resolved request."""
     if not turns:
         return None
     if turns[-1].intent == "contact_human_agent":
         return "customer_request"
     if identity_failures >= 3:
         return "identity_failed"
+    if turns[-1].repeated_contact and turns[-1].emotion.negative:
+        return "repeated_contact"
     last_two = turns[-2:]
-    if len(last_two) == 2 and all(
-        t.emotion.name == "anger" and t.emotion.level == "high" for t in last_two
-    ):
+    if len(last_two) == 2 and all(_heated(t.emotion) for t in last_two) and any(
+            t.emotion.level == "high" for t in last_two):
         return "repeated_anger"
     if len(last_two) == 2 and all(t.intent == "nlu_fallback" for t in last_two):
         return "repeated_fallback"
     if len(turns) >= 2 and frustration >= FRUSTRATION_ESCALATES_AT:
         return "rising_frustration"
+    stuck = turns[-NO_PROGRESS_TURNS:]
+    if turns_without_progress >= NO_PROGRESS_TURNS and len(stuck) == NO_PROGRESS_TURNS and all(
+            t.emotion.name in STUCK_EMOTIONS for t in stuck):
+        return "no_progress"
     return None
+
+
+def _heated(emotion: Emotion) -> bool:
+    return emotion.name == "anger" or (emotion.name == "frustration" and emotion.level == "high")
 
 
 def handoff_priority(emotion: Emotion, reason: str) -> int:
     """1 is served first: intense anger, then other anger and frustration, then the rest."""
     if reason == "repeated_anger" or (emotion.name == "anger" and emotion.level == "high"):
         return 1
-    if emotion.name in ("anger", "frustration") or reason == "severe_complaint":
+    if emotion.name in ("anger", "frustration") or reason in ("severe_complaint",
+                                                                "repeated_contact"):
         return 2
     if emotion.negative:
         return 3

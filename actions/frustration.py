@@ -19,7 +19,7 @@ WAITING = 0.1
 CALMING = 0.5  # joy or thanks halve it
 RESOLVED = 0.5  # a resolved request halves it
 NOT_REQUESTS = ("inform", "affirm", "deny", "greet", "goodbye", "thank_you", "nlu_fallback",
-                "bot_challenge", "out_of_scope")
+                "follow_up", "bot_challenge", "out_of_scope")
 
 
 def asked_again(turns: Sequence[Turn]) -> bool:

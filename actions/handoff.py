@@ -17,9 +17,10 @@ def _turns_since_last_handoff(ctx: Context):
 
 
 def escalation_for(ctx: Context) -> Optional[str]:
-    turns, _ = _turns_since_last_handoff(ctx)
+    turns, total = _turns_since_last_handoff(ctx)
     return empathy.escalation_reason(turns, int(ctx.slot("identity_attempts") or 0),
-                                     float(ctx.slot("frustration") or 0.0))
+                                     float(ctx.slot("frustration") or 0.0),
+                                     total - int(ctx.slot("progress_turn") or 0))
 
 
 def _with_callback_number(summary: str, number: Optional[str]) -> str:

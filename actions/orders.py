@@ -20,6 +20,9 @@ def track_order(ctx: Context) -> bool:
         ctx.say("utter_order_delivered", delivered=day(o.delivered_at))
     elif o.status == "cancelled":
         ctx.say("utter_order_cancelled")
+    elif o.status == "delayed":
+        ctx.say("utter_order_delayed", promised=day(o.promised_date),
+                estimate=day(policy.new_estimate(o.estimated_date, o.promised_date, today)))
     else:
         ctx.say("utter_order_processing", estimate=day(o.estimated_date or o.promised_date))
     return True
@@ -28,13 +31,11 @@ def track_order(ctx: Context) -> bool:
 def report_late_delivery(ctx: Context) -> bool:
     o = ctx.order
     today = ctx.repo.clock().date()
-    if o.status == "delivered":
-        reference = ctx.open_case("not_received", f"Customer says delivered order "
-                                  f"{o.number} has not arrived.", "high")
-        if reference:
-            ctx.say("utter_late_but_delivered", delivered=day(o.delivered_at),
-                    reference=reference)
-    elif o.status == "cancelled":
+    if o.status == "delivered":  # a search is a case for the carrier: asked first
+        ctx.say("utter_delivered_search_offer", delivered=day(o.delivered_at))
+        ctx.set("awaiting_confirmation", "not_received")
+        return False
+    if o.status == "cancelled":
         ctx.say("utter_order_cancelled")
     elif policy.is_late(o.status, o.promised_date, today):
         ctx.apologise("late_delivery")
@@ -47,6 +48,15 @@ def report_late_delivery(ctx: Context) -> bool:
     else:
         ctx.say("utter_not_late_yet", promised=day(o.promised_date),
                 estimate=day(o.estimated_date or o.promised_date))
+    return True
+
+
+def confirm_not_received(ctx: Context) -> bool:
+    o = ctx.order
+    reference = ctx.open_case("not_received", f"Customer says delivered order {o.number} "
+                              f"has not arrived.", "high")
+    if reference:
+        ctx.say("utter_late_but_delivered", delivered=day(o.delivered_at), reference=reference)
     return True
 
 

@@ -87,7 +87,7 @@ def is_double_charge(payments: Tuple[Tuple[Decimal, str, datetime], ...]) -> boo
 CASE_TEAMS = {
     "double_charge": "billing", "payment_question": "billing", "refund_overdue": "billing",
     "damage": "returns", "not_received": "delivery", "order_change": "orders",
-    "complaint": "customer care", "review": "customer care",
+    "complaint": "customer care", "review": "customer care", "safety": "product safety",
 }
 CASE_PRIORITIES = ("low", "normal", "high", "urgent")  # least to most urgent
 # Business days until the team answers, as the replies promise: "within 1 business day",

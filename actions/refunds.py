@@ -1,6 +1,7 @@
 """Refunds: requests by the policy window, tracking, and damaged items."""
 from __future__ import annotations
 
+import re
 from typing import Optional
 
 from actions import policy
@@ -59,12 +60,32 @@ def remedy_from_text(text: str) -> Optional[str]:
     return None
 
 
+# An item that hurt someone or could: overheating, sparks, smoke, fire, shocks, burns.
+_SAFETY = re.compile(
+    r"\b(over-?heat\w*|too hot to touch|spark\w*|smok(e|ed|es|ing)|fire|flames?|caught "
+    r"fire|burn(t|ed|s|ing)?|scorch\w*|melt\w*|explod\w*|exploded|electric shock|shocked "
+    r"me|gave me a shock|electrocut\w*|injur\w*|hurt (me|my|him|her|them)|cut (myself|my)|"
+    r"dangerous|unsafe|hazard\w*|toxic|fumes)\b", re.I)
+
+
+def is_safety_incident(text: str) -> bool:
+    return bool(_SAFETY.search(text or ""))
+
+
 def report_damaged_item(ctx: Context) -> bool:
+    """Damaged or defective: replaced or refunded, nothing to send back. Unsafe: the same,
+    as an urgent safety case (the customer was offered a colleague when they said it)."""
     o = ctx.order
     remedy = ctx.slot("remedy")
-    reference = ctx.open_case(
-        "damage", f"Damaged item on order {o.number}: {ctx.slot('request_text') or ''} "
-        f"Customer wants a {remedy}.", "high", fault="damaged_item")
+    text = ctx.slot("request_text") or ""
+    safety = is_safety_incident(text)
+    summary = f"on order {o.number}: {text} Customer wants a {remedy}."
+    if safety:
+        reference = ctx.open_case("safety", f"SAFETY INCIDENT {summary}", "urgent",
+                                  fault="damaged_item")
+    else:
+        reference = ctx.open_case("damage", f"Damaged item {summary}", "high",
+                                  fault="damaged_item")
     if reference is None:  # reported before: the open case has it, remedy and all
         return True
     if remedy == "refund":
@@ -73,4 +94,6 @@ def report_damaged_item(ctx: Context) -> bool:
                 expected=day(refund.expected_by), reference=reference)
     else:
         ctx.say("utter_damaged_replacement", reference=reference)
+    if safety:
+        ctx.say("utter_safety_case", reference=reference)
     return True

@@ -10,7 +10,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
-from actions import account, refunds
+from actions import account, info, refunds
 from actions.context import VOICE, shared_repository
 from actions.requests import IDENTITY_SLOTS, REQUESTS, required_slots
 from actions.store.repository import Repository
@@ -23,6 +23,10 @@ SWITCH_CONFIDENCE = 0.8
 _ORDER_NUMBER = re.compile(r"(?<!\d)(\d[\d -]{4,10}\d)(?!\d)")
 # Words a customer uses to stop a half-finished request.
 STOP_INTENTS = ("deny", "goodbye")
+# Questions on the side that leave the request where it was: policy answers and the like.
+DIGRESSIONS = {**info.ANSWERS, "bot_challenge": "utter_iamabot",
+               "out_of_scope": "utter_out_of_scope"}
+DIGRESSION_CONFIDENCE = 0.6
 
 
 def order_number_from(text: str) -> Optional[str]:
@@ -93,12 +97,13 @@ EXTRA_READERS: Dict[str, Callable[[str], Optional[str]]] = {
 
 def mentioned(slot: str, tracker: Tracker) -> Dict[Text, Any]:
     """An order number or e-mail address written anywhere in the latest message, for a
-    slot the form hasn't got yet and isn't asking for (that one is read from the answer):
-    "it's 3456789 / jane.doe@example.com" answers both questions at once."""
-    if tracker.get_slot(slot) or tracker.get_slot("requested_slot") == slot:
+    slot the form isn't asking for (that one is read from the answer): "it's 3456789 /
+    jane.doe@example.com" answers both questions at once, and "sorry, the order is
+    2345679" corrects the number given before."""
+    if tracker.get_slot("requested_slot") == slot:
         return {}
     found = EXTRA_READERS[slot](tracker.latest_message.get("text") or "")
-    return {slot: found} if found else {}
+    return {slot: found} if found and found != tracker.get_slot(slot) else {}
 
 
 def reads_back(slot: str, channel: Optional[str]) -> bool:
@@ -144,18 +149,25 @@ class ValidateRequestForm(FormValidationAction):
         if name in STOP_INTENTS:
             dispatcher.utter_message(response="utter_request_stopped")
             return [SlotSet("pending_request", None), SlotSet("requested_slot", None)]
+        if name in DIGRESSIONS and confidence >= DIGRESSION_CONFIDENCE and requested:
+            # A question on the side: answered, then the form asks its question again.
+            dispatcher.utter_message(response=DIGRESSIONS[name])
+            return [SlotSet(requested, None)]
         if (name in REQUESTS and name != tracker.get_slot("pending_request")
                 and confidence >= SWITCH_CONFIDENCE):
-            return await self._switch(name, text, requested, dispatcher, tracker, domain)
+            return await self._switch(name, confidence, text, requested, dispatcher, tracker,
+                                      domain)
         return await super().run(dispatcher, tracker, domain)
 
-    async def _switch(self, request: str, text: str, requested: Optional[str],
+    async def _switch(self, request: str, confidence: float, text: str,
+                      requested: Optional[str],
                       dispatcher: CollectingDispatcher, tracker: Tracker,
                       domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         """A new request half-way: keep what was collected, drop the text the form took
         as an answer, and carry on with the new request."""
         dispatcher.utter_message(response="utter_switch_request")
-        changes = {"pending_request": request, "request_text": text[:2000]}
+        changes = {"pending_request": request, "request_text": text[:2000],
+                   "request_confidence": confidence}
         if requested:
             changes[requested] = None
         tracker.slots.update(changes)

@@ -13,7 +13,8 @@ from tests.harness import ROOT, domain
 RESPONSES = domain()["responses"]
 NEGATIVE_LEVELS = [f"utter_ack_{e}_{lvl}" for e in empathy.NEGATIVE for lvl in ("low", "high")]
 # Warm moments may sound glad; everything else stays calm (no exclamation marks).
-MAY_EXCLAIM = {"utter_ack_joy_high", "utter_goodbye", "utter_rating_thanks_high"}
+MAY_EXCLAIM = {"utter_ack_joy_high", "utter_goodbye", "utter_rating_thanks_high",
+               "utter_you_are_welcome"}
 
 
 def code_response_names():

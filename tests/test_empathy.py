@@ -2,6 +2,7 @@
 import pytest
 
 from actions.empathy import (
+    REPEATED_CONTACT,
     Emotion,
     Plan,
     Turn,
@@ -10,6 +11,7 @@ from actions.empathy import (
     handoff_priority,
     pick_variation,
     plan,
+    stakes,
     styled_response,
 )
 
@@ -107,9 +109,12 @@ MILDLY_ANGRY = turn("complain", "anger", LOW)
     ([turn(), ANGRY, ANGRY], 0, "repeated_anger"),
     ([ANGRY], 0, None),
     ([MILDLY_ANGRY, MILDLY_ANGRY], 0, None),
-    ([MILDLY_ANGRY, ANGRY], 0, None),
+    # Persistent anger: two heated turns in a row, one of them intense.
+    ([MILDLY_ANGRY, ANGRY], 0, "repeated_anger"),
     ([ANGRY, turn(), ANGRY], 0, None),
-    ([ANGRY, turn("complain", "frustration", HIGH)], 0, None),
+    ([ANGRY, turn("complain", "frustration", HIGH)], 0, "repeated_anger"),
+    ([turn("complain", "frustration", LOW), ANGRY], 0, None),
+    ([turn("complain", "sadness", HIGH), ANGRY], 0, None),
     ([turn("nlu_fallback"), turn("nlu_fallback")], 0, "repeated_fallback"),
     ([turn("nlu_fallback")], 0, None),
     ([turn("nlu_fallback"), turn("inform"), turn("nlu_fallback")], 0, None),
@@ -168,3 +173,44 @@ def test_emotion_from_parse(parse_data, expected):
 def test_default_emotion_is_neutral_low_and_not_negative():
     emotion = Emotion.from_parse(None)
     assert (emotion.name, emotion.level, emotion.negative) == ("neutral", "low", False)
+
+
+SAD = turn("complain", "sadness", LOW)
+FED_UP = turn("complain", "frustration", LOW)
+ASKED_AGAIN = Turn("track_refund", Emotion("frustration", 0.9, LOW), repeated_contact=True)
+
+
+@pytest.mark.parametrize("turns, without_progress, expected", [
+    ([ASKED_AGAIN], 1, "repeated_contact"),
+    ([Turn("track_refund", Emotion("neutral"), repeated_contact=True)], 1, None),  # calm
+    ([FED_UP, SAD, FED_UP], 3, "no_progress"),
+    ([FED_UP, SAD, FED_UP], 2, None),  # a request was resolved two turns ago
+    ([FED_UP, turn(), FED_UP], 3, None),
+    ([turn("complain", "anxiety", LOW)] * 3, 3, None),  # worry is answered, not handed over
+    ([FED_UP, FED_UP], 5, None),
+])
+def test_repeated_contact_and_no_progress_escalate(turns, without_progress, expected):
+    assert escalation_reason(turns, 0, 0.0, without_progress) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("it's for my sister's wedding on saturday", "your sister's wedding"),
+    ("I need it before our trip", "your trip"),
+    ("this was a birthday present", "a birthday present"),
+    ("it's a gift, please hurry", "a gift"),
+    ("where is my order", None),
+    ("for my information, the box was wet", None),
+])
+def test_what_is_at_stake_is_said_back_in_heards_words(text, expected):
+    assert stakes(text) == expected
+
+
+@pytest.mark.parametrize("text, repeated", [
+    ("this is the third time I'm asking", True),
+    ("I've already contacted you twice about it", True),
+    ("still no reply from anyone", True),
+    ("can you say that again", False),
+    ("it's still on its way?", False),
+])
+def test_repeated_contact_is_read_from_the_words(text, repeated):
+    assert bool(REPEATED_CONTACT.search(text)) is repeated

@@ -312,6 +312,41 @@ def test_record_feedback(backend_repo, rating):
             rating, "anger", "neutral", NOW)
 
 
+def _resolutions(repo):
+    with repo.session() as s:
+        return [(r.conversation_id, r.channel, r.request, r.resolved, r.turn, r.created_at)
+                for r in s.query(m.Resolution).order_by(m.Resolution.id)]
+
+
+def test_record_resolution_once_per_conversation_turn_and_request(backend_repo, clock):
+    backend_repo.record_resolution("conv-1", "rest", "track_order", True, 1)
+    clock.now = NOW + timedelta(seconds=5)
+    backend_repo.record_resolution("conv-1", "rest", "track_order", False, 1)  # a retry
+    backend_repo.record_resolution("conv-1", "rest", "track_order", True, 1)
+    backend_repo.record_resolution("conv-1", "rest", "cancel_order", False, 1)  # another request
+    backend_repo.record_resolution("conv-1", "rest", "track_order", False, 3)  # a later turn
+    backend_repo.record_resolution("conv-2", "socketio", "track_order", True, 1)
+    later = NOW + timedelta(seconds=5)
+    assert _resolutions(backend_repo) == [
+        ("conv-1", "rest", "track_order", True, 1, NOW),  # the first record stays as it was
+        ("conv-1", "rest", "cancel_order", False, 1, later),
+        ("conv-1", "rest", "track_order", False, 3, later),
+        ("conv-2", "socketio", "track_order", True, 1, later)]
+
+
+def test_retries_racing_the_first_call_record_one_resolution(backend_repo):
+    start = threading.Barrier(8)
+
+    def record(resolved):
+        start.wait()
+        backend_repo.record_resolution("conv-1", "rest", "request_refund", resolved, 2)
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(record, [True] * 4 + [False] * 4))
+    [(conversation, _, request, _, turn, _)] = _resolutions(backend_repo)
+    assert (conversation, request, turn) == ("conv-1", "request_refund", 2)
+
+
 # --- newsletter and accounts ---------------------------------------------------------------
 
 def test_set_newsletter_upserts_one_row_per_address(backend_repo, clock):

@@ -1,5 +1,6 @@
 """Reads the dashboard's records: customer messages from Rasa's SQL tracker store,
-handoffs and ratings from the shop database."""
+handoffs, ratings and the actions' records of requests (resolutions) from the shop
+database."""
 from __future__ import annotations
 
 import json
@@ -65,6 +66,15 @@ def ratings(shop_db: Engine, filters: Filters) -> List[Tuple[str, int]]:
         return [tuple(row) for row in connection.execute(query)]
 
 
+def resolutions(shop_db: Engine, filters: Filters) -> List[Tuple[str, bool]]:
+    """(conversation id, resolved) of the requests the actions recorded, each pair once."""
+    query = (sa.select(shop.Resolution.conversation_id, shop.Resolution.resolved)
+             .where(shop.Resolution.created_at >= _since(filters)).distinct())
+    with shop_db.connect() as connection:
+        return [(conversation_id, bool(done)) for conversation_id, done in
+                connection.execute(query)]
+
+
 def dashboard(tracker: Engine, shop_db: Engine, filters: Filters) -> Dict[str, Any]:
     return figures(conversations(tracker, filters), handoffs(shop_db, filters),
-                   ratings(shop_db, filters), filters)
+                   ratings(shop_db, filters), filters, resolutions(shop_db, filters))

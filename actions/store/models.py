@@ -13,6 +13,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import declarative_base, relationship
 from sqlalchemy.types import TypeDecorator
@@ -187,4 +188,23 @@ class Feedback(Base):
     rating = Column(Integer, nullable=False)
     emotion_start = Column(String(20))
     emotion_end = Column(String(20))
+    created_at = Column(DateTime, nullable=False)
+
+
+class Resolution(Base):
+    """What became of a customer's request, as the action that handled it decided: the
+    dashboard's resolution rate. `resolved` is True when the request was completed (a
+    refusal by policy is an answer, so completed too), False when it ended without. A turn
+    (the number of customer messages so far) records each request once, however often the
+    action is called again for it (Repository.record_resolution)."""
+
+    __tablename__ = "resolutions"
+    __table_args__ = (UniqueConstraint("conversation_id", "turn", "request",
+                                       name="uq_resolutions_conversation_turn_request"),)
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(120), nullable=False, index=True)
+    channel = Column(String(40))
+    request = Column(String(60), nullable=False)  # the intent, e.g. track_order
+    resolved = Column(Boolean, nullable=False)
+    turn = Column(Integer, nullable=False)
     created_at = Column(DateTime, nullable=False)

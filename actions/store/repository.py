@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Callable, ContextManager, Iterator, List, Optional, Tuple
 
 from sqlalchemy import create_engine, func
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -18,6 +19,8 @@ from actions.store import models as m
 
 DEFAULT_DATABASE_URL = "sqlite:///var/heard.db"
 TICKET_SUMMARY_LIMIT = 20_000
+# INSERT ... ON CONFLICT DO NOTHING on the backends Heard runs on (SQLite 3.24+, PostgreSQL).
+_INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 
 
 def database_url() -> str:
@@ -344,7 +347,7 @@ class Repository:
                             created_at=self.clock()))
             return code, True
 
-    # --- tickets, handoffs, feedback -----------------------------------------------------
+    # --- tickets, handoffs, feedback, resolutions -------------------------------------
 
     def open_ticket(self, kind: str, summary: str, priority: str = "normal",
                     customer_id: Optional[int] = None, order_number: Optional[str] = None,
@@ -422,6 +425,18 @@ class Repository:
             s.add(m.Feedback(conversation_id=conversation_id, channel=channel, rating=rating,
                              emotion_start=emotion_start, emotion_end=emotion_end,
                              customer_id=customer_id, created_at=self.clock()))
+
+    def record_resolution(self, conversation_id: str, channel: str, request: str,
+                          resolved: bool, turn: int) -> None:
+        """What became of the customer's `request` (its intent) in `turn` (the number of
+        customer messages so far): resolved when the action completed it. Recorded once: a
+        retried action call, even one racing the first, leaves the existing row as it is."""
+        insert = _INSERTS[self.engine.dialect.name](m.Resolution).values(
+            conversation_id=conversation_id, channel=channel, request=request,
+            resolved=resolved, turn=turn, created_at=self.clock())
+        with self.session() as s:
+            s.execute(insert.on_conflict_do_nothing(
+                index_elements=["conversation_id", "turn", "request"]))
 
     def count(self, model: type) -> int:
         with self.session() as s:

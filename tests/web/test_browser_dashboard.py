@@ -16,15 +16,15 @@ from tests.live import post
 
 pytestmark = pytest.mark.slow
 
-# (day, channel, [(intent, emotion), ...], handoff reason, rating)
+# (day, channel, [(intent, emotion), ...], handoff reason, rating, first request resolved)
 CONVERSATIONS = [
-    ("2024-02-27", "socketio", [("track_order", "anger"), ("inform", "neutral")], None, 4),
+    ("2024-02-27", "socketio", [("track_order", "anger"), ("inform", "neutral")], None, 4, True),
     ("2024-02-27", "rest", [("track_refund", "frustration"), ("contact_human_agent", "anger")],
-     "customer_request", None),
-    ("2024-02-28", "socketio", [("greet", "joy")], None, 5),
+     "customer_request", None, False),
+    ("2024-02-28", "socketio", [("greet", "joy")], None, 5, None),
     ("2024-02-28", "socketio", [("payment_issue", "anger"), ("payment_issue", "anger")],
-     "repeated_anger", None),
-    ("2024-02-29", "rest", [("track_order", "neutral"), ("thank_you", "joy")], None, 3),
+     "repeated_anger", None, None),
+    ("2024-02-29", "rest", [("track_order", "neutral"), ("thank_you", "joy")], None, 3, True),
 ]
 
 
@@ -34,7 +34,7 @@ def _at(day: str, minute: int) -> datetime:
 
 @pytest.fixture(scope="module")
 def seeded(site):
-    for day, channel, turns, reason, rating in CONVERSATIONS:
+    for day, channel, turns, reason, rating, resolved in CONVERSATIONS:
         conversation = f"dashboard-{uuid.uuid4().hex[:8]}"
         events = [{"event": "user", "text": f"{intent} message", "input_channel": channel,
                    "timestamp": _at(day, i).replace(tzinfo=timezone.utc).timestamp(),
@@ -52,6 +52,8 @@ def seeded(site):
                     {"status": "returned"})
         if rating:
             repo.record_feedback(conversation, channel, rating, turns[0][1], turns[-1][1])
+        if resolved is not None:
+            repo.record_resolution(conversation, channel, turns[0][0], resolved, 1)
         repo.engine.dispose()
 
 
@@ -87,6 +89,11 @@ def test_dashboard_shows_the_seeded_figures(site, seeded, open_page):
     expect(page.locator("#chart-containment .caption")).to_contain_text("of 5 conversations")
     expect(page.locator("#chart-rating .number")).to_have_text("4.0 / 5")
     expect(page.locator("#chart-rating .caption")).to_have_text("from 3 ratings")
+    expect(page.locator("#chart-resolution .number")).to_have_text("40 %")
+    expect(page.locator("#chart-fallback .number")).to_have_text("0 %")
+    expect(page.locator("#chart-fallback .caption")).to_contain_text("of 9 customer messages")
+    expect(page.locator("#chart-calm-down .number")).to_have_text("33.3 %")
+    expect(page.locator("#chart-calm-down .caption")).to_contain_text("of 3 conversations")
     shown = _figures(page)
     assert shown["chart-volume"] == {"2024-02-27": "2", "2024-02-28": "2", "2024-02-29": "1"}
     assert shown["chart-escalation"] == {"customer_request": "20 % (1)",
@@ -101,11 +108,19 @@ def test_dashboard_shows_the_seeded_figures(site, seeded, open_page):
                                       "track_refund": "1", "contact_human_agent": "1"}
     expect(page.locator('#chart-volume li[data-key="2024-02-27"]')).to_contain_text(
         "(rest 1, socketio 1)")  # the split per channel, for screen readers too
+    assert {key: value for key, value in shown["chart-rates-channel"].items()
+            if key.startswith(("resolution:", "calm-down:"))} == {
+        "resolution:rest": "50 %", "resolution:socketio": "33.3 %",
+        "calm-down:rest": "0 %", "calm-down:socketio": "50 %"}
+    assert shown["chart-rates-day"]["containment:2024-02-27:rest"] == "0 %"
+    assert shown["chart-rates-day"]["calm-down:2024-02-29:rest"] == "–"  # nobody was upset
     screenshot(page, "dashboard", full_page=True)
 
     _show(page, "2024-02-27", "2024-02-29", "socketio")
     expect(page.locator("#chart-containment .number")).to_have_text("66.7 %")
     expect(page.locator("#chart-rating .number")).to_have_text("4.5 / 5")
+    expect(page.locator("#chart-resolution .number")).to_have_text("33.3 %")
+    expect(page.locator("#chart-calm-down .number")).to_have_text("50 %")
     assert _figures(page)["chart-volume"] == {"2024-02-27": "1", "2024-02-28": "2"}
 
     _show(page, "2024-02-29", "2024-02-29")

@@ -8,6 +8,17 @@ HeardConsole.dashboard = (function (c) {
   var error = document.getElementById("dashboard-error");
   var channelSelect = document.getElementById("filter-channel");
   var CHANNEL_COLOURS = ["#1d4ed8", "#15803d", "#b91c1c", "#7e22ce", "#a16207", "#0f766e"];
+  // The rates broken down per channel and per day: the field, and what it is a share of.
+  var RATES = [
+    { name: "containment", title: "Contained", field: "containment_rate",
+      count: "conversations", of: "conversations", colour: "#1d4ed8" },
+    { name: "resolution", title: "Resolved", field: "resolution_rate",
+      count: "conversations", of: "conversations", colour: "#15803d" },
+    { name: "fallback", title: "Fallbacks", field: "fallback_rate",
+      count: "customer_messages", of: "customer messages", colour: "#c2410c" },
+    { name: "calm-down", title: "Calmed down", field: "calm_down_rate",
+      count: "started_upset", of: "conversations that began upset", colour: "#0f766e" }
+  ];
 
   function isoDay(date) { return date.toISOString().slice(0, 10); }
 
@@ -60,8 +71,26 @@ HeardConsole.dashboard = (function (c) {
       return c.el("li", { "data-key": row.key || row.label }, [
         c.el("span", { class: "label", text: row.label }),
         c.el("span", { class: "track" }, [bar]),
-        c.el("span", { class: "value", text: row.text })]);
+        c.el("span", { class: "value", text: row.text })].concat(
+        row.detail ? [c.el("span", { class: "visually-hidden", text: row.detail })] : []));
     }));
+  }
+
+  // One bar list per rate (bars on a 0-100 % scale), a row per channel or per day and
+  // channel; keys are "<rate>:<row key>".
+  function rateLists(id, rows, key, label) {
+    if (!rows.length) return [c.el("p", { class: "muted", text: "No conversations in these dates." })];
+    return [c.el("div", { class: "charts" }, RATES.map(function (rate) {
+      var title = id + "-" + rate.name;
+      return c.el("div", { role: "group", "aria-labelledby": title }, [
+        c.el("h4", { id: title, text: rate.title }),
+        bars(rows.map(function (row) {
+          var value = row[rate.field];
+          return { key: rate.name + ":" + key(row), label: label(row), value: value || 0,
+                   text: c.percent(value), colour: rate.colour,
+                   detail: " (of " + row[rate.count] + " " + rate.of + ")" };
+        }), { max: 1 })]);
+    }))];
   }
 
   function big(value, caption) {
@@ -127,9 +156,26 @@ HeardConsole.dashboard = (function (c) {
       card("chart-volume", "Conversations per day and channel", perDay(d.conversations_per_day || []), true),
       card("chart-containment", "Containment rate",
            [big(c.percent(d.containment_rate),
-                "of " + (d.conversations || 0) + " conversations solved without a human")]),
+                "of " + (d.conversations || 0) + " conversations solved without a human " +
+                "and not left on a misunderstanding")]),
+      card("chart-resolution", "Resolution rate",
+           [big(c.percent(d.resolution_rate),
+                "of " + (d.conversations || 0) + " conversations had a request completed")]),
+      card("chart-fallback", "Fallback rate",
+           [big(c.percent(d.fallback_rate),
+                "of " + (d.customer_messages || 0) + " customer messages not understood")]),
+      card("chart-calm-down", "Calm-down rate",
+           [big(c.percent(d.calm_down_rate),
+                "of " + (d.started_upset || 0) + " conversations that began upset ended calmer")]),
       card("chart-rating", "Average satisfaction",
            [big(rating + " / 5", "from " + (d.ratings_count || 0) + " ratings")]),
+      card("chart-rates-channel", "Rates per channel",
+           rateLists("chart-rates-channel", d.rates_per_channel || [],
+                     function (r) { return r.channel; }, function (r) { return r.channel; }), true),
+      card("chart-rates-day", "Rates per day and channel",
+           rateLists("chart-rates-day", d.rates_per_day || [],
+                     function (r) { return r.day + ":" + r.channel; },
+                     function (r) { return r.day + " " + r.channel; }), true),
       card("chart-escalation", "Escalation rate by reason", [bars(reasons, { max: 0 })]),
       card("chart-emotions", "Emotion at the start and the end of conversations", [bars(emotions, {})]),
       card("chart-intents", "Intents that most often come with anger or frustration", [bars(intents, {})]));

@@ -1,0 +1,42 @@
+"""The end of a request and of the conversation: "anything else?", and the rating, asked
+once when the customer is done and never while they are upset."""
+from __future__ import annotations
+
+from typing import Any, Dict, List
+
+from actions import conversation, frustration
+from actions.context import Context
+
+# What marks "I'm done": a goodbye, thanks, or "no" to "anything else?".
+DONE_INTENTS = ("goodbye", "thank_you", "deny")
+
+
+def after_resolution(ctx: Context, request: str, resolved: bool,
+                     ranking: List[Dict[str, Any]]) -> None:
+    """A resolved request cools the conversation's frustration, counts as progress, and
+    leaves its facts (and the other readings of the request, `ranking`) for follow-ups;
+    then Heard asks whether there is anything else."""
+    turn = len(conversation.user_turns(ctx.tracker.events))
+    ctx.repo.record_resolution(ctx.conversation_id, ctx.channel, request, resolved, turn)
+    ctx.set("last_result", {"request": request, "response": ctx.said[-1] if ctx.said else None,
+                            "facts": ctx.facts, "ranking": ranking})
+    if not resolved:
+        return
+    ctx.set("frustration", frustration.after_resolution(float(ctx.slot("frustration") or 0)))
+    ctx.set("progress_turn", turn)
+    ctx.set("resolved_requests", int(ctx.slot("resolved_requests") or 0) + 1)
+    if not ctx.slot("awaiting_confirmation"):
+        ctx.say("utter_anything_else_question")
+
+
+def close(ctx: Context) -> None:
+    """The customer is done: after a resolved request, ask for the 1-5 rating once, unless
+    their latest message is upset; then a colleague is offered instead of a survey."""
+    if not ctx.slot("resolved_requests") or ctx.slot("rating_asked"):
+        return
+    if ctx.emotion.negative:
+        ctx.say_once("utter_offer_human_closing")
+        return
+    ctx.say("utter_ask_rating")
+    ctx.set("rating_asked", True)
+    ctx.set("awaiting_rating", True)

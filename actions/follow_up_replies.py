@@ -1,0 +1,95 @@
+"""Answers to follow-ups (actions/follow_ups.py), from the facts of the last resolution
+(the `last_result` slot: the request, its main response and the values in it)."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional
+
+from actions import clarify, follow_ups, info, policy
+from actions.context import Context
+from actions.formatting import mask_email
+from actions.requests import REQUESTS
+
+# Facts that say when something happens, most specific first.
+WHEN_FACTS = ("expected", "estimate", "callback_time", "delivered", "paid")
+READS_AS_REQUEST = frozenset({*REQUESTS, *info.ANSWERS})
+
+
+def which(ctx: Context) -> Optional[str]:
+    """The follow-up this message asks, when there is something for it to follow."""
+    found = follow_ups.kind(ctx.latest_text)
+    if found is None or not follow_ups.leans_on_last_answer(found, ctx.latest_text, ctx.intent,
+                                                             READS_AS_REQUEST):
+        return None
+    if found == "wait":
+        return found if ctx.repo.waiting_handoff(ctx.conversation_id) else None
+    return found if ctx.slot("last_result") else None
+
+
+def answer(ctx: Context, kind: str) -> None:
+    last: Dict[str, Any] = ctx.slot("last_result") or {}
+    facts: Dict[str, str] = last.get("facts") or {}
+    response = last.get("response") or ""
+    when = next((facts[k] for k in WHEN_FACTS if facts.get(k)), None)
+    if kind == "wait":
+        _queue_status(ctx)
+    elif kind == "when":
+        ctx.say("utter_follow_up_when" if when else "utter_follow_up_when_done", when=when or "")
+    elif kind == "why":  # the reason behind that very answer, filled from its facts
+        specific = f"utter_why_{response.removeprefix('utter_')}"
+        ctx.say(specific if specific in ctx.responses() else "utter_follow_up_why", **facts)
+    elif kind == "next":
+        ctx.say("utter_follow_up_next" if when else "utter_follow_up_next_done", when=when or "")
+    elif kind == "email":
+        _email(ctx, last)
+    elif kind == "repeat":
+        _repeat(ctx)
+    else:
+        _offer_others(ctx, last.get("request") or "", last.get("ranking") or [])
+
+
+def _queue_status(ctx: Context) -> None:
+    waiting = ctx.repo.waiting_handoff(ctx.conversation_id)
+    step, when = policy.handoff_next_step(ctx.repo.clock(), ctx.repo.waiting_handoffs() - 1,
+                                          policy.StaffedHours.from_env())
+    if step == "wait":
+        ctx.say("utter_handoff_status", reference=waiting.reference, minutes=when)
+    else:
+        ctx.say("utter_handoff_status_callback", reference=waiting.reference,
+                callback_time=when.strftime("%A at %H:%M"))
+
+
+def _email(ctx: Context, last: Dict[str, Any]) -> None:
+    """The last answer, e-mailed to the verified customer once; nobody else's address."""
+    order = ctx.order
+    if order is None:
+        ctx.say("utter_follow_up_email_unverified")
+        return
+    if not last.get("emailed"):
+        ctx.repo.queue_email(order.customer.email, "chat_summary",
+                             f"Your request about order {order.number}")
+        ctx.set("last_result", {**last, "emailed": True})
+    ctx.say("utter_follow_up_emailed", masked_email=mask_email(order.customer.email))
+
+
+def _repeat(ctx: Context) -> None:
+    """Heard's replies before the latest message, once more."""
+    lines: List[str] = []
+    for event in reversed(ctx.tracker.events[:-1]):
+        if event.get("event") == "user" and lines:
+            break
+        if event.get("event") == "bot" and event.get("text"):
+            lines.insert(0, event["text"])
+    ctx.say("utter_follow_up_repeat")
+    for line in lines:
+        ctx.dispatcher.utter_message(text=line)
+
+
+def _offer_others(ctx: Context, handled: str, ranking: List[Dict[str, Any]]) -> None:
+    """"That's not what I asked": the two likeliest other readings of the request."""
+    others = [r for r in ranking if r.get("name") != handled]
+    offered = clarify.options(others, floor=0.0)
+    if not offered:
+        ctx.say("utter_follow_up_not_asked")
+        return
+    choices = clarify.buttons(offered, ctx.responses().get("utter_clarify_options", []))
+    ctx.say("utter_follow_up_not_asked_options", buttons=choices)

@@ -1,0 +1,38 @@
+"""What the sentence encoder reads of a message: its request, without the details and the
+pleasantries around it.
+
+An order number, an e-mail address or a "hi," weighs a lot in the mean of a short
+message's token vectors: "hi, my order 2345678 hasn't come, jane@example.com" read as
+placing an order. Entities are still extracted from the full text; only the sentence
+vector (intent and emotion) sees the gist. Training examples get the same treatment.
+"""
+from __future__ import annotations
+
+import re
+
+from heard.formats import EMAIL
+
+_DETAILS = re.compile(rf"{EMAIL}|https?://\S{{1,300}}|[#+]?(?<!\w)\d[\d ()-]{{3,16}}\d(?!\w)")
+_GREETING = re.compile(
+    r"^\s{0,20}(?:hi|hello|hey|hiya|heya|good (?:morning|afternoon|evening)|greetings)"
+    r"(?: there| team| all| guys| folks)?\s{0,5}[,.!:;-]{0,3}\s{1,20}", re.I)
+_SIGN_OFF = re.compile(
+    r"[\s,.!;-]{1,20}(?:(?:many )?thanks|thank you|thx|ty|cheers|regards|kind regards)"
+    r"(?: (?:so much|a lot|in advance))?[\s.!]{0,10}$", re.I)
+_SPACES = re.compile(r"\s{2,}|\s(?=[,.!?])")
+# The rest must still say something: "hi there" stays a greeting, "no, thanks" a reply.
+MIN_WORDS_AFTER_GREETING = 3
+MIN_WORDS_BEFORE_SIGN_OFF = 4
+
+
+def gist(text: str) -> str:
+    """`text` without order numbers, e-mail addresses, links, a leading greeting and a
+    closing thanks; the text itself when nothing would be left."""
+    core = _SPACES.sub(" ", _DETAILS.sub(" ", text)).strip()
+    rest = _GREETING.sub("", core, count=1)
+    if len(rest.split()) >= MIN_WORDS_AFTER_GREETING:
+        core = rest
+    rest = _SIGN_OFF.sub("", core, count=1)
+    if len(rest.split()) >= MIN_WORDS_BEFORE_SIGN_OFF:
+        core = rest
+    return core.strip(" ,;:-") or text

@@ -1,0 +1,253 @@
+"""Whole-conversation behaviour through the real actions: request memory, follow-ups from
+the last answer, closing, escalation on repeated contact, policies that fit the problem."""
+from __future__ import annotations
+
+import pytest
+from rasa_sdk.events import FollowupAction
+
+from actions import follow_ups
+from actions.dialogue import (ActionAnswer, ActionBeginRequest, ActionConfirm, ActionDecline,
+                              ActionFallback, ActionInform, ActionResolveRequest,
+                              ActionSmallTalk)
+from actions.store import models as m
+from tests.harness import Conversation, Turn
+
+JANE = "jane.doe@example.com"
+OMAR = "omar.haddad@example.com"
+RANKING = [{"name": "get_refund", "confidence": 0.5}, {"name": "track_refund", "confidence": 0.3},
+           {"name": "check_refund_policy", "confidence": 0.1}]
+
+
+@pytest.fixture
+def conv(repo):
+    return Conversation(repo)
+
+
+def resolve(conv: Conversation, intent: str, text: str, order: str, email: str = JANE,
+            emotion: str = "neutral", intensity: float = 0.0, confidence: float = 0.95,
+            ranking=(), **details):
+    """Begin as the rule does, then resolve as the completed form does (identity checked)."""
+    conv.run(ActionBeginRequest, Turn(text, intent, emotion, intensity, confidence=confidence,
+                                      ranking=ranking))
+    conv.slots.update(order_id=order, email=email, verified_order=order, **details)
+    return conv.run(ActionResolveRequest)
+
+
+# --- follow-ups ---------------------------------------------------------------------------
+@pytest.mark.parametrize("text, expected", [
+    ("and how long will that take?", "when"),
+    ("when?", "when"),
+    ("why?", "why"),
+    ("but why can't you?", "why"),
+    ("what happens next?", "next"),
+    ("can you e-mail me that?", "email"),
+    ("could I get that in writing", "email"),
+    ("sorry, can you say that again", "repeat"),
+    ("that's not what I asked", "not_asked"),
+    ("how long will I have to wait?", "wait"),
+    ("where is my order 2345678", None),
+    ("hello", None),
+    ("why " * 20, None),  # long: says what it wants itself
+])
+def test_follow_up_kinds(text, expected):
+    assert follow_ups.kind(text) == expected
+
+
+@pytest.mark.parametrize("text, intent, expected", [
+    ("how long will that take?", "delivery_period", True),
+    ("how long does delivery take?", "delivery_period", False),
+    ("when?", "track_order", True),
+    ("why?", "nlu_fallback", True),
+    ("how long will I have to wait?", "delivery_period", True),  # unambiguous kind
+])
+def test_a_question_of_its_own_is_not_a_follow_up(text, intent, expected):
+    requests = frozenset({"delivery_period", "track_order"})
+    kind = follow_ups.kind(text)
+    assert follow_ups.leans_on_last_answer(kind, text, intent, requests) is expected
+
+
+def test_how_long_after_a_refund_gives_the_refunds_date_not_delivery_times(conv):
+    made = resolve(conv, "get_refund", "I want my money back", "3456789")
+    expected = made.messages[0]["expected"]
+    later = conv.run(ActionAnswer, Turn("and how long will that take?", "delivery_period",
+                                        confidence=0.8))
+    assert later.responses == ["utter_follow_up_when"]
+    assert expected in later.texts()[0]
+
+
+def test_why_explains_the_very_answer_given(conv):
+    resolve(conv, "get_refund", "refund please", "5678901", OMAR)  # window closed
+    why = conv.run(ActionFallback, Turn("why?", "nlu_fallback"))
+    assert why.responses == ["utter_why_refund_window_passed"]
+    assert "30 days" in why.texts()[0]
+
+
+def test_a_follow_up_with_nothing_before_it_is_an_ordinary_message(conv):
+    result = conv.run(ActionFallback, Turn("why?", "nlu_fallback"))
+    assert result.responses == ["utter_default"]
+
+
+def test_email_me_that_queues_one_mail_to_the_verified_customer_only(conv):
+    resolve(conv, "track_order", "where is it", "2345678")
+    for _ in range(2):
+        sent = conv.run(ActionFallback, Turn("can you email me that?", "nlu_fallback"))
+        assert sent.responses == ["utter_follow_up_emailed"]
+    with conv.repo.session() as s:
+        (mail,) = s.query(m.OutboundEmail).all()
+        assert (mail.to_address, mail.kind) == (JANE, "chat_summary")
+
+
+def test_say_that_again_repeats_the_last_reply(conv):
+    made = resolve(conv, "track_order", "where is it", "2345678")
+    again = conv.run(ActionFallback, Turn("sorry, say that again?", "nlu_fallback"))
+    assert again.responses[0] == "utter_follow_up_repeat"
+    assert again.texts()[1:] == made.texts()
+
+
+def test_not_what_i_asked_offers_the_other_readings(conv):
+    resolve(conv, "get_refund", "my refund", "3456789", ranking=RANKING)
+    repair = conv.run(ActionDecline, Turn("that's not what I asked", "deny"))
+    assert repair.responses == ["utter_follow_up_not_asked_options"]
+    assert [b["payload"] for b in repair.messages[0]["buttons"]] == [
+        "/track_refund", "/check_refund_policy"]
+
+
+def test_how_long_will_i_wait_after_a_handoff_gives_the_queue(conv):
+    conv.run(ActionSmallTalk, Turn("hi", "greet"))
+    from actions.handoff import ActionHandoff
+    conv.run(ActionHandoff, Turn("agent please", "contact_human_agent"))
+    status = conv.run(ActionAnswer, Turn("how long will I have to wait?", "delivery_period",
+                                         confidence=0.6))
+    assert status.responses[0] in ("utter_handoff_status", "utter_handoff_status_callback")
+
+
+# --- closing ------------------------------------------------------------------------------
+def test_anything_else_after_a_resolution_then_the_rating_when_done(conv):
+    made = resolve(conv, "track_order", "where is it", "2345678")
+    assert made.responses[-1] == "utter_anything_else_question"
+    assert not conv.slots["rating_asked"]
+    done = conv.run(ActionDecline, Turn("no that's all", "deny"))
+    assert done.responses == ["utter_anything_else", "utter_ask_rating"]
+
+
+def test_an_upset_customer_is_offered_a_colleague_not_a_survey(conv):
+    resolve(conv, "get_refund", "refund please", "5678901", OMAR)
+    done = conv.run(ActionSmallTalk, Turn("whatever, bye", "goodbye", "frustration", 0.5))
+    assert "utter_ask_rating" not in done.responses
+    assert done.responses[-1] == "utter_offer_human_closing"
+
+
+def test_no_rating_without_anything_resolved(conv):
+    result = conv.run(ActionSmallTalk, Turn("bye", "goodbye"))
+    assert result.responses == ["utter_goodbye"]
+
+
+# --- request memory -----------------------------------------------------------------------
+def test_details_after_a_misunderstanding_resume_the_likely_request(conv):
+    conv.run(ActionFallback, Turn("my stuff from last week?? still nothing", "nlu_fallback",
+                                  ranking=[{"name": "track_order", "confidence": 0.3},
+                                           {"name": "report_late_delivery", "confidence": 0.2}]))
+    resumed = conv.run(ActionInform, Turn("2345678", "inform"))
+    assert FollowupAction("request_form") in resumed.events
+    assert conv.slots["pending_request"] == "track_order"
+    assert conv.slots["order_id"] == "2345678"
+    assert conv.slots["request_confidence"] == 0.0  # only guessed: a write would ask first
+
+
+def test_a_corrected_order_number_redoes_the_last_request(conv):
+    resolve(conv, "track_order", "where is my order", "1234567")
+    corrected = conv.run(ActionInform, Turn("sorry, I meant 2345678", "inform"))
+    assert FollowupAction("request_form") in corrected.events
+    assert conv.slots["pending_request"] == "track_order"
+    assert conv.slots["verified_order"] == "2345678"  # Jane's too: no second check
+
+
+def test_both_details_in_the_request_message_are_kept(conv):
+    conv.run(ActionBeginRequest, Turn("cancel 1234567 please, jane.doe@example.com",
+                                      "cancel_order"))
+    assert (conv.slots["order_id"], conv.slots["email"]) == ("1234567", JANE)
+
+
+# --- no unrequested side effects ----------------------------------------------------------
+def test_an_unsure_refund_is_asked_before_it_is_made(conv, repo):
+    asked = resolve(conv, "get_refund", "ugh this thing", "3456789", confidence=0.3)
+    assert asked.responses == ["utter_confirm_get_refund"]
+    assert repo.refunds_for("3456789") == []
+    conv.run(ActionConfirm, Turn("yes", "affirm"))
+    assert len(repo.refunds_for("3456789")) == 1
+
+
+def test_an_unsure_refund_declined_changes_nothing(conv, repo):
+    resolve(conv, "get_refund", "ugh this thing", "3456789", confidence=0.3)
+    declined = conv.run(ActionDecline, Turn("no", "deny"))
+    assert declined.responses == ["utter_nothing_changed"]
+    assert repo.refunds_for("3456789") == [] and conv.slots["pending_request"] is None
+
+
+def test_a_delivered_order_gets_no_parcel_search_unless_confirmed(conv, repo):
+    offered = resolve(conv, "report_late_delivery", "WHERE IS MY STUFF", "3456789",
+                      emotion="anger", intensity=0.5)
+    assert "utter_delivered_search_offer" in offered.responses
+    conv.run(ActionDecline, Turn("no it's fine", "deny"))
+    assert repo.tickets("not_received") == []
+
+
+# --- policies -----------------------------------------------------------------------------
+def test_a_safety_incident_is_an_urgent_safety_case_with_a_person_offered(conv, repo):
+    begun = conv.run(ActionBeginRequest, Turn("the coffee maker sparked and started smoking",
+                                              "report_damaged_item", "anxiety", 0.7))
+    assert "utter_safety_first" in begun.responses
+    conv.slots.update(order_id="3456789", email=JANE, verified_order="3456789",
+                      remedy="refund")
+    done = conv.run(ActionResolveRequest)
+    (ticket,) = repo.tickets("safety")
+    assert ticket.priority == "urgent"
+    assert repo.tickets("damage") == []
+    assert "utter_safety_case" in done.responses and "utter_damaged_refund" in done.responses
+
+
+def test_a_delayed_order_is_called_delayed_with_its_new_date(conv):
+    result = resolve(conv, "track_order", "where is it", "123456", "ana.souza@example.com")
+    assert result.responses[0] == "utter_order_delayed"
+    assert "delayed" in result.texts()[0]
+
+
+# --- empathy and escalation ---------------------------------------------------------------
+def test_what_is_at_stake_is_acknowledged_once(conv):
+    first = conv.run(ActionBeginRequest, Turn("where is it? it's for my sister's wedding",
+                                              "track_order", "anxiety", 0.6))
+    assert "I know this is for your sister's wedding" in " ".join(first.texts())
+    again = conv.run(ActionBeginRequest, Turn("it's for my sister's wedding!!", "track_order",
+                                              "anxiety", 0.6))
+    assert "utter_ack_stakes" not in again.responses
+
+
+def test_the_third_time_asking_goes_to_a_person(conv, repo):
+    result = conv.run(ActionBeginRequest, Turn("this is the third time I'm asking about my "
+                                               "refund", "track_refund", "frustration", 0.5))
+    assert "utter_handoff_repeated_contact" in result.responses
+    (handoff,) = repo.handoffs()
+    assert handoff.reason == "repeated_contact"
+
+
+def test_three_upset_turns_without_progress_go_to_a_person(conv, repo):
+    said = [conv.run(ActionSmallTalk, Turn(text, "out_of_scope", "frustration", 0.3)).responses
+            for text in ("this is ridiculous", "I'm so fed up with this", "honestly, useless")]
+    assert not any("utter_handoff_no_progress" in r for r in said[:2])
+    assert "utter_handoff_no_progress" in said[2]
+    assert [h.reason for h in repo.handoffs()] == ["no_progress"]
+
+
+def test_upset_turns_with_a_resolution_between_them_stay_with_heard(conv, repo):
+    conv.run(ActionSmallTalk, Turn("this is ridiculous", "out_of_scope", "frustration", 0.3))
+    conv.run(ActionAnswer, Turn("what's your refund policy then", "check_refund_policy",
+                                "frustration", 0.3))
+    conv.run(ActionSmallTalk, Turn("still annoyed", "out_of_scope", "frustration", 0.3))
+    assert repo.handoffs() == []
+
+
+def test_follow_ups_the_classifier_could_not_place_are_not_misunderstandings(conv, repo):
+    resolve(conv, "track_order", "where is it", "2345678")
+    for text in ("can you email me that?", "and why?"):
+        conv.run(ActionFallback, Turn(text, "nlu_fallback"))
+    assert repo.handoffs() == []
