@@ -25,7 +25,7 @@ def after_resolution(ctx: Context, request: str, resolved: bool,
     ctx.set("frustration", frustration.after_resolution(float(ctx.slot("frustration") or 0)))
     ctx.set("progress_turn", turn)
     ctx.set("resolved_requests", int(ctx.slot("resolved_requests") or 0) + 1)
-    if not ctx.slot("awaiting_confirmation"):
+    if not ctx.slot("awaiting_confirmation") and not ctx.slot("queued_requests"):
         ctx.say("utter_anything_else_question")
 
 

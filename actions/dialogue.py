@@ -44,11 +44,13 @@ class EntryAction(HeardAction):
     """An action a customer's message leads to directly. A follow-up of the last answer
     ("why?", "how long will that take?") is answered from its facts instead."""
 
+    form_follows = False  # whether its rule runs request_form next anyway
+
     def handle(self, ctx: Context) -> None:
         kind = follow_up_replies.which(ctx)
         if kind:
             follow_up_replies.answer(ctx, kind)
-        else:
+        elif not start_several(ctx, self.form_follows):
             self.respond(ctx)
 
     @abstractmethod
@@ -56,15 +58,16 @@ class EntryAction(HeardAction):
         """The action's own answer to a message that is not a follow-up."""
 
 
-def begin(ctx: Context, request: str, text: str) -> None:
-    """Remembers `request` until it is done, with the details written in `text`."""
+def begin(ctx: Context, request: str, text: str, details: Optional[str] = None) -> None:
+    """Remembers `request` (made in `text`) until it is done, with the order number and
+    e-mail written in `details` (the latest message by default) or else in `text`."""
     ctx.set("pending_request", request)
     ctx.set("request_text", text[:2000])
     ctx.set("reply_style", ctx.style)
     ctx.set("awaiting_confirmation", None)
     ctx.set("tentative_request", None)
     for slot, reader in EXTRA_READERS.items():  # the classifier may not tag them
-        written = reader(ctx.latest_text) or reader(text)
+        written = reader(ctx.latest_text if details is None else details) or reader(text)
         if written and written != ctx.slot(slot):
             ctx.set(slot, written)
     mentioned, verified = ctx.slot("order_id"), ctx.slot("verified_order")
@@ -80,6 +83,8 @@ def begin(ctx: Context, request: str, text: str) -> None:
 class ActionBeginRequest(EntryAction):
     """Acknowledges the feeling, remembers the request; `request_form` collects the rest."""
 
+    form_follows = True
+
     def name(self) -> str:
         return "action_begin_request"
 
@@ -89,6 +94,63 @@ class ActionBeginRequest(EntryAction):
             ctx.say_once("utter_safety_first")
         begin(ctx, ctx.intent, ctx.latest_text)
         ctx.set("request_confidence", ctx.confidence)
+        ctx.set("queued_requests", others(ctx))
+
+
+QUEUEABLE = frozenset({*REQUESTS, *info.ANSWERS})
+CLAUSE_CONFIDENCE = 0.6  # a clause read this surely as a request is one
+
+
+def clause_requests(ctx: Context) -> List[Dict[str, Any]]:
+    """The requests of a message that makes several (nlu/clauses.py), in order, each once."""
+    found: List[Dict[str, Any]] = []
+    for clause in (ctx.tracker.latest_message or {}).get("clauses") or []:
+        intent, confidence = clause.get("intent"), float(clause.get("confidence") or 0)
+        if intent in QUEUEABLE and confidence >= CLAUSE_CONFIDENCE and all(
+                f["intent"] != intent for f in found):
+            found.append({"intent": intent, "text": str(clause.get("text"))[:2000],
+                          "confidence": confidence})
+    return found if len(found) >= 2 else []
+
+
+def others(ctx: Context) -> List[Dict[str, Any]]:
+    """The requests of the message besides the one it was read as."""
+    return [r for r in clause_requests(ctx) if r["intent"] != ctx.intent]
+
+
+def start_several(ctx: Context, form_follows: bool) -> bool:
+    """A message with several requests that was read as none of them ("I need a refund,
+    also send me the invoice" fell between the two): the first begins, the others wait."""
+    found = clause_requests(ctx)
+    if not found or ctx.intent in {r["intent"] for r in found}:
+        return False
+    ctx.set("queued_requests", found[1:])
+    start(ctx, found[0], None, form_follows)  # details anywhere in the message
+    return True
+
+
+def start(ctx: Context, request: Dict[str, Any], details: Optional[str],
+          form_follows: bool = False) -> None:
+    """Begins one of several requests (the form collects its details), or answers it."""
+    if request["intent"] in REQUESTS:
+        begin(ctx, request["intent"], request["text"], details)
+        ctx.set("request_confidence", request["confidence"])
+        if not form_follows:
+            ctx.events.append(FollowupAction("request_form"))
+        return
+    ctx.say(info.ANSWERS[request["intent"]])
+    closing.after_resolution(ctx, request["intent"], True, [])
+    take_next(ctx)
+
+
+def take_next(ctx: Context) -> None:
+    """After a resolution, the next request the customer made in the same message."""
+    queued = list(ctx.slot("queued_requests") or [])
+    if not queued or ctx.slot("awaiting_confirmation") or ctx.slot("pending_request"):
+        return
+    ctx.set("queued_requests", queued[1:])
+    ctx.say("utter_next_request")
+    start(ctx, queued[0], queued[0]["text"])  # its own clause's order number, if any
 
 
 def resolve(ctx: Context, request: str) -> None:
@@ -101,6 +163,7 @@ def resolve(ctx: Context, request: str) -> None:
         if slot != "email":
             ctx.set(slot, None)
     closing.after_resolution(ctx, request, resolved, ranking)
+    take_next(ctx)
 
 
 class ActionResolveRequest(HeardAction):
@@ -134,8 +197,11 @@ class ActionAnswer(EntryAction):
     def respond(self, ctx: Context) -> None:
         offer_human_if_angry(ctx)
         resolved = DIRECT[ctx.intent](ctx)
+        if not ctx.slot("pending_request"):
+            ctx.set("queued_requests", others(ctx))
         closing.after_resolution(ctx, ctx.intent, resolved,
                                  ranking_of({"parse_data": ctx.tracker.latest_message}))
+        take_next(ctx)
 
 
 class ActionSmallTalk(EntryAction):
@@ -184,6 +250,7 @@ class ActionConfirm(HeardAction):
         ranking = ranking_of(conversation.request_message(ctx.tracker.events,
                                                           ctx.slot("request_text")))
         closing.after_resolution(ctx, awaiting, confirm(ctx), ranking)
+        take_next(ctx)
 
 
 class ActionDecline(EntryAction):

@@ -251,3 +251,67 @@ def test_follow_ups_the_classifier_could_not_place_are_not_misunderstandings(con
     for text in ("can you email me that?", "and why?"):
         conv.run(ActionFallback, Turn(text, "nlu_fallback"))
     assert repo.handoffs() == []
+
+
+# --- two requests in one message ------------------------------------------------------------
+def clause(text, intent, confidence=0.9):
+    return {"text": text, "intent": intent, "confidence": confidence}
+
+
+def test_the_second_request_of_a_message_follows_the_first(conv, repo):
+    text = "cancel 1234567 and tell me where 2345678 is"
+    turn = Turn(text, "cancel_order")
+    conv.events.append({"event": "user", "text": text, "parse_data": {
+        "text": text, "intent": {"name": "cancel_order", "confidence": 0.9},
+        "clauses": [clause("cancel 1234567", "cancel_order"),
+                    clause("tell me where 2345678 is", "track_order")]}})
+    begun = conv.run(ActionBeginRequest)
+    assert conv.slots["queued_requests"] == [
+        {"intent": "track_order", "text": "tell me where 2345678 is", "confidence": 0.9}]
+    assert conv.slots["order_id"] == "1234567"  # the first request's order
+    conv.slots.update(email=JANE, verified_order="1234567")
+    asked = conv.run(ActionResolveRequest)
+    assert asked.responses == ["utter_cancel_confirm"]  # the next waits for the yes
+    done = conv.run(ActionConfirm, Turn("yes", "affirm"))
+    assert done.responses[:2] == ["utter_cancel_done", "utter_next_request"]
+    assert FollowupAction("request_form") in done.events
+    assert (conv.slots["pending_request"], conv.slots["order_id"]) == ("track_order", "2345678")
+    assert conv.slots["queued_requests"] == []
+    assert begun.responses == []
+
+
+def test_unsure_or_repeated_clauses_queue_nothing(conv):
+    text = "where is my order and where is it now"
+    conv.events.append({"event": "user", "text": text, "parse_data": {
+        "text": text, "intent": {"name": "track_order", "confidence": 0.9},
+        "clauses": [clause("where is my order", "track_order"),
+                    clause("where is it now", "track_order"),
+                    clause("blah blah", "get_refund", 0.3)]}})
+    conv.run(ActionBeginRequest)
+    assert conv.slots["queued_requests"] == []
+
+
+def test_a_policy_question_after_a_request_is_answered_after_it(conv):
+    text = "where is 2345678 and what payment methods do you take"
+    conv.events.append({"event": "user", "text": text, "parse_data": {
+        "text": text, "intent": {"name": "track_order", "confidence": 0.9},
+        "clauses": [clause("where is 2345678", "track_order"),
+                    clause("what payment methods do you take", "check_payment_methods")]}})
+    conv.run(ActionBeginRequest)
+    conv.slots.update(email=JANE, verified_order="2345678")
+    done = conv.run(ActionResolveRequest)
+    assert done.responses == ["utter_order_shipped", "utter_next_request",
+                              "utter_payment_methods", "utter_anything_else_question"]
+
+
+def test_a_message_read_as_neither_of_its_two_requests_begins_the_first(conv):
+    text = "I need a refund for the lamp, also can you send me the invoice"
+    conv.events.append({"event": "user", "text": text, "parse_data": {
+        "text": text, "intent": {"name": "nlu_fallback", "confidence": 0.4},
+        "clauses": [clause("I need a refund for the lamp", "get_refund"),
+                    clause("also can you send me the invoice", "get_invoice")]}})
+    result = conv.run(ActionFallback)
+    assert FollowupAction("request_form") in result.events
+    assert conv.slots["pending_request"] == "get_refund"
+    assert [q["intent"] for q in conv.slots["queued_requests"]] == ["get_invoice"]
+    assert "utter_clarify" not in result.responses

@@ -23,7 +23,8 @@ def test_track_an_order_and_rate_the_chat(live):
     assert "e-mail" in chat.say("where is my order 2345678?")[-1]
     replies = chat.say("jane.doe@example.com")
     assert any("Jane" in r and "DHL" in r for r in replies)
-    assert "1 (poor) to 5" in replies[-1]
+    assert "anything else" in replies[-1]  # the rating waits until the customer is done
+    assert "1 (poor) to 5" in chat.say("no, that's all, thanks")[-1]
     chat.say("5")
     with live.repo.session() as s:
         feedback = s.query(m.Feedback).filter_by(conversation_id=chat.sender).one()
@@ -102,3 +103,24 @@ def test_a_takeover_outlives_the_session_expiring(live):
     assert kinds.count("session_started") == 2  # a new session began ...
     assert tracker["paused"]  # ... and it is still the colleague's
     assert tracker["slots"]["order_id"] == "2345678"  # with what Heard knew
+
+
+def test_two_requests_in_one_message_are_both_resolved(live):
+    chat = live.conversation()
+    chat.say("please cancel order 1234567 and tell me where order 2345678 is")
+    asked = chat.say("jane.doe@example.com")
+    assert any("shall I cancel order 1234567" in r for r in asked)
+    done = chat.say("yes")
+    assert any("is cancelled" in r for r in done)
+    assert any("2345678" in r and "DHL" in r for r in done)  # the second, without asking again
+    assert live.repo.find_order("1234567").status == "cancelled"
+
+
+def test_details_in_any_order_and_a_follow_up_from_the_last_answer(live):
+    chat = live.conversation()
+    chat.say("jane.doe@example.com here, order 3456789")
+    replies = chat.say("I'd like a refund please")
+    assert any("refund of €89.00" in r for r in replies)
+    assert not any("e-mail address did you use" in r for r in replies)  # never asked again
+    expected = next(r for r in replies if "refund of" in r).split(" by ")[-1].split(".")[0]
+    assert any(expected in r for r in chat.say("and how long will that take?"))
