@@ -1,7 +1,7 @@
 """When Heard isn't sure what the customer wants: which two requests to offer as buttons."""
 from __future__ import annotations
 
-from typing import Any, Dict, List, Sequence
+from typing import Any, Collection, Dict, List, Optional, Sequence
 
 from actions import info
 from actions.requests import REQUESTS
@@ -14,6 +14,10 @@ OFFERABLE = frozenset({*REQUESTS, *info.ANSWERS, "complaint", "review",
 # Tuned on validation data (out-of-fold training predictions and CLINC150 val), never on
 # the test set: `python -m bench.nlu_validation`.
 OFFER_FLOOR = 0.2
+# A misunderstood message whose likeliest reading is a request, this likely and this far
+# ahead of the next request, is remembered: details given next resume it.
+GUESS_FLOOR = 0.15
+GUESS_LEAD = 0.1
 
 
 def options(ranking: Sequence[Dict[str, Any]], floor: float = OFFER_FLOOR) -> List[str]:
@@ -32,3 +36,15 @@ def buttons(intents: Sequence[str], menu: Sequence[Dict[str, Any]]) -> List[Dict
     """The buttons of `menu` (the domain's `utter_clarify_options`) for `intents`, in order."""
     by_payload = {b["payload"]: b for variation in menu for b in variation.get("buttons", [])}
     return [dict(by_payload[f"/{intent}"]) for intent in intents]
+
+
+def likely_request(ranking: Sequence[Dict[str, Any]], requests: Collection[str]) -> Optional[str]:
+    """The request a misunderstood message most likely made, when it clearly leads."""
+    ranked = [r for r in ranking if r.get("name") != "nlu_fallback"]
+    if not ranked or ranked[0].get("name") not in requests:
+        return None
+    top = float(ranked[0].get("confidence") or 0.0)
+    runner_up = max((float(r.get("confidence") or 0.0) for r in ranked[1:]
+                     if r.get("name") in requests), default=0.0)
+    return str(ranked[0]["name"]) if top >= GUESS_FLOOR and top - runner_up >= GUESS_LEAD \
+        else None

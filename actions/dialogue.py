@@ -221,13 +221,15 @@ class ActionFallback(EntryAction):
     def respond(self, ctx: Context) -> None:
         """Offers the two most likely requests when there are two; else asks again. The
         likelier one is remembered: details given next instead of a choice resume it."""
-        offered = clarify.options((ctx.tracker.latest_message or {}).get("intent_ranking") or [])
+        ranking = (ctx.tracker.latest_message or {}).get("intent_ranking") or []
+        guess = clarify.likely_request(ranking, REQUESTS)
+        if guess and not ctx.slot("pending_request"):
+            ctx.set("tentative_request", guess)
+            ctx.set("request_text", ctx.latest_text[:2000])
+        offered = clarify.options(ranking)
         if not offered:
             ctx.say("utter_default")
             return
-        if offered[0] in REQUESTS and not ctx.slot("pending_request"):
-            ctx.set("tentative_request", offered[0])
-            ctx.set("request_text", ctx.latest_text[:2000])
         choices = clarify.buttons(offered, ctx.responses().get("utter_clarify_options", []))
         ctx.say("utter_clarify", buttons=choices, first_option=choices[0]["title"].lower(),
                 second_option=choices[1]["title"].lower())
@@ -295,9 +297,25 @@ class ActionInform(EntryAction):
             begin(ctx, request, ctx.slot("request_text") or ctx.latest_text)
             ctx.events.append(FollowupAction("request_form"))
         elif ctx.slot("order_id"):
-            ctx.say("utter_what_about_order", order_id=ctx.slot("order_id"))
+            self._ask_what_about_order(ctx)
         else:
             ctx.say("utter_how_can_i_help")
+
+    @staticmethod
+    def _ask_what_about_order(ctx: Context) -> None:
+        """Once: with the two requests a misunderstood message may have meant, as buttons."""
+        misread = next((e for e in reversed(ctx.tracker.events) if e.get("event") == "user"
+                        and (e.get("parse_data") or {}).get("intent", {}).get("name")
+                        == "nlu_fallback"), None)
+        offered = clarify.options(((misread or {}).get("parse_data") or {})
+                                  .get("intent_ranking") or [])
+        if offered:
+            choices = clarify.buttons(offered,
+                                      ctx.responses().get("utter_clarify_options", []))
+            ctx.say("utter_what_about_order_options", order_id=ctx.slot("order_id"),
+                    buttons=choices)
+        else:
+            ctx.say("utter_what_about_order", order_id=ctx.slot("order_id"))
 
     @staticmethod
     def _request_to_resume(ctx: Context) -> Optional[str]:

@@ -12,7 +12,10 @@ import re
 
 from heard.formats import EMAIL
 
-_DETAILS = re.compile(rf"{EMAIL}|https?://\S{{1,300}}|[#+]?(?<!\w)\d[\d ()-]{{3,16}}\d(?!\w)")
+_DETAILS = re.compile(rf"(?P<email>{EMAIL})|(?P<link>https?://\S{{1,300}})|"
+                      rf"(?P<number>[#+]?(?<!\w)\d[\d ()-]{{3,16}}\d(?!\w))")
+# A message of details only reads as what they are, whatever the address or number.
+_DETAIL_WORDS = {"email": "e-mail address", "link": "link", "number": "number"}
 _GREETING = re.compile(
     r"^\s{0,20}(?:hi|hello|hey|hiya|heya|good (?:morning|afternoon|evening)|greetings)"
     r"(?: there| team| all| guys| folks)?\s{0,5}[,.!:;-]{0,3}\s{1,20}", re.I)
@@ -27,8 +30,12 @@ MIN_WORDS_BEFORE_SIGN_OFF = 4
 
 def gist(text: str) -> str:
     """`text` without order numbers, e-mail addresses, links, a leading greeting and a
-    closing thanks; the text itself when nothing would be left."""
-    core = _SPACES.sub(" ", _DETAILS.sub(" ", text)).strip()
+    closing thanks. Details alone read as what they are ("e-mail address"); a greeting
+    or thanks alone stays as it is."""
+    kinds = [_DETAIL_WORDS[m.lastgroup] for m in _DETAILS.finditer(text)]
+    core = _SPACES.sub(" ", _DETAILS.sub(" ", text)).strip(" ,;:-")
+    if not core and kinds:
+        return " ".join(dict.fromkeys(kinds))
     rest = _GREETING.sub("", core, count=1)
     if len(rest.split()) >= MIN_WORDS_AFTER_GREETING:
         core = rest

@@ -145,7 +145,7 @@ def test_no_rating_without_anything_resolved(conv):
 # --- request memory -----------------------------------------------------------------------
 def test_details_after_a_misunderstanding_resume_the_likely_request(conv):
     conv.run(ActionFallback, Turn("my stuff from last week?? still nothing", "nlu_fallback",
-                                  ranking=[{"name": "track_order", "confidence": 0.3},
+                                  ranking=[{"name": "track_order", "confidence": 0.35},
                                            {"name": "report_late_delivery", "confidence": 0.2}]))
     resumed = conv.run(ActionInform, Turn("2345678", "inform"))
     assert FollowupAction("request_form") in resumed.events
@@ -315,3 +315,28 @@ def test_a_message_read_as_neither_of_its_two_requests_begins_the_first(conv):
     assert conv.slots["pending_request"] == "get_refund"
     assert [q["intent"] for q in conv.slots["queued_requests"]] == ["get_invoice"]
     assert "utter_clarify" not in result.responses
+
+
+@pytest.mark.parametrize("ranking, expected", [
+    ([("nlu_fallback", 0.0), ("track_order", 0.33), ("out_of_scope", 0.24)], "track_order"),
+    ([("report_damaged_item", 0.32), ("report_late_delivery", 0.29)], None),  # too close
+    ([("track_order", 0.1), ("greet", 0.05)], None),  # too unlikely
+    ([("out_of_scope", 0.5), ("track_order", 0.3)], None),  # likeliest is no request
+])
+def test_a_misunderstood_request_is_remembered_only_when_it_clearly_leads(ranking, expected):
+    from actions import clarify
+    from actions.requests import REQUESTS
+
+    ranked = [{"name": n, "confidence": c} for n, c in ranking]
+    assert clarify.likely_request(ranked, REQUESTS) == expected
+
+
+def test_details_after_an_unclear_choice_offer_the_two_readings_again(conv):
+    conv.run(ActionFallback, Turn("the thing I ordered never showed up", "nlu_fallback",
+                                  ranking=[{"name": "report_damaged_item", "confidence": 0.32},
+                                           {"name": "report_late_delivery",
+                                            "confidence": 0.29}]))
+    asked = conv.run(ActionInform, Turn("3456789", "inform"), order_id="3456789")
+    assert asked.responses == ["utter_what_about_order_options"]
+    assert [b["payload"] for b in asked.messages[0]["buttons"]] == [
+        "/report_damaged_item", "/report_late_delivery"]

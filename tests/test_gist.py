@@ -14,8 +14,10 @@ from nlu.gist import gist
     ("hi there", "hi there"),  # nothing would be left: a greeting stays a greeting
     ("no, thanks", "no, thanks"),
     ("never mind, thanks", "never mind, thanks"),
-    ("2345678", "2345678"),
-    ("jane.doe@example.com", "jane.doe@example.com"),
+    ("2345678", "number"),
+    ("tim.w@example.org", "e-mail address"),  # an unusual address reads like any other
+    ("2345678, jane.doe@example.com", "number e-mail address"),
+    ("hi", "hi"),
     ("see https://example.com/orders/1 please help me", "see please help me"),
 ])
 def test_gist(text, expected):
