@@ -10,7 +10,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 # (CI) and HEARD_DATA_DIR isn't set, else the default datasets/ (python -m bot.datasets download).
 export HEARD_DATA_DIR ?= $(if $(wildcard ../shared/data),$(abspath ../shared/data),)
 
-.PHONY: install run shell seed train test bench bench-voice bench-limits fuzz nlu-report clean call agent
+.PHONY: install run shell seed train test bench bench-voice bench-limits fuzz nlu-report eval-conversations clean call agent
 
 $(PY):
 	@python=$$(scripts/find_python.sh) || exit 1; \
@@ -76,6 +76,10 @@ call: install
 nlu-report: install
 	$(PY) -m bench.nlu_report
 	$(PY) -m bench.nlu_validation
+
+# Whole customer conversations (tests/conversations/) against the real servers: the scorecard.
+eval-conversations: install
+	$(PY) -m bench.conversations
 
 clean:
 	rm -rf $(VENV) models .rasa var results .pytest_cache

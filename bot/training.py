@@ -2,10 +2,14 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 from typing import Iterable
+
+from rasa.engine.caching import CACHE_LOCATION_ENV
 
 from bot.servers import ROOT
 from heard import datasets
@@ -73,6 +77,15 @@ def model_path() -> Path:
     return MODELS / f"heard-{fingerprint(training_inputs())}.tar.gz"
 
 
+def cache_dir(root: Path = ROOT) -> Path:
+    """Rasa's training cache for the current component code. Rasa keys its cache by each
+    component's config and data, not its code: a changed nlu/ module would otherwise
+    restore components trained with the old code."""
+    code = [*nlu_package_files(root), *(root / m for m in NLU_COMPONENT_MODULES),
+            *(root / m for m in DATASET_MODULES)]
+    return root / ".rasa" / "cache" / f"code-{fingerprint(code, root)}"
+
+
 def ensure_trained() -> Path:
     """The model for the current inputs, training it first when it doesn't exist yet."""
     path = model_path()
@@ -80,8 +93,13 @@ def ensure_trained() -> Path:
         print(f"model: up to date ({path.relative_to(ROOT)})", flush=True)
         return path
     print("model: training (a few minutes on 2 cores)...", flush=True)
+    cache = cache_dir()
+    for stale in cache.parent.glob("code-*"):  # caches of code that changed since
+        if stale != cache:
+            shutil.rmtree(stale, ignore_errors=True)
     subprocess.run([sys.executable, "-m", "rasa", "train", "--fixed-model-name",
-                    path.name[: -len(".tar.gz")], "--out", str(MODELS)], cwd=ROOT, check=True)
+                    path.name[: -len(".tar.gz")], "--out", str(MODELS)], cwd=ROOT, check=True,
+                   env={**os.environ, CACHE_LOCATION_ENV: str(cache)})
     for old in sorted(MODELS.glob("heard-*.tar.gz"), key=lambda p: p.stat().st_mtime)[:-KEEP]:
         old.unlink()
     return path

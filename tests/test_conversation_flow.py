@@ -340,3 +340,17 @@ def test_details_after_an_unclear_choice_offer_the_two_readings_again(conv):
     assert asked.responses == ["utter_what_about_order_options"]
     assert [b["payload"] for b in asked.messages[0]["buttons"]] == [
         "/report_damaged_item", "/report_late_delivery"]
+
+
+@pytest.mark.parametrize("style, expected", [
+    ("steps", "utter_ask_order_id_steps"),
+    ("reassure", "utter_ask_order_id_reassure"),
+    ("calm", "utter_ask_order_id"),
+    (None, "utter_ask_order_id"),
+])
+def test_the_identity_question_fits_the_customers_state(conv, style, expected):
+    from actions.asking import ActionAskEmail, ActionAskOrderId
+
+    asked = conv.run(ActionAskOrderId, reply_style=style)
+    assert asked.responses == [expected]
+    assert ActionAskEmail().name() == "action_ask_email"

@@ -51,3 +51,17 @@ def test_every_file_of_the_nlu_package_is_a_training_input(tmp_path):
     (tmp_path / "nlu" / "__pycache__" / "a.cpython-310.pyc").write_bytes(b"x")
     (tmp_path / "nlu" / "new.py").write_text("")
     assert list(training.nlu_package_files(tmp_path)) == [tmp_path / "nlu" / "new.py"]
+
+
+def test_a_change_to_component_code_trains_with_a_fresh_cache(tmp_path):
+    """Rasa's cache keys components by config and data only: changed code gets its own."""
+    (tmp_path / "nlu").mkdir()
+    (tmp_path / "nlu" / "gist.py").write_text("A = 1\n")
+    for module in (*training.NLU_COMPONENT_MODULES, *training.DATASET_MODULES):
+        (tmp_path / module).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / module).write_text("")
+    before = training.cache_dir(tmp_path)
+    assert before == training.cache_dir(tmp_path)
+    (tmp_path / "nlu" / "gist.py").write_text("A = 2\n")
+    assert training.cache_dir(tmp_path) != before
+    assert before.parent == tmp_path / ".rasa" / "cache"
