@@ -209,7 +209,8 @@ class ActionSmallTalk(EntryAction):
         return "action_small_talk"
 
     def respond(self, ctx: Context) -> None:
-        ctx.say(info.SMALL_TALK[ctx.intent])
+        if not (ctx.intent == "thank_you" and ctx.emotion.negative):  # "thanks for nothing"
+            ctx.say(info.SMALL_TALK[ctx.intent])
         if ctx.intent in closing.DONE_INTENTS:
             closing.close(ctx)
 

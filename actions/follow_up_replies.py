@@ -22,21 +22,37 @@ def which(ctx: Context) -> Optional[str]:
         return None
     if found == "wait":
         return found if ctx.repo.waiting_handoff(ctx.conversation_id) else None
-    return found if ctx.slot("last_result") else None
+    last = ctx.slot("last_result")
+    if not last:
+        return None
+    # "And how many days does the normal one take?" after the delivery options has nothing
+    # to follow in them: the question itself is answered.
+    specific = {"when": _when(last), "next": _when(last), "why": _why_response(ctx, last)}
+    if found in specific and not specific[found] and ctx.intent in READS_AS_REQUEST:
+        return None
+    return found
+
+
+def _when(last: Dict[str, Any]) -> Optional[str]:
+    facts = last.get("facts") or {}
+    return next((facts[k] for k in WHEN_FACTS if facts.get(k)), None)
+
+
+def _why_response(ctx: Context, last: Dict[str, Any]) -> Optional[str]:
+    name = f"utter_why_{(last.get('response') or '').removeprefix('utter_')}"
+    return name if name in ctx.responses() else None
 
 
 def answer(ctx: Context, kind: str) -> None:
     last: Dict[str, Any] = ctx.slot("last_result") or {}
     facts: Dict[str, str] = last.get("facts") or {}
-    response = last.get("response") or ""
-    when = next((facts[k] for k in WHEN_FACTS if facts.get(k)), None)
+    when = _when(last)
     if kind == "wait":
         _queue_status(ctx)
     elif kind == "when":
         ctx.say("utter_follow_up_when" if when else "utter_follow_up_when_done", when=when or "")
     elif kind == "why":  # the reason behind that very answer, filled from its facts
-        specific = f"utter_why_{response.removeprefix('utter_')}"
-        ctx.say(specific if specific in ctx.responses() else "utter_follow_up_why", **facts)
+        ctx.say(_why_response(ctx, last) or "utter_follow_up_why", **facts)
     elif kind == "next":
         ctx.say("utter_follow_up_next" if when else "utter_follow_up_next_done", when=when or "")
     elif kind == "email":

@@ -10,8 +10,8 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
-from actions import account, info, refunds
-from actions.context import VOICE, shared_repository
+from actions import account, conversation, info, refunds
+from actions.context import VOICE, Context, shared_repository
 from actions.requests import IDENTITY_SLOTS, REQUESTS, required_slots
 from actions.store.repository import Repository
 from heard.formats import EMAIL_RE, ORDER_NUMBER_RE
@@ -138,6 +138,23 @@ class ValidateRequestForm(FormValidationAction):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        feeling = self._acknowledge_a_new_feeling(dispatcher, tracker, domain)
+        return feeling + await self._run(dispatcher, tracker, domain)
+
+    def _acknowledge_a_new_feeling(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        """An answer that comes with a new upset feeling ("ugh, fine: 1234567") is
+        acknowledged before the form goes on; the same feeling again is not."""
+        turns = conversation.user_turns(tracker.events)
+        if not turns or not turns[-1].emotion.negative or (
+                len(turns) > 1 and turns[-2].emotion.name == turns[-1].emotion.name):
+            return []
+        ctx = Context(dispatcher, tracker, domain, self.repo)
+        ctx.acknowledge()
+        return ctx.events
+
+    async def _run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         text = tracker.latest_message.get("text") or ""
         requested = tracker.get_slot("requested_slot")
         if requested in READERS and READERS[requested][0](text) is not None:

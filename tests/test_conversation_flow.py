@@ -354,3 +354,18 @@ def test_the_identity_question_fits_the_customers_state(conv, style, expected):
     asked = conv.run(ActionAskOrderId, reply_style=style)
     assert asked.responses == [expected]
     assert ActionAskEmail().name() == "action_ask_email"
+
+
+def test_a_question_of_its_own_after_an_answer_without_a_date_is_answered_itself(conv):
+    conv.run(ActionAnswer, Turn("what delivery options do you have?", "delivery_options"))
+    times = conv.run(ActionAnswer, Turn("And how many days does the normal one take?",
+                                        "delivery_period", confidence=0.7))
+    assert times.responses[0] == "utter_delivery_period"
+
+
+def test_thanks_for_nothing_gets_no_youre_welcome(conv):
+    resolve(conv, "get_refund", "refund please", "5678901", OMAR)
+    done = conv.run(ActionSmallTalk, Turn("thanks for nothing", "thank_you", "frustration", 0.6))
+    assert "utter_you_are_welcome" not in done.responses
+    assert done.responses[0].startswith("utter_ack_frustration")
+    assert done.responses[-1] == "utter_offer_human_closing"

@@ -230,3 +230,16 @@ def test_an_email_given_for_the_order_number_is_kept_without_reproach(repo):
 def test_a_date_is_not_an_order_number():
     assert EXTRA_READERS["order_id"]("ordered on 2026-11-30, order 2345678") == "2345678"
     assert EXTRA_READERS["order_id"]("ordered on 2026-11-30") is None
+
+
+def test_an_answer_with_a_new_upset_feeling_is_acknowledged_once(repo):
+    conv = Conversation(repo)
+    conv.slots.update(pending_request="track_order", requested_slot="order_id")
+    conv.events.append(user_event("where is my order", "track_order"))
+    conv.events.append(user_event("ugh FINE, 2345678", "inform", "frustration", 0.7))
+    first = conv.run(ValidateRequestForm, order_id="ugh FINE, 2345678")
+    assert first.responses[0] == "utter_ack_frustration_high"
+    conv.events.append(user_event("whatever, jane.doe@example.com", "inform", "frustration",
+                                  0.7))
+    again = conv.run(ValidateRequestForm, email="whatever, jane.doe@example.com")
+    assert not any(r.startswith("utter_ack") for r in again.responses)
