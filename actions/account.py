@@ -9,7 +9,8 @@ from actions.formatting import mask_email
 
 ACCOUNT_TYPES = ("personal", "business", "premium", "basic", "family", "student")
 _PHONE = re.compile(r"\+?[\d][\d\s().-]{6,18}\d")
-_UNSUBSCRIBE = re.compile(r"\b(un-?subscribe|stop|opt[- ]?out|remove me|no more|cancel)\b", re.I)
+_UNSUBSCRIBE = re.compile(r"\b(un-?subscribe|stop|opt[- ]?out|remove me|take me off|no more|"
+                          r"cancel|off (your|the) (list|mailing list|newsletter))\b", re.I)
 
 
 def parse_profile_update(text: str) -> Optional[Tuple[str, str]]:

@@ -16,7 +16,9 @@ def payment_issue(ctx: Context) -> bool:
         if reference:
             ctx.say("utter_double_charge_ticket", amount=euros(o.payments[-1][0]),
                     reference=reference)
-    else:
+    else:  # a double charge is in the data; a question becomes a case only when clear
+        if ctx.asks_before_writing("payment_issue"):
+            return False
         reference = ctx.open_case(
             "payment_question",
             f"Payment question on order {o.number}: {ctx.slot('request_text') or ''}", "normal")

@@ -38,6 +38,18 @@ def buttons(intents: Sequence[str], menu: Sequence[Dict[str, Any]]) -> List[Dict
     return [dict(by_payload[f"/{intent}"]) for intent in intents]
 
 
+# Close readings where one answer serves both: tracking a late order says it is late, with
+# the new date and the offer of compensation, and writes nothing.
+SAFE_READING = {frozenset({"track_order", "report_late_delivery"}): "track_order"}
+
+
+def safe_reading(ranking: Sequence[Dict[str, Any]]) -> Optional[str]:
+    """The request that answers both of the two likeliest readings, when there is one."""
+    names = frozenset(str(r.get("name")) for r in
+                      [r for r in ranking if r.get("name") != "nlu_fallback"][:2])
+    return SAFE_READING.get(names)
+
+
 def likely_request(ranking: Sequence[Dict[str, Any]], requests: Collection[str]) -> Optional[str]:
     """The request a misunderstood message most likely made, when it clearly leads."""
     ranked = [r for r in ranking if r.get("name") != "nlu_fallback"]

@@ -2,6 +2,7 @@
 once when the customer is done and never while they are upset."""
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List
 
 from actions import conversation, frustration
@@ -9,6 +10,18 @@ from actions.context import Context
 
 # What marks "I'm done": a goodbye, thanks, or "no" to "anything else?".
 DONE_INTENTS = ("goodbye", "thank_you", "deny")
+# "No thanks, I don't do ratings" answers the rating question; it is no review to file.
+_DECLINES = re.compile(r"^\W{0,5}(no|nope|nah|not now|no thanks?|i'?d rather not|skip( it)?|"
+                       r"pass|i don'?t (do|want to|give) (ratings?|rate|surveys?))\b", re.I)
+
+
+def declines_rating(ctx: Context) -> bool:
+    """Whether this message turns down a pending rating request (which is then dropped)."""
+    if not ctx.slot("awaiting_rating") or not _DECLINES.search(ctx.latest_text):
+        return False
+    ctx.set("awaiting_rating", False)
+    ctx.say("utter_rating_declined")
+    return True
 
 
 def after_resolution(ctx: Context, request: str, resolved: bool,

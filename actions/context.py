@@ -15,6 +15,11 @@ from actions.formatting import day
 from actions.store.repository import OrderView, Repository
 
 logger = logging.getLogger(__name__)
+# A write (a refund, a case) for a request read with less confidence than this is asked
+# about first ("Just to check: a refund for order ...?"); `awaiting_confirmation` then
+# holds CONFIRM_REQUEST + the request.
+CONFIRM_BELOW = 0.5
+CONFIRM_REQUEST = "request:"
 VOICE = "voice"  # the input channel of phone and browser calls (voice/rasa_dialogue.py)
 _repository: Optional[Repository] = None
 
@@ -49,6 +54,7 @@ class Context:
         # the last resolution's facts answer follow-ups such as "how long will that take?".
         self.said: List[str] = []
         self.facts: Dict[str, str] = {}
+        self.confirmed = False  # the customer said yes to the write this run makes
 
     # --- slots ---------------------------------------------------------------------
     def slot(self, name: str) -> Any:
@@ -147,6 +153,15 @@ class Context:
         """Whether this conversation has heard any variation of the apology for `fault`."""
         return any(key.startswith(f"{empathy.apology(fault)}:")
                    for key in self.slot("acks_said") or [])
+
+    def asks_before_writing(self, request: str) -> bool:
+        """Asks whether to go ahead, and True, when the write `request` is about to make
+        was not clearly asked for: read with low confidence, and not yet confirmed."""
+        if self.confirmed or float(self.slot("request_confidence") or 0.0) >= CONFIRM_BELOW:
+            return False
+        self.say(f"utter_confirm_{request}")
+        self.set("awaiting_confirmation", CONFIRM_REQUEST + request)
+        return True
 
     # --- cases -----------------------------------------------------------------------
     def request_emotions(self) -> List[empathy.Emotion]:

@@ -11,10 +11,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import (account, clarify, closing, conversation, feedback, follow_up_replies,
                      frustration, info, orders, refunds)
-from actions.context import Context, HeardAction
-from actions.handoff import hand_over
+from actions.context import CONFIRM_REQUEST, Context, HeardAction
 from actions.request_form import EXTRA_READERS
-from actions.requests import DETAIL_SLOTS, REQUESTS, needs_confirmation
+from actions.requests import DETAIL_SLOTS, REQUESTS
 
 DIRECT: Dict[str, Callable[[Context], bool]] = {
     **{intent: info.answer for intent in info.ANSWERS},
@@ -27,7 +26,6 @@ CONFIRMABLE: Dict[str, Callable[[Context], bool]] = {
     "not_received": orders.confirm_not_received,
 }
 DECLINED = {"cancel_order": "utter_cancel_kept", "delete_account": "utter_delete_kept"}
-CONFIRM_REQUEST = "request:"  # awaiting_confirmation of a request read with low confidence
 
 
 def offer_human_if_angry(ctx: Context) -> None:
@@ -48,6 +46,8 @@ class EntryAction(HeardAction):
 
     def handle(self, ctx: Context) -> None:
         kind = follow_up_replies.which(ctx)
+        if closing.declines_rating(ctx):
+            return
         if kind:
             follow_up_replies.answer(ctx, kind)
         elif not start_several(ctx, self.form_follows):
@@ -101,8 +101,9 @@ QUEUEABLE = frozenset({*REQUESTS, *info.ANSWERS})
 CLAUSE_CONFIDENCE = 0.6  # a clause read this surely as a request is one
 
 
-def clause_requests(ctx: Context) -> List[Dict[str, Any]]:
-    """The requests of a message that makes several (nlu/clauses.py), in order, each once."""
+def clause_requests(ctx: Context, at_least: int = 2) -> List[Dict[str, Any]]:
+    """The requests of a message that makes at least `at_least` (nlu/clauses.py), in
+    order, each once."""
     found: List[Dict[str, Any]] = []
     for clause in (ctx.tracker.latest_message or {}).get("clauses") or []:
         intent, confidence = clause.get("intent"), float(clause.get("confidence") or 0)
@@ -110,7 +111,7 @@ def clause_requests(ctx: Context) -> List[Dict[str, Any]]:
                 f["intent"] != intent for f in found):
             found.append({"intent": intent, "text": str(clause.get("text"))[:2000],
                           "confidence": confidence})
-    return found if len(found) >= 2 else []
+    return found if len(found) >= at_least else []
 
 
 def others(ctx: Context) -> List[Dict[str, Any]]:
@@ -175,15 +176,8 @@ class ActionResolveRequest(HeardAction):
     def handle(self, ctx: Context) -> None:
         request = ctx.slot("pending_request")
         ctx.style = ctx.slot("reply_style") or "plain"
-        if request == "handoff":
-            hand_over(ctx, "customer_request")
-            return
         spec = REQUESTS.get(request or "")
         if spec is None or (spec.identity and ctx.order is None):
-            return
-        if needs_confirmation(request, ctx.slot("request_confidence")):
-            ctx.say(f"utter_confirm_{request}")
-            ctx.set("awaiting_confirmation", CONFIRM_REQUEST + request)
             return
         resolve(ctx, request)
 
@@ -223,6 +217,10 @@ class ActionFallback(EntryAction):
         """Offers the two most likely requests when there are two; else asks again. The
         likelier one is remembered: details given next instead of a choice resume it."""
         ranking = (ctx.tracker.latest_message or {}).get("intent_ranking") or []
+        both = clarify.safe_reading(ranking)
+        if both and not ctx.slot("pending_request"):
+            start(ctx, {"intent": both, "text": ctx.latest_text, "confidence": 0.0}, None)
+            return
         guess = clarify.likely_request(ranking, REQUESTS)
         if guess and not ctx.slot("pending_request"):
             ctx.set("tentative_request", guess)
@@ -244,6 +242,7 @@ class ActionConfirm(HeardAction):
         awaiting = ctx.pop("awaiting_confirmation") or ""
         ctx.style = ctx.slot("reply_style") or ctx.style
         if awaiting.startswith(CONFIRM_REQUEST) and ctx.order is not None:
+            ctx.confirmed = True
             resolve(ctx, awaiting[len(CONFIRM_REQUEST):])
             return
         confirm = CONFIRMABLE.get(awaiting)
@@ -265,6 +264,10 @@ class ActionDecline(EntryAction):
         if awaiting:
             ctx.set("pending_request", None)
             ctx.say(DECLINED.get(awaiting, "utter_nothing_changed"))
+            then = clause_requests(ctx, at_least=1)
+            if then:
+                ctx.set("queued_requests", then)
+                take_next(ctx)
             return
         ctx.say("utter_anything_else")
         closing.close(ctx)

@@ -150,11 +150,11 @@ def escalation_reason(turns: Sequence[Turn], identity_failures: int,
         return "identity_failed"
     if turns[-1].repeated_contact and turns[-1].emotion.negative:
         return "repeated_contact"
-    last_two = turns[-2:]
-    if len(last_two) == 2 and all(_heated(t.emotion) for t in last_two) and any(
-            t.emotion.level == "high" for t in last_two):
+    heated = [t for t in turns[-3:] if _heated(t.emotion)]  # a calm detail may come between
+    if _heated(turns[-1].emotion) and len(heated) >= 2 and any(
+            t.emotion.level == "high" for t in heated):
         return "repeated_anger"
-    if len(last_two) == 2 and all(t.intent == "nlu_fallback" for t in last_two):
+    if len(turns) >= 2 and all(t.intent == "nlu_fallback" for t in turns[-2:]):
         return "repeated_fallback"
     if len(turns) >= 2 and frustration >= FRUSTRATION_ESCALATES_AT:
         return "rising_frustration"

@@ -10,7 +10,7 @@ from actions.formatting import mask_email
 from actions.requests import REQUESTS
 
 # Facts that say when something happens, most specific first.
-WHEN_FACTS = ("expected", "estimate", "callback_time", "delivered", "paid")
+WHEN_FACTS = ("expected", "estimate", "callback_time")  # dates still to come
 READS_AS_REQUEST = frozenset({*REQUESTS, *info.ANSWERS})
 
 
@@ -28,7 +28,8 @@ def which(ctx: Context) -> Optional[str]:
     # "And how many days does the normal one take?" after the delivery options has nothing
     # to follow in them: the question itself is answered.
     specific = {"when": _when(last), "next": _when(last), "why": _why_response(ctx, last)}
-    if found in specific and not specific[found] and ctx.intent in READS_AS_REQUEST:
+    if found in specific and not specific[found] and (
+            ctx.intent in READS_AS_REQUEST or ctx.slot("awaiting_confirmation")):
         return None
     return found
 
@@ -101,7 +102,9 @@ def _repeat(ctx: Context) -> None:
 
 
 def _offer_others(ctx: Context, handled: str, ranking: List[Dict[str, Any]]) -> None:
-    """"That's not what I asked": the two likeliest other readings of the request."""
+    """"That's not what I asked": the two likeliest other readings of the request. The
+    answer given is forgotten, so the rephrased request isn't read as its follow-up."""
+    ctx.set("last_result", None)
     others = [r for r in ranking if r.get("name") != handled]
     offered = clarify.options(others, floor=0.0)
     if not offered:

@@ -33,7 +33,8 @@ KINDS = (
         r"summary|the info\w*|confirmation)\b|\b(in|by) (writing|e-?mail)\b|\bput (that|this|it)"
         r" in (an )?e-?mail|\bget (that|this|it) (in writing|by e-?mail)", re.I)),
     ("next", re.compile(
-        r"\bwhat (happens|comes|do i do|should i do|now|do i need to do) ?(next|now)?\b\s*\??\s*$|"
+        r"\bwhat happens (next|now)\b|"
+        r"\bwhat (comes|do i do|should i do|now|do i need to do) ?(next|now)?\b\s*\??\s*$|"
         r"\bwhat'?s next\b|\bnext steps?\b|\band then what\b|\bthen what\b|\bwhat now\b", re.I)),
     ("why", re.compile(
         r"^\W*(but |and |so |ok,? |okay,? )?(why|how come)\b|\bwhat'?s the reason\b|\bwhy (is|was|"
@@ -44,7 +45,7 @@ KINDS = (
 )
 ANAPHORA = re.compile(r"\b(that|it|this|those|these|they|them)\b|^\W*(and|so|but|ok|okay)\b",
                       re.I)
-MAX_WORDS = 12  # a follow-up is short; a long message says what it wants itself
+MAX_WORDS = 16  # a follow-up is short; a long message says what it wants itself
 BARE_WORDS = 3  # "why?", "how long?": nothing but the follow-up
 
 

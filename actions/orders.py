@@ -91,6 +91,8 @@ def change_order(ctx: Context) -> bool:
     if not policy.can_change(o.status):
         ctx.say("utter_change_too_late")
         return True
+    if ctx.asks_before_writing("change_order"):
+        return False
     reference = ctx.open_case("order_change", ctx.slot("request_text") or "Change request",
                               "normal")
     if reference:

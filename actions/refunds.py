@@ -15,6 +15,8 @@ def get_refund(ctx: Context) -> bool:
     decision = policy.refund_decision(o.status, o.delivered_at, ctx.repo.clock(),
                                       already_refunded=bool(refunds))
     if decision.outcome == "eligible":
+        if ctx.asks_before_writing("get_refund"):
+            return False
         refund = ctx.repo.create_refund(o.number, o.total, "return")
         ctx.say("utter_refund_created", amount=euros(refund.amount),
                 expected=day(refund.expected_by), reference=refund.reference)

@@ -12,6 +12,7 @@ from rasa_sdk.forms import FormValidationAction
 
 from actions import account, conversation, info, refunds
 from actions.context import VOICE, Context, shared_repository
+from actions.handoff import escalation_for, hand_over
 from actions.requests import IDENTITY_SLOTS, REQUESTS, required_slots
 from actions.store.repository import Repository
 from heard.formats import EMAIL_RE, ORDER_NUMBER_RE
@@ -138,6 +139,12 @@ class ValidateRequestForm(FormValidationAction):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        if tracker.get_slot("requested_slot"):  # an answer: escalation is checked here too
+            ctx = Context(dispatcher, tracker, domain, self.repo)
+            reason = await asyncio.to_thread(escalation_for, ctx)
+            if reason:
+                await asyncio.to_thread(hand_over, ctx, reason)
+                return ctx.events + [SlotSet("requested_slot", None)]
         feeling = self._acknowledge_a_new_feeling(dispatcher, tracker, domain)
         return feeling + await self._run(dispatcher, tracker, domain)
 
@@ -146,9 +153,9 @@ class ValidateRequestForm(FormValidationAction):
         """An answer that comes with a new upset feeling ("ugh, fine: 1234567") is
         acknowledged before the form goes on; the same feeling again is not."""
         turns = conversation.user_turns(tracker.events)
-        if not turns or not turns[-1].emotion.negative or (
+        if not tracker.get_slot("requested_slot") or not turns[-1].emotion.negative or (
                 len(turns) > 1 and turns[-2].emotion.name == turns[-1].emotion.name):
-            return []
+            return []  # the request's own message was acknowledged when it began
         ctx = Context(dispatcher, tracker, domain, self.repo)
         ctx.acknowledge()
         return ctx.events
@@ -161,8 +168,6 @@ class ValidateRequestForm(FormValidationAction):
             return await super().run(dispatcher, tracker, domain)  # it answers the question
         intent = tracker.latest_message.get("intent") or {}
         name, confidence = intent.get("name"), intent.get("confidence") or 0.0
-        if name == "contact_human_agent":
-            return [SlotSet("pending_request", "handoff"), SlotSet("requested_slot", None)]
         if name in STOP_INTENTS:
             dispatcher.utter_message(response="utter_request_stopped")
             return [SlotSet("pending_request", None), SlotSet("requested_slot", None)]

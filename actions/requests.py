@@ -8,10 +8,6 @@ from actions import account, billing, orders, policy, refunds
 from actions.context import Context
 
 IDENTITY_SLOTS = ("order_id", "email")
-# Requests that write (a refund, a case) on their own message alone: read with less
-# confidence than this, Heard asks before it acts ("Just to check: a refund for ...?").
-CONFIRM_BELOW = 0.5
-WRITES_WITHOUT_DETAILS = ("get_refund", "change_order", "payment_issue")
 DETAIL_SLOTS = ("new_address", "account_type", "profile_update", "remedy", "full_name")
 
 
@@ -63,7 +59,3 @@ def required_slots(request: Optional[str], verified: bool, order_status: Optiona
         return list(IDENTITY_SLOTS)
     return list(spec.details) if spec.details_apply(order_status) else []
 
-
-def needs_confirmation(request: str, confidence: Optional[float]) -> bool:
-    """Whether to ask before a write the customer didn't clearly ask for."""
-    return request in WRITES_WITHOUT_DETAILS and float(confidence or 0.0) < CONFIRM_BELOW

@@ -50,7 +50,7 @@ def clauses(text: str) -> List[str]:
 class ClauseReader(GraphComponent):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {"C": 5.0, "max_iter": 500, "random_seed": 42}
+        return {"C": 5.0, "max_iter": 3000, "random_seed": 42}
 
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage,
                  resource: Resource, weights: Optional[Dict[str, np.ndarray]] = None) -> None:

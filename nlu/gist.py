@@ -1,5 +1,5 @@
 """What the sentence encoder reads of a message: its request, without the details and the
-pleasantries around it.
+greeting around it.
 
 An order number, an e-mail address or a "hi," weighs a lot in the mean of a short
 message's token vectors: "hi, my order 2345678 hasn't come, jane@example.com" read as
@@ -13,33 +13,25 @@ import re
 from heard.formats import EMAIL
 
 _DETAILS = re.compile(rf"(?P<email>{EMAIL})|(?P<link>https?://\S{{1,300}})|"
-                      rf"(?P<number>[#+]?(?<!\w)\d[\d ()-]{{3,16}}\d(?!\w))")
+                      rf"(?P<order>(?<![\w#])#?\d{{6,8}}(?!\w))")
 # A message of details only reads as what they are, whatever the address or number.
-_DETAIL_WORDS = {"email": "e-mail address", "link": "link", "number": "number"}
+_DETAIL_WORDS = {"email": "e-mail address", "link": "link", "order": "order number"}
 _GREETING = re.compile(
     r"^\s{0,20}(?:hi|hello|hey|hiya|heya|good (?:morning|afternoon|evening)|greetings)"
     r"(?: there| team| all| guys| folks)?\s{0,5}[,.!:;-]{0,3}\s{1,20}", re.I)
-_SIGN_OFF = re.compile(
-    r"[\s,.!;-]{1,20}(?:(?:many )?thanks|thank you|thx|ty|cheers|regards|kind regards)"
-    r"(?: (?:so much|a lot|in advance))?[\s.!]{0,10}$", re.I)
 _SPACES = re.compile(r"\s{2,}|\s(?=[,.!?])")
-# The rest must still say something: "hi there" stays a greeting, "no, thanks" a reply.
+# The rest must still say something: "hi there" stays a greeting.
 MIN_WORDS_AFTER_GREETING = 3
-MIN_WORDS_BEFORE_SIGN_OFF = 4
 
 
 def gist(text: str) -> str:
-    """`text` without order numbers, e-mail addresses, links, a leading greeting and a
-    closing thanks. Details alone read as what they are ("e-mail address"); a greeting
-    or thanks alone stays as it is."""
+    """`text` without order numbers, e-mail addresses, links and a leading greeting.
+    Details alone read as what they are ("e-mail address"); a greeting alone stays."""
     kinds = [_DETAIL_WORDS[m.lastgroup] for m in _DETAILS.finditer(text)]
     core = _SPACES.sub(" ", _DETAILS.sub(" ", text)).strip(" ,;:-")
     if not core and kinds:
         return " ".join(dict.fromkeys(kinds))
     rest = _GREETING.sub("", core, count=1)
     if len(rest.split()) >= MIN_WORDS_AFTER_GREETING:
-        core = rest
-    rest = _SIGN_OFF.sub("", core, count=1)
-    if len(rest.split()) >= MIN_WORDS_BEFORE_SIGN_OFF:
         core = rest
     return core.strip(" ,;:-") or text

@@ -369,3 +369,40 @@ def test_thanks_for_nothing_gets_no_youre_welcome(conv):
     assert "utter_you_are_welcome" not in done.responses
     assert done.responses[0].startswith("utter_ack_frustration")
     assert done.responses[-1] == "utter_offer_human_closing"
+
+
+def test_a_declined_rating_files_no_review(conv, repo):
+    resolve(conv, "track_order", "where is it", "2345678")
+    conv.run(ActionSmallTalk, Turn("thanks, bye", "goodbye"))
+    declined = conv.run(ActionAnswer, Turn("no thanks, I don't do ratings", "review"))
+    assert declined.responses == ["utter_rating_declined"]
+    assert repo.tickets("review") == [] and conv.slots["awaiting_rating"] is False
+
+
+def test_tracking_or_lateness_is_answered_by_tracking_without_asking(conv):
+    result = conv.run(ActionFallback, Turn("my shoes haven't come yet, order 2345678",
+                                           "nlu_fallback", ranking=[
+                                               {"name": "track_order", "confidence": 0.36},
+                                               {"name": "report_late_delivery",
+                                                "confidence": 0.3}]))
+    assert FollowupAction("request_form") in result.events
+    assert conv.slots["pending_request"] == "track_order"
+    assert "utter_clarify" not in result.responses
+
+
+def test_no_to_a_cancellation_then_a_question_answers_both(conv):
+    resolve(conv, "cancel_order", "cancel it", "1234567")
+    text = "no wait, don't. I'll keep them. When will they arrive?"
+    conv.events.append({"event": "user", "text": text, "parse_data": {
+        "text": text, "intent": {"name": "deny", "confidence": 0.8},
+        "clauses": [clause("no wait, don't", "deny"), clause("I'll keep them", "deny", 0.5),
+                    clause("When will they arrive?", "track_order", 0.8)]}})
+    result = conv.run(ActionDecline)
+    assert result.responses[:2] == ["utter_cancel_kept", "utter_next_request"]
+    assert conv.slots["pending_request"] == "track_order"
+
+
+def test_an_unsure_refund_outside_the_window_needs_no_confirmation(conv, repo):
+    result = resolve(conv, "get_refund", "can I still return it?", "5678901", OMAR,
+                     confidence=0.3)
+    assert result.responses[0] == "utter_refund_window_passed"

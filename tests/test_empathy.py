@@ -111,7 +111,9 @@ MILDLY_ANGRY = turn("complain", "anger", LOW)
     ([MILDLY_ANGRY, MILDLY_ANGRY], 0, None),
     # Persistent anger: two heated turns in a row, one of them intense.
     ([MILDLY_ANGRY, ANGRY], 0, "repeated_anger"),
-    ([ANGRY, turn(), ANGRY], 0, None),
+    ([ANGRY, turn(), ANGRY], 0, "repeated_anger"),  # the order number between them
+    ([ANGRY, turn(), turn(), ANGRY], 0, None),
+    ([ANGRY, ANGRY, turn()], 0, None),  # calmer now
     ([ANGRY, turn("complain", "frustration", HIGH)], 0, "repeated_anger"),
     ([turn("complain", "frustration", LOW), ANGRY], 0, None),
     ([turn("complain", "sadness", HIGH), ANGRY], 0, None),

@@ -123,7 +123,8 @@ def test_asking_for_a_human_mid_form_stops_it(repo):
     conv.slots.update(pending_request="track_order", requested_slot="email")
     result = validate(conv, Turn("just get me a human", "contact_human_agent"),
                       email="just get me a human")
-    assert result.slots == {"pending_request": "handoff", "requested_slot": None}
+    assert [h.reason for h in repo.handoffs()] == ["customer_request"]
+    assert result.slots["requested_slot"] is None and result.slots["pending_request"] is None
 
 
 def test_no_mid_form_stops_the_request(repo):
@@ -236,10 +237,10 @@ def test_an_answer_with_a_new_upset_feeling_is_acknowledged_once(repo):
     conv = Conversation(repo)
     conv.slots.update(pending_request="track_order", requested_slot="order_id")
     conv.events.append(user_event("where is my order", "track_order"))
-    conv.events.append(user_event("ugh FINE, 2345678", "inform", "frustration", 0.7))
-    first = conv.run(ValidateRequestForm, order_id="ugh FINE, 2345678")
-    assert first.responses[0] == "utter_ack_frustration_high"
+    conv.events.append(user_event("ugh fine, 2345678", "inform", "frustration", 0.4))
+    first = conv.run(ValidateRequestForm, order_id="ugh fine, 2345678")
+    assert first.responses[0] == "utter_ack_frustration_low"
     conv.events.append(user_event("whatever, jane.doe@example.com", "inform", "frustration",
-                                  0.7))
+                                  0.4))
     again = conv.run(ValidateRequestForm, email="whatever, jane.doe@example.com")
     assert not any(r.startswith("utter_ack") for r in again.responses)
