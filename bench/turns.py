@@ -24,7 +24,7 @@ from bot.training import ensure_trained
 # Whole flows with the action server and the database in the loop. Each conversation
 # uses its own order so repeated runs stay meaningful (read-only flows, cancel declined).
 FLOWS: List[List[str]] = [
-    ["hi", "where is my order 2345678?", "jane.doe@example.com", "5", "thanks, bye"],
+    ["hi", "where is my order 2345678?", "jane.doe@example.com", "no, that's all", "5"],
     ["I want to cancel order 6789012", "omar.haddad@example.com", "no, keep it"],
     ["my refund for 9012345 hasn't arrived", "mei.chen@example.org", "ok thanks"],
     ["what is your refund policy?", "which payment methods do you take?"],

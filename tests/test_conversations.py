@@ -1,6 +1,7 @@
-"""The conversation scorecard (bench/conversations.py): loading the files, telling replies
-apart, the checks and every measure on hand-made transcripts; then (slow) the conversations
-marked quick: true against the real servers."""
+"""The conversation scorecard (bench/conversation_files.py, conversation_play.py,
+conversations.py): loading the files, telling replies apart, the checks and every measure
+on hand-made transcripts; then (slow) the conversations marked quick: true against the
+real servers."""
 from __future__ import annotations
 
 import re
@@ -10,7 +11,14 @@ import pytest
 import yaml
 
 from actions.store import models as m
-from bench import conversations as sc
+from bench.conversation_files import (Conversation, ConversationFileError, ExpectedDb, Turn,
+                                      default_files, load, select)
+from bench.conversation_play import (DOMAIN, PLACEHOLDER, Effects, Exchange, Handoff, Played,
+                                     ReplyIndex, Shop, effects, play, reset, rows, shop_facts)
+from bench.conversations import (acknowledgements, apologies, escalation, escalations,
+                                 failures, handoff_line_turns, personalisation, personalised,
+                                 rating_requests, repeated_sympathy, report, scorecard,
+                                 tickets_match, understood)
 
 VALID = """
 conversations:
@@ -41,25 +49,25 @@ def write(tmp_path, text: str, name: str = "a.yml"):
 
 
 def load_error(tmp_path, text: str) -> str:
-    with pytest.raises(sc.ConversationFileError) as raised:
-        sc.load([write(tmp_path, text)])
+    with pytest.raises(ConversationFileError) as raised:
+        load([write(tmp_path, text)])
     return str(raised.value)
 
 
 # --- loading -------------------------------------------------------------------------------
 
 def test_a_valid_file_loads_with_its_defaults(tmp_path):
-    (c,) = sc.load([write(tmp_path, VALID)])
+    (c,) = load([write(tmp_path, VALID)])
     assert c.id == "late-desk" and c.quick and c.handoff and c.escalate_by == 2
     assert c.turns[0].shop_at_fault and c.turns[0].reply[0].search("your E-mail")
     assert c.turns[1].user == "5" and not c.turns[1].shop_at_fault  # YAML read 5 as a number
-    assert c.db == sc.ExpectedDb(tickets=(("damage", "high"), ("complaint", None)),
+    assert c.db == ExpectedDb(tickets=(("damage", "high"), ("complaint", None)),
                                  cancelled=("1234567",), vouchers=1)
     assert c.db.refunds == 0 and c.db.emails is None and c.db.feedback is None
 
 
 def test_handoff_without_escalate_by_may_come_by_the_last_turn(tmp_path):
-    (c,) = sc.load([write(tmp_path, VALID.replace("      escalate_by: 2\n", ""))])
+    (c,) = load([write(tmp_path, VALID.replace("      escalate_by: 2\n", ""))])
     assert c.escalate_by == 2 == len(c.turns)
 
 
@@ -82,9 +90,9 @@ def test_a_bad_shape_names_the_file_and_the_conversation(tmp_path, change, messa
 
 
 def test_a_duplicate_id_names_both_files(tmp_path):
-    with pytest.raises(sc.ConversationFileError, match=r"b\.yml: conversation 'late-desk': "
+    with pytest.raises(ConversationFileError, match=r"b\.yml: conversation 'late-desk': "
                                                        r"duplicate id \(also in .*a\.yml\)"):
-        sc.load([write(tmp_path, VALID), write(tmp_path, VALID, "b.yml")])
+        load([write(tmp_path, VALID), write(tmp_path, VALID, "b.yml")])
 
 
 def test_files_that_are_not_conversation_lists_are_refused(tmp_path):
@@ -99,17 +107,17 @@ def test_files_that_are_not_conversation_lists_are_refused(tmp_path):
 
 
 def test_select_by_quick_and_id(tmp_path):
-    both = sc.load([write(tmp_path, VALID + VALID.replace("late-desk", "slow")
+    both = load([write(tmp_path, VALID + VALID.replace("late-desk", "slow")
                           .replace("quick: true", "quick: false")
                           .replace("conversations:\n", ""))])
-    assert [c.id for c in sc.select(both, quick=True)] == ["late-desk"]
-    assert [c.id for c in sc.select(both, only=["slow"])] == ["slow"]
+    assert [c.id for c in select(both, quick=True)] == ["late-desk"]
+    assert [c.id for c in select(both, only=["slow"])] == ["slow"]
     with pytest.raises(ValueError, match="no conversation with id nope"):
-        sc.select(both, only=["nope"])
+        select(both, only=["nope"])
 
 
 def test_every_conversation_file_in_the_repository_loads():
-    sc.load(sc.default_files())  # raises, naming the file and conversation, on a bad shape
+    load(default_files())  # raises, naming the file and conversation, on a bad shape
 
 
 # --- telling replies apart ---------------------------------------------------------------------
@@ -129,7 +137,7 @@ RESPONSES = {
     "utter_order_delivered": [{"text": "{first_name}, order {order_id} ({items}) was delivered."}],
     "utter_greet": [{"text": "Hi!"}],
 }
-INDEX = sc.ReplyIndex(RESPONSES)
+INDEX = ReplyIndex(RESPONSES)
 
 
 def test_placeholders_match_any_value_and_the_rest_literally():
@@ -154,12 +162,12 @@ def test_lines_are_sorted_into_kinds():
 
 
 def test_every_response_of_the_domain_is_recognised_as_itself():
-    responses = yaml.safe_load(sc.DOMAIN.read_text())["responses"]
-    index = sc.ReplyIndex(responses)
+    responses = yaml.safe_load(DOMAIN.read_text())["responses"]
+    index = ReplyIndex(responses)
     for name, variations in responses.items():
         for variation in variations:
             if variation.get("text"):  # placeholders filled with regex-looking values
-                said = sc.PLACEHOLDER.sub("Jane (1.5)*?", variation["text"])
+                said = PLACEHOLDER.sub("Jane (1.5)*?", variation["text"])
                 assert name in index.names(said), (name, said)
     assert index.names("Before you go: how would you rate this chat, from 1 (poor) to 5 "
                        "(excellent)?") == {"utter_ask_rating"}
@@ -177,9 +185,9 @@ def test_effects_are_rows_added_and_orders_newly_cancelled():
              "outbound_emails": {(1,): {}, (2,): {}},
              "handoffs": {(1,): {"reason": "customer_request", "transcript": [
                  {"speaker": "customer"}, {"speaker": "heard"}, {"speaker": "customer"}]}}}
-    assert sc.effects(before, after) == sc.Effects(
+    assert effects(before, after) == Effects(
         tickets=(("damage", "high"),), refunds=1, cancelled=("1",), emails=2,
-        handoffs=(sc.Handoff("customer_request", 2),))
+        handoffs=(Handoff("customer_request", 2),))
 
 
 def test_reset_brings_back_the_seeded_shop(repo):
@@ -187,51 +195,51 @@ def test_reset_brings_back_the_seeded_shop(repo):
         s.get(m.Order, "1234567").status = "cancelled"
         s.add(m.OutboundEmail(to_address="a@b.c", kind="reset", subject="x",
                               created_at=repo.clock()))
-    sc.reset(repo)
-    state = sc.rows(repo)
+    reset(repo)
+    state = rows(repo)
     assert state["orders"][("1234567",)]["status"] == "processing"
     assert not state["outbound_emails"] and len(state["refunds"]) == 3
-    shop = sc.shop_facts(state)
+    shop = shop_facts(state)
     assert {"Jane", "Omar", "Mei", "Lukas", "Ana"} == shop.first_names
     assert {"coffee maker", "DHL2345678X"} <= shop.order_facts
 
 
 # --- checks and measures on hand-made transcripts ----------------------------------------------
 
-SHOP = sc.Shop(frozenset({"Jane", "Omar"}), frozenset({"coffee maker", "UPS3456789X"}))
+SHOP = Shop(frozenset({"Jane", "Omar"}), frozenset({"coffee maker", "UPS3456789X"}))
 
 
-def played(*turns, handoff=False, escalate_by=0, db=sc.ExpectedDb(), effects=sc.Effects(),
+def played(*turns, handoff=False, escalate_by=0, db=ExpectedDb(), effects=Effects(),
            replies=(), not_replies=()):
     """turns: (emotion, lines) or (emotion, lines, shop_at_fault)."""
-    conversation = sc.Conversation(
-        "c", "x.yml", tuple(sc.Turn("...", t[0], t[2] if len(t) > 2 else False)
+    conversation = Conversation(
+        "c", "x.yml", tuple(Turn("...", t[0], t[2] if len(t) > 2 else False)
                             for t in turns),
         replies=tuple(map(re.compile, replies)), not_replies=tuple(map(re.compile, not_replies)),
         handoff=handoff, escalate_by=escalate_by, db=db)
-    return sc.Played(conversation, tuple(sc.Exchange(tuple(t[1]), ms=100.0) for t in turns),
+    return Played(conversation, tuple(Exchange(tuple(t[1]), ms=100.0) for t in turns),
                      effects, SHOP)
 
 
 def test_a_conversation_that_does_what_its_file_says_passes():
     p = played(("anger", ["I hear you.", "Your ticket number is HO-1."]), handoff=True,
                escalate_by=1, replies=["ticket"], not_replies=["rate"],
-               effects=sc.Effects(handoffs=(sc.Handoff("repeated_anger", 1),)))
-    assert sc.failures(p, INDEX) == []
+               effects=Effects(handoffs=(Handoff("repeated_anger", 1),)))
+    assert failures(p, INDEX) == []
 
 
 def test_every_kind_of_failed_check_is_reported():
-    conversation = sc.Conversation(
-        "c", "x.yml", (sc.Turn("a", "neutral", reply=(re.compile("e-?mail"),),
+    conversation = Conversation(
+        "c", "x.yml", (Turn("a", "neutral", reply=(re.compile("e-?mail"),),
                                not_reply=(re.compile("(?i)sorry"),)),
-                       sc.Turn("b", "neutral")),
+                       Turn("b", "neutral")),
         replies=(re.compile("refund"),), not_replies=(re.compile("Hi"),),
-        db=sc.ExpectedDb(tickets=(("damage", None),), feedback=1))
-    p = sc.Played(conversation, (sc.Exchange(("Sorry, I didn't get that.",)),
-                                 sc.Exchange((), error="TimeoutError: timed out")),
-                  sc.Effects(refunds=1, cancelled=("1234567",), vouchers=3,
-                             handoffs=(sc.Handoff("customer_request", 2),)), SHOP)
-    assert sc.failures(p, INDEX) == [
+        db=ExpectedDb(tickets=(("damage", None),), feedback=1))
+    p = Played(conversation, (Exchange(("Sorry, I didn't get that.",)),
+                                 Exchange((), error="TimeoutError: timed out")),
+                  Effects(refunds=1, cancelled=("1234567",), vouchers=3,
+                             handoffs=(Handoff("customer_request", 2),)), SHOP)
+    assert failures(p, INDEX) == [
         "turn 1: no reply matches 'e-?mail'",
         "turn 1: '(?i)sorry' matches \"Sorry, I didn't get that.\"",
         "turn 2: no reply (TimeoutError: timed out)",
@@ -246,20 +254,20 @@ def test_every_kind_of_failed_check_is_reported():
 
 def test_handoffs_are_timely_late_or_missed():
     told_in_2 = [("anger", ["I hear you."]), ("anger", ["A colleague will take over."])]
-    recorded = sc.Effects(handoffs=(sc.Handoff("customer_request", 2),))
-    assert sc.escalation(played(*told_in_2, handoff=True, escalate_by=2, effects=recorded),
+    recorded = Effects(handoffs=(Handoff("customer_request", 2),))
+    assert escalation(played(*told_in_2, handoff=True, escalate_by=2, effects=recorded),
                          INDEX) == "timely"
     late = played(*told_in_2, handoff=True, escalate_by=1, effects=recorded)
-    assert sc.escalation(late, INDEX) == "late"
-    assert sc.failures(late, INDEX) == [
+    assert escalation(late, INDEX) == "late"
+    assert failures(late, INDEX) == [
         "handoff: recorded, but the customer was told in turn 2, expected by turn 1"]
-    assert sc.escalation(played(*told_in_2, handoff=True, escalate_by=2), INDEX) == "missed"
+    assert escalation(played(*told_in_2, handoff=True, escalate_by=2), INDEX) == "missed"
     never_told = played(("anger", ["I hear you."]), handoff=True, escalate_by=1,
-                        effects=sc.Effects(handoffs=(sc.Handoff("customer_request", 1),)))
-    assert sc.escalation(never_told, INDEX) == "late"
-    assert sc.escalation(played(*told_in_2, effects=recorded), INDEX) is None
+                        effects=Effects(handoffs=(Handoff("customer_request", 1),)))
+    assert escalation(never_told, INDEX) == "late"
+    assert escalation(played(*told_in_2, effects=recorded), INDEX) is None
 
-    counts = sc.escalations([
+    counts = escalations([
         played(*told_in_2, handoff=True, escalate_by=2, effects=recorded),
         played(*told_in_2, handoff=True, escalate_by=2),
         played(*told_in_2, effects=recorded),
@@ -272,25 +280,25 @@ def test_handoffs_are_timely_late_or_missed():
 def test_a_handoff_line_before_the_handoff_was_recorded_does_not_count_for_it():
     p = played(("anger", ["A colleague will take over."]), ("anger", ["I hear you."]),
                ("anger", ["Your ticket number is HO-2."]),
-               effects=sc.Effects(handoffs=(sc.Handoff("customer_request", 2),)))
-    assert sc.handoff_line_turns(p, INDEX) == [3]
+               effects=Effects(handoffs=(Handoff("customer_request", 2),)))
+    assert handoff_line_turns(p, INDEX) == [3]
 
 
 def test_tickets_match_kind_and_only_the_priorities_given():
-    assert sc.tickets_match([("damage", None), ("damage", "high")],
+    assert tickets_match([("damage", None), ("damage", "high")],
                             [("damage", "high"), ("damage", "low")])
-    assert not sc.tickets_match([("damage", "high")], [("damage", "low")])
-    assert not sc.tickets_match([("damage", None)], [("damage", "low"), ("complaint", "low")])
-    assert sc.tickets_match([], [])
+    assert not tickets_match([("damage", "high")], [("damage", "low")])
+    assert not tickets_match([("damage", None)], [("damage", "low"), ("complaint", "low")])
+    assert tickets_match([], [])
 
 
 def test_understood_turns_are_those_without_a_fallback_line():
     p = played(("neutral", ["Hi!"]), ("neutral", ["Sorry, I didn't get that."]),
                ("confusion", ["Is it one of these?"]), ("neutral", []))
-    timed_out = sc.Played(p.conversation, p.exchanges[:3] + (sc.Exchange((), error="timeout"),),
+    timed_out = Played(p.conversation, p.exchanges[:3] + (Exchange((), error="timeout"),),
                           p.effects, SHOP)
-    assert sc.understood([p], INDEX) == (2, 4)
-    assert sc.understood([timed_out], INDEX) == (1, 4)
+    assert understood([p], INDEX) == (2, 4)
+    assert understood([timed_out], INDEX) == (1, 4)
 
 
 def test_acknowledgements_are_scored_on_changes_of_feeling_and_on_what_was_said():
@@ -303,7 +311,7 @@ def test_acknowledgements_are_scored_on_changes_of_feeling_and_on_what_was_said(
         ("anxiety", []),                                   # scored: change, none said
         ("anxiety", ["No need to worry."]),                # scored (said), matches
     )
-    assert sc.acknowledgements([p], INDEX) == (3, 6)
+    assert acknowledgements([p], INDEX) == (3, 6)
 
 
 def test_apologies_are_counted_where_needless_and_where_missing():
@@ -312,20 +320,20 @@ def test_apologies_are_counted_where_needless_and_where_missing():
     at_fault_silent = played(("anger", ["I hear you."], True))
     at_fault_sorry = played(("anger", [sorry], True),
                             ("neutral", ["Hi!"]))
-    assert sc.apologies([calm, at_fault_silent, at_fault_sorry], INDEX) == (2, 1)
+    assert apologies([calm, at_fault_silent, at_fault_sorry], INDEX) == (2, 1)
 
 
 def test_repeated_sympathy_counts_word_for_word_repeats_within_a_conversation():
     p = played(("anger", ["I hear you.", "Hi!"]), ("anger", ["I hear you.", "Hi!"]),
                ("anger", ["I hear you.", "I'm sorry, your order is late."]))
     other = played(("anger", ["I'm sorry, your order is late."]))
-    assert sc.repeated_sympathy([p, other], INDEX) == 2
+    assert repeated_sympathy([p, other], INDEX) == 2
 
 
 def test_rating_requests_to_upset_customers():
     rate = "How would you rate this chat (1 to 5)?"
     p = played(("sadness", [rate]), ("neutral", [rate]), ("joy", ["Glad to hear it."]))
-    assert sc.rating_requests([p], INDEX) == (1, 2)
+    assert rating_requests([p], INDEX) == (1, 2)
 
 
 def test_personalisation_among_verified_customers():
@@ -334,19 +342,19 @@ def test_personalisation_among_verified_customers():
     stranger = played(("neutral", ["Hi!"]), ("neutral", ["Sorry, I didn't get that."]))
     fact_only = played(("neutral", ["Your ticket number is UPS3456789X."]))
     named_elsewhere = played(("neutral", ["Your ticket number is Jane."]))
-    assert sc.personalised(named_elsewhere, INDEX) == (True, False)
-    assert sc.personalised(by_name, INDEX) == (True, True)
-    assert sc.personalised(nameless, INDEX) == (True, False)
-    assert sc.personalised(stranger, INDEX) == (False, False)
-    assert sc.personalisation([by_name, nameless, stranger, fact_only], INDEX) == (1, 3)
+    assert personalised(named_elsewhere, INDEX) == (True, False)
+    assert personalised(by_name, INDEX) == (True, True)
+    assert personalised(nameless, INDEX) == (True, False)
+    assert personalised(stranger, INDEX) == (False, False)
+    assert personalisation([by_name, nameless, stranger, fact_only], INDEX) == (1, 3)
 
 
 def test_the_scorecard_table():
     good = played(("anger", ["I hear you.", "Your ticket number is HO-1."]), handoff=True,
-                  escalate_by=1, effects=sc.Effects(handoffs=(sc.Handoff("repeated_anger", 1),)))
+                  escalate_by=1, effects=Effects(handoffs=(Handoff("repeated_anger", 1),)))
     bad = played(("neutral", ["Sorry, I didn't get that."]), ("neutral", ["Hi!"]),
-                 effects=sc.Effects(refunds=1))
-    table = sc.scorecard([good, bad], INDEX)
+                 effects=Effects(refunds=1))
+    table = scorecard([good, bad], INDEX)
     assert table["conversations (turns)"] == "2 (3)"
     assert table["task success"] == "1/2 (50%)"
     assert table["understood turns (no fallback)"] == "2/3 (67%)"
@@ -354,25 +362,25 @@ def test_the_scorecard_table():
     assert table["unwanted handoffs"] == "0 of 1 conversations (0%)"
     assert table["verified customers addressed by first name"] == "n/a (nothing to score)"
     assert table["turn latency p50 / p95"] == "100 / 100 ms"
-    assert "1. customer [neutral]: ..." in sc.report(bad, sc.failures(bad, INDEX), INDEX)
+    assert "1. customer [neutral]: ..." in report(bad, failures(bad, INDEX), INDEX)
 
 
 # --- the quick conversations against the real servers -------------------------------------------
 
 @pytest.mark.slow
 def test_quick_conversations_pass(live):
-    quick = sc.select(sc.load(sc.default_files()), quick=True)
+    quick = select(load(default_files()), quick=True)
     assert quick, "no conversation in tests/conversations/ is marked quick: true"
-    index = sc.ReplyIndex.from_domain()
+    index = ReplyIndex.from_domain()
     failed = []
     try:
         for conversation in quick:
-            result = sc.play(conversation, live.servers.rasa_url, live.repo)
-            checks = sc.failures(result, index)
+            result = play(conversation, live.servers.rasa_url, live.repo)
+            checks = failures(result, index)
             if checks:
-                failed.append(sc.report(result, checks, index))
+                failed.append(report(result, checks, index))
     finally:
-        sc.reset(live.repo)  # the other tests on `live` expect the seeded shop
+        reset(live.repo)  # the other tests on `live` expect the seeded shop
     if failed:
         pytest.fail(f"{len(failed)} of {len(quick)} quick conversations failed:\n\n"
                     + "\n\n".join(failed), pytrace=False)
