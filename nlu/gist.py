@@ -1,10 +1,11 @@
-"""What the sentence encoder reads of a message: its request, without the details and the
-greeting around it.
+"""What the emotion classifier's word features read of a message: its words, without the
+details and the greeting around them.
 
-An order number, an e-mail address or a "hi," weighs a lot in the mean of a short
-message's token vectors: "hi, my order 2345678 hasn't come, jane@example.com" read as
-placing an order. Entities are still extracted from the full text; only the sentence
-vector (intent and emotion) sees the gist. Training examples get the same treatment.
+Order numbers and e-mail addresses come mostly in calm answers, so as words they pull a
+message towards neutral: "the desk is late, it was due days ago. 4567890 omar@..." read
+as calm. Training examples get the same treatment. (Tried for the intents' sentence
+vector too: 5-fold accuracy on the training data fell from 0.928 to 0.924, so the
+intents read the whole message.)
 """
 from __future__ import annotations
 

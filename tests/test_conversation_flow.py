@@ -406,3 +406,11 @@ def test_an_unsure_refund_outside_the_window_needs_no_confirmation(conv, repo):
     result = resolve(conv, "get_refund", "can I still return it?", "5678901", OMAR,
                      confidence=0.3)
     assert result.responses[0] == "utter_refund_window_passed"
+
+
+def test_details_the_classifier_could_not_place_are_taken_as_details(conv):
+    conv.run(ActionBeginRequest, Turn("where is my order", "track_order"))
+    conv.slots.update(order_id="2345678")
+    result = conv.run(ActionFallback, Turn("tim.w@example.org", "nlu_fallback"))
+    assert FollowupAction("request_form") in result.events
+    assert conv.slots["email"] == "tim.w@example.org"

@@ -37,3 +37,15 @@ def test_noise_is_seeded_and_short():
     first, again = noise_messages(50, seed=3), noise_messages(50, seed=3)
     assert first == again and first != noise_messages(50, seed=4)
     assert all(1 <= len(text.split()) <= 4 for text in first)
+
+
+def test_confirm_threshold_is_the_lowest_that_keeps_unasked_writes_right():
+    from bench.nlu_validation import confirm_threshold
+
+    gold = np.array(["get_refund", "track_order", "get_refund", "get_refund"])
+    predicted = np.array(["get_refund", "get_refund", "get_refund", "track_order"])
+    probs = np.array([[0.9, 0.05, 0.05], [0.3, 0.25, 0.45], [0.6, 0.3, 0.1],
+                      [0.1, 0.8, 0.1]])  # the top of row 2 is another label's: 0.45
+    t, right, asked = confirm_threshold(gold, probs, predicted, ["get_refund"], 0.95)
+    assert t == 0.5  # below it the wrong refund (read at 0.45) would be made unasked
+    assert right == 1.0 and asked == 0.0

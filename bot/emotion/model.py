@@ -43,6 +43,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 
 from bot.emotion.data import Example
 from bot.emotion.intensity import cues, intensity
+from nlu.gist import gist
 from bot.emotion.labels import LABELS
 
 MAX_CHARS = 2000  # longer messages are judged on their start; keeps a parse fast
@@ -79,8 +80,10 @@ def _truncate(text: str) -> str:
 
 def _normalise(text: str) -> str:
     # Exclamation marks are intensity cues, not signs of one emotion: happy and furious
-    # customers both use them. The vectorisers lowercase (capitals are a cue too).
-    return re.sub(r"!+", " ", _truncate(text))
+    # customers both use them. The vectorisers lowercase (capitals are a cue too). Order
+    # numbers and e-mail addresses come mostly in calm answers: read without them (the
+    # gist, as the sentence vector), "late again, 4567890 omar@..." stays upset.
+    return re.sub(r"!+", " ", gist(_truncate(text)))
 
 
 _NEGATOR = re.compile(r"^(not|no|never|nothing|nobody|nor|cannot|without|\w+n't)$")
