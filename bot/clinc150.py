@@ -19,13 +19,10 @@ import logging
 import random
 from typing import Any, Dict, Iterable, List, Optional, Set, Text, Union
 
-import rasa.shared.data
-from rasa.shared.core.domain import Domain
-from rasa.shared.core.training_data.structures import StoryGraph
-from rasa.shared.importers.importer import TrainingDataImporter
-from rasa.shared.importers.utils import training_data_from_paths
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.nlu_importer import NluOnlyImporter
 
 from heard import datasets
 
@@ -157,15 +154,14 @@ def sample(data: Dict[str, Any], per_intent: int = EXAMPLES_PER_INTENT,
     return chosen
 
 
-class Clinc150Importer(TrainingDataImporter):
+class Clinc150Importer(NluOnlyImporter):
     """Adds reviewed CLINC150 requests as `out_of_scope`; reads nothing else."""
 
     def __init__(self, config_file: Optional[Text] = None, domain_path: Optional[Text] = None,
                  training_data_paths: Optional[Union[List[Text], Text]] = None,
                  examples_per_intent: int = EXAMPLES_PER_INTENT,
                  oos_examples: int = OOS_EXAMPLES, random_seed: int = RANDOM_SEED) -> None:
-        self._nlu_files = rasa.shared.data.get_data_files(
-            training_data_paths, rasa.shared.data.is_nlu_file)
+        super().__init__(training_data_paths)
         self._per_intent = int(examples_per_intent)
         self._oos = int(oos_examples)
         self._seed = int(random_seed)
@@ -187,30 +183,12 @@ class Clinc150Importer(TrainingDataImporter):
                     self._path, datasets.ENV_VAR)
             return []
         data = json.loads(self._path.read_text(encoding="utf-8"))
-        texts = sample(data, self._per_intent, self._oos, self._seed, self._project_texts())
+        project = [m.get("text") for m in self.project_examples() if m.get("text")]
+        texts = sample(data, self._per_intent, self._oos, self._seed, project)
         logger.info("clinc150: %d out_of_scope examples from %s", len(texts), self._path)
         return texts
-
-    def _project_texts(self) -> List[str]:
-        project = training_data_from_paths(self._nlu_files, "en")
-        return [m.get("text") for m in project.intent_examples if m.get("text")]
 
     def get_nlu_data(self, language: Optional[Text] = "en") -> TrainingData:
         if language not in (None, "en"):
             return TrainingData()
         return TrainingData([Message.build(text=text, intent=INTENT) for text in self.texts()])
-
-    def get_domain(self) -> Domain:
-        return Domain.empty()
-
-    def get_stories(self, exclusion_percentage: Optional[int] = None) -> StoryGraph:
-        return StoryGraph([])
-
-    def get_conversation_tests(self) -> StoryGraph:
-        return StoryGraph([])
-
-    def get_config(self) -> Dict:
-        return {}
-
-    def get_config_file_for_auto_config(self) -> Optional[Text]:
-        return None

@@ -16,9 +16,9 @@ from heard import datasets
 
 MODELS = ROOT / "models"
 KEEP = 3  # older models are removed beyond this many
-# Code that turns the public data sets into training data inside `rasa train` (config.yml's
-# `importers:`); the data-set files themselves are found through heard.datasets.
-DATASET_MODULES = ("bot/clinc150.py",)
+# Code that adds training data inside `rasa train` (config.yml's `importers:`): from the
+# public data sets (their files are found through heard.datasets) and from data/ itself.
+DATASET_MODULES = ("bot/nlu_importer.py", "bot/clinc150.py", "bot/with_details.py")
 # Code that runs inside `rasa train` (the custom NLU components and what they import):
 # the whole nlu/ package (every file in it: modules and the vendored tokenizer), and these.
 NLU_PACKAGE = "nlu"
