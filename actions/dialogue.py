@@ -48,7 +48,9 @@ class EntryAction(HeardAction):
         kind = follow_up_replies.which(ctx)
         if closing.declines_rating(ctx):
             return
-        if kind:
+        if ctx.slot("awaiting_confirmation") and says_no(ctx):
+            decline(ctx)
+        elif kind:
             follow_up_replies.answer(ctx, kind)
         elif not start_several(ctx, self.form_follows):
             self.respond(ctx)
@@ -93,7 +95,9 @@ class ActionBeginRequest(EntryAction):
         if ctx.intent == "report_damaged_item" and refunds.is_safety_incident(ctx.latest_text):
             ctx.say_once("utter_safety_first")
         begin(ctx, ctx.intent, ctx.latest_text)
-        ctx.set("request_confidence", ctx.confidence)
+        # A message with two requests is read less surely as either: its own clause counts.
+        ctx.set("request_confidence", max([ctx.confidence] + [
+            r["confidence"] for r in clause_requests(ctx) if r["intent"] == ctx.intent]))
         ctx.set("queued_requests", others(ctx))
 
 
@@ -264,17 +268,30 @@ class ActionDecline(EntryAction):
         return "action_decline"
 
     def respond(self, ctx: Context) -> None:
-        awaiting = ctx.pop("awaiting_confirmation") or ""
-        if awaiting:
-            ctx.set("pending_request", None)
-            ctx.say(DECLINED.get(awaiting, "utter_nothing_changed"))
-            then = clause_requests(ctx, at_least=1)
-            if then:
-                ctx.set("queued_requests", then)
-                take_next(ctx)
+        if ctx.slot("awaiting_confirmation"):
+            decline(ctx)
             return
         ctx.say("utter_anything_else")
         closing.close(ctx)
+
+
+def says_no(ctx: Context) -> bool:
+    """A clause of the message is a sure "no" ("no wait, don't. When will it arrive?")."""
+    return ctx.intent != "affirm" and any(
+        c.get("intent") == "deny" and float(c.get("confidence") or 0) >= CLAUSE_CONFIDENCE
+        for c in (ctx.tracker.latest_message or {}).get("clauses") or [])
+
+
+def decline(ctx: Context) -> None:
+    """No to the pending confirmation: nothing changes; a request in the same message
+    follows."""
+    awaiting = ctx.pop("awaiting_confirmation") or ""
+    ctx.set("pending_request", None)
+    ctx.say(DECLINED.get(awaiting, "utter_nothing_changed"))
+    then = clause_requests(ctx, at_least=1)
+    if then:
+        ctx.set("queued_requests", then)
+        take_next(ctx)
 
 
 def rating_from(entities: list, text: str):

@@ -27,7 +27,7 @@ def which(ctx: Context) -> Optional[str]:
         return None
     # "And how many days does the normal one take?" after the delivery options has nothing
     # to follow in them: the question itself is answered.
-    specific = {"when": _when(last), "next": _when(last), "why": _why_response(ctx, last)}
+    specific = {"when": _when(last), "why": _specific(ctx, last, "why")}
     if found in specific and not specific[found] and (
             ctx.intent in READS_AS_REQUEST or ctx.slot("awaiting_confirmation")):
         return None
@@ -39,8 +39,9 @@ def _when(last: Dict[str, Any]) -> Optional[str]:
     return next((facts[k] for k in WHEN_FACTS if facts.get(k)), None)
 
 
-def _why_response(ctx: Context, last: Dict[str, Any]) -> Optional[str]:
-    name = f"utter_why_{(last.get('response') or '').removeprefix('utter_')}"
+def _specific(ctx: Context, last: Dict[str, Any], kind: str) -> Optional[str]:
+    """`utter_why_<response>` / `utter_next_<response>` for the last answer, if written."""
+    name = f"utter_{kind}_{(last.get('response') or '').removeprefix('utter_')}"
     return name if name in ctx.responses() else None
 
 
@@ -53,9 +54,11 @@ def answer(ctx: Context, kind: str) -> None:
     elif kind == "when":
         ctx.say("utter_follow_up_when" if when else "utter_follow_up_when_done", when=when or "")
     elif kind == "why":  # the reason behind that very answer, filled from its facts
-        ctx.say(_why_response(ctx, last) or "utter_follow_up_why", **facts)
+        ctx.say(_specific(ctx, last, "why") or "utter_follow_up_why", **facts)
     elif kind == "next":
-        ctx.say("utter_follow_up_next" if when else "utter_follow_up_next_done", when=when or "")
+        ctx.say(_specific(ctx, last, "next")
+                or ("utter_follow_up_next" if when else "utter_follow_up_next_done"),
+                **{**facts, "when": when or ""})
     elif kind == "email":
         _email(ctx, last)
     elif kind == "repeat":

@@ -58,7 +58,7 @@ def kind(text: str) -> Optional[str]:
 
 
 # Kinds that could also be a question of their own ("when do you deliver?").
-AMBIGUOUS = ("when", "why", "next")
+AMBIGUOUS = ("when", "why")
 
 
 def leans_on_last_answer(kind_: str, text: str, intent: str, requests: frozenset) -> bool:

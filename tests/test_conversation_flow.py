@@ -414,3 +414,33 @@ def test_details_the_classifier_could_not_place_are_taken_as_details(conv):
     result = conv.run(ActionFallback, Turn("tim.w@example.org", "nlu_fallback"))
     assert FollowupAction("request_form") in result.events
     assert conv.slots["email"] == "tim.w@example.org"
+
+
+def test_what_happens_next_after_a_replacement_says_what_happens_to_it(conv):
+    resolve(conv, "report_damaged_item", "the jug came cracked", "7890123",
+            "mei.chen@example.org", remedy="replacement")
+    nxt = conv.run(ActionBeginRequest, Turn("what happens next? do I have to do anything with "
+                                            "the broken one?", "report_damaged_item"))
+    assert nxt.responses == ["utter_next_damaged_replacement"]
+
+
+def test_a_no_inside_a_longer_message_declines_the_pending_confirmation(conv, repo):
+    resolve(conv, "cancel_order", "cancel it", "1234567")
+    text = "no wait, don't. When will they arrive?"
+    conv.events.append({"event": "user", "text": text, "parse_data": {
+        "text": text, "intent": {"name": "out_of_scope", "confidence": 0.5},
+        "clauses": [clause("no wait, don't", "deny", 0.8),
+                    clause("When will they arrive?", "track_order", 0.8)]}})
+    result = conv.run(ActionSmallTalk)
+    assert result.responses[:2] == ["utter_cancel_kept", "utter_next_request"]
+    assert repo.find_order("1234567").status == "processing"
+
+
+def test_a_request_read_surely_in_its_own_clause_is_not_asked_about(conv):
+    text = "I'd like a refund for 3456789, and take me off your newsletter too"
+    conv.events.append({"event": "user", "text": text, "parse_data": {
+        "text": text, "intent": {"name": "get_refund", "confidence": 0.4},
+        "clauses": [clause("I'd like a refund for 3456789", "get_refund", 0.9),
+                    clause("take me off your newsletter too", "newsletter_subscription")]}})
+    conv.run(ActionBeginRequest)
+    assert conv.slots["request_confidence"] == 0.9
