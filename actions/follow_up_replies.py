@@ -92,12 +92,15 @@ def _email(ctx: Context, last: Dict[str, Any]) -> None:
 
 
 def _repeat(ctx: Context) -> None:
-    """Heard's replies before the latest message, once more."""
+    """Heard's replies before the latest message, once more; not the sympathy lines,
+    which are never said twice."""
+    sympathy = {v.get("text") for name, variations in ctx.responses().items()
+                if name.startswith(("utter_ack_", "utter_apology_")) for v in variations}
     lines: List[str] = []
     for event in reversed(ctx.tracker.events[:-1]):
         if event.get("event") == "user" and lines:
             break
-        if event.get("event") == "bot" and event.get("text"):
+        if event.get("event") == "bot" and event.get("text") not in sympathy | {None, ""}:
             lines.insert(0, event["text"])
     ctx.say("utter_follow_up_repeat")
     for line in lines:

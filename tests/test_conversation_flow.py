@@ -444,3 +444,11 @@ def test_a_request_read_surely_in_its_own_clause_is_not_asked_about(conv):
                     clause("take me off your newsletter too", "newsletter_subscription")]}})
     conv.run(ActionBeginRequest)
     assert conv.slots["request_confidence"] == 0.9
+
+
+def test_say_that_again_repeats_the_substance_not_the_apology(conv):
+    made = resolve(conv, "track_order", "where is it", "4567890", OMAR)  # late: apology
+    assert made.responses[0] == "utter_apology_late_delivery"
+    again = conv.run(ActionFallback, Turn("say that again?", "nlu_fallback"))
+    assert not any(r.startswith("utter_apology") for r in again.responses)
+    assert any("is running late" in text for text in again.texts())
