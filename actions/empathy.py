@@ -17,6 +17,8 @@ FRUSTRATION_ESCALATES_AT = 0.85  # the conversation-level score (actions/frustra
 SHOP_FAULTS = ("late_delivery", "damaged_item", "double_charge", "refund_overdue")
 # Intents whose very subject is the shop's fault, known before any lookup.
 FAULT_BY_INTENT = {"report_damaged_item": "damaged_item"}
+# The responses that express sympathy (acknowledgements, apologies): never said twice.
+SYMPATHY_PREFIXES = tuple(f"utter_{kind}_" for kind in ("ack", "apology"))
 # Intents whose reply is warm already; a joy acknowledgement on top would be too much.
 WARM_INTENTS = ("thank_you",)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
 
-from actions import clarify, follow_ups, info, policy
+from actions import clarify, empathy, follow_ups, info, policy
 from actions.context import Context
 from actions.formatting import mask_email
 from actions.requests import REQUESTS
@@ -95,7 +95,7 @@ def _repeat(ctx: Context) -> None:
     """Heard's replies before the latest message, once more; not the sympathy lines,
     which are never said twice."""
     sympathy = {v.get("text") for name, variations in ctx.responses().items()
-                if name.startswith(("utter_ack_", "utter_apology_")) for v in variations}
+                if name.startswith(empathy.SYMPATHY_PREFIXES) for v in variations}
     lines: List[str] = []
     for event in reversed(ctx.tracker.events[:-1]):
         if event.get("event") == "user" and lines:

@@ -36,10 +36,15 @@ _SPLIT = re.compile(rf"[.;!?]{{1,5}}\s{{1,10}}|,?\s{{1,10}}(?:and|also|plus|then
                     rf"\s{{1,10}}(?={_STARTS})", re.I)
 MIN_WORDS = 2  # a clause of one word ("thanks") is not a request
 MAX_CLAUSES = 4
+# A longer message tells one story (and costs an encoder pass per clause): read as a whole.
+MAX_MESSAGE_WORDS = 40
 
 
 def clauses(text: str) -> List[str]:
-    """The message's clauses of at least MIN_WORDS words, at most MAX_CLAUSES."""
+    """The message's clauses of at least MIN_WORDS words, at most MAX_CLAUSES; none for a
+    message of more than MAX_MESSAGE_WORDS words."""
+    if len((text or "").split()) > MAX_MESSAGE_WORDS:
+        return []
     parts = [p.strip(" ,") for p in _SPLIT.split(text or "")]
     return [p for p in parts if len(p.split()) >= MIN_WORDS][:MAX_CLAUSES]
 
