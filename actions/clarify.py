@@ -13,7 +13,7 @@ OFFERABLE = frozenset({*REQUESTS, *info.ANSWERS, "complaint", "review",
 # The two most likely intents are offered when their summed probability reaches this.
 # Tuned on validation data (out-of-fold training predictions and CLINC150 val), never on
 # the test set: `python -m bench.nlu_validation`.
-OFFER_FLOOR = 0.2
+OFFER_FLOOR = 0.25
 # A misunderstood message whose likeliest reading is a request, this likely and this far
 # ahead of the next request, is remembered: details given next resume it.
 GUESS_FLOOR = 0.15

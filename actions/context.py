@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 # holds CONFIRM_REQUEST + the request. Tuned on validation data, never on the test set:
 # `python -m bench.nlu_validation` (the lowest with 95 % of unasked writes right).
 UNSURE_WRITES = ("get_refund", "change_order", "payment_issue")
-CONFIRM_BELOW = 0.5
+CONFIRM_BELOW = 0.55
 CONFIRM_REQUEST = "request:"
 VOICE = "voice"  # the input channel of phone and browser calls (voice/rasa_dialogue.py)
 _repository: Optional[Repository] = None

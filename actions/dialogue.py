@@ -94,10 +94,11 @@ class ActionBeginRequest(EntryAction):
         offer_human_if_angry(ctx)
         if ctx.intent == "report_damaged_item" and refunds.is_safety_incident(ctx.latest_text):
             ctx.say_once("utter_safety_first")
-        begin(ctx, ctx.intent, ctx.latest_text)
-        # A message with two requests is read less surely as either: its own clause counts.
-        ctx.set("request_confidence", max([ctx.confidence] + [
-            r["confidence"] for r in clause_requests(ctx) if r["intent"] == ctx.intent]))
+        own = [r for r in clause_requests(ctx) if r["intent"] == ctx.intent]
+        # With several requests, this one's own clause has its order number, and counts
+        # for its confidence (the whole message is read less surely as either).
+        begin(ctx, ctx.intent, ctx.latest_text, own[0]["text"] if own else None)
+        ctx.set("request_confidence", max([ctx.confidence] + [r["confidence"] for r in own]))
         ctx.set("queued_requests", others(ctx))
 
 

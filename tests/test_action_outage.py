@@ -10,6 +10,7 @@ import uuid
 import pytest
 import requests
 
+from actions.store import models as m
 from actions.store.repository import Repository
 from bot.servers import Servers, _answers
 from tests.live import snapshot
@@ -66,3 +67,5 @@ def test_an_action_server_outage_is_said_and_the_retry_is_stored_once(servers):
     assert any("Jane" in m.get("text", "") for m in retry.json())
     assert user_texts(servers, sender) == ["where is my order 2345678?", "jane.doe@example.com"]
     assert snapshot(repo) == before
+    with repo.session() as s:  # the tracking answered once, so recorded once
+        assert [r.request for r in s.query(m.Resolution)] == ["track_order"]

@@ -460,3 +460,14 @@ def test_say_that_again_repeats_the_substance_not_the_apology(conv):
     again = conv.run(ActionFallback, Turn("say that again?", "nlu_fallback"))
     assert not any(r.startswith("utter_apology") for r in again.responses)
     assert any("is running late" in text for text in again.texts())
+
+
+def test_the_first_of_two_requests_takes_its_own_clauses_order_number(conv):
+    text = "tell me where 2345678 is and cancel 1234567"
+    conv.events.append({"event": "user", "text": text, "parse_data": {
+        "text": text, "intent": {"name": "cancel_order", "confidence": 0.7},
+        "clauses": [clause("tell me where 2345678 is", "track_order"),
+                    clause("cancel 1234567", "cancel_order")]}})
+    conv.run(ActionBeginRequest)
+    assert conv.slots["order_id"] == "1234567"
+    assert conv.slots["queued_requests"][0]["intent"] == "track_order"

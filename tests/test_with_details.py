@@ -30,7 +30,13 @@ def test_a_seeded_share_of_requests_only():
                            entities=[{"start": 6, "end": 13, "value": "1234567",
                                       "entity": "order_id"}])
     added = augmented(examples + [tagged] * 50, share=0.2, seed=3)
-    assert 150 <= len(added) <= 250
-    assert {m.get("intent") for m in added} == {"cancel_order"}
+    requests = [m for m in added if m.get("intent") == "cancel_order"]
+    answers = [m for m in added if m.get("intent") == "inform"]
+    assert 150 <= len(requests) == len(answers) <= 250
+    for request, answer in zip(requests, answers):  # the same details, alone
+        assert [e["value"] for e in answer.get("entities")] == [
+            e["value"] for e in sorted(request.get("entities"), key=lambda e: e["start"])]
+        for entity in answer.get("entities"):
+            assert answer.get("text")[entity["start"]:entity["end"]] == entity["value"]
     assert [m.get("text") for m in added] == [m.get("text") for m in
                                               augmented(examples + [tagged] * 50, 0.2, 3)]
