@@ -108,6 +108,9 @@ def test_a_takeover_outlives_the_session_expiring(live):
 def test_two_requests_in_one_message_are_both_resolved(live):
     """In whichever order: the cancellation asks for its yes, the tracking needs no new
     identity check (the same customer's order)."""
+    from bench.conversation_play import reset
+
+    reset(live.repo)  # 1234567 as seeded: an earlier test cancels it
     chat = live.conversation()
     replies = chat.say("please cancel order 1234567 and tell me where order 2345678 is")
     replies += chat.say("jane.doe@example.com")
