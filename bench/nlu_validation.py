@@ -24,7 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-from typing import Dict, List, Sequence, Tuple
+from typing import List, Sequence, Tuple
 
 import numpy as np
 from sklearn.metrics import accuracy_score, f1_score

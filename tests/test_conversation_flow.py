@@ -260,7 +260,6 @@ def clause(text, intent, confidence=0.9):
 
 def test_the_second_request_of_a_message_follows_the_first(conv, repo):
     text = "cancel 1234567 and tell me where 2345678 is"
-    turn = Turn(text, "cancel_order")
     conv.events.append({"event": "user", "text": text, "parse_data": {
         "text": text, "intent": {"name": "cancel_order", "confidence": 0.9},
         "clauses": [clause("cancel 1234567", "cancel_order"),
