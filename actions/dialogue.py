@@ -39,8 +39,10 @@ def ranking_of(event: Optional[Dict[str, Any]]) -> List[Dict[str, Any]]:
 
 
 class EntryAction(HeardAction):
-    """An action a customer's message leads to directly. A follow-up of the last answer
-    ("why?", "how long will that take?") is answered from its facts instead."""
+    """An action a customer's message leads to directly. Before its own answer come what
+    the message may mean in the conversation: a declined rating request, a "no" to a
+    pending confirmation, a follow-up of the last answer ("why?", "how long will that
+    take?", answered from its facts), or several requests at once."""
 
     form_follows = False  # whether its rule runs request_form next anyway
 
