@@ -12,6 +12,7 @@ from rasa_sdk.forms import FormValidationAction
 
 from actions import account, conversation, info, refunds
 from actions.context import VOICE, Context, shared_repository
+from actions.empathy import Turn
 from actions.handoff import escalation_for, hand_over
 from actions.requests import IDENTITY_SLOTS, REQUESTS, required_slots
 from actions.store.repository import Repository
@@ -107,6 +108,13 @@ def mentioned(slot: str, tracker: Tracker) -> Dict[Text, Any]:
     return {slot: found} if found and found != tracker.get_slot(slot) else {}
 
 
+def new_upset_feeling(turns: List[Turn]) -> bool:
+    """An answer that comes with a new upset feeling ("ugh, fine: 1234567") is
+    acknowledged before the form goes on; the same feeling again is not."""
+    return bool(turns) and turns[-1].emotion.negative and (
+        len(turns) < 2 or turns[-2].emotion.name != turns[-1].emotion.name)
+
+
 def reads_back(slot: str, channel: Optional[str]) -> bool:
     """On the phone a misheard digit is easy to miss, so the order number is said back."""
     return slot == "order_id" and channel == VOICE
@@ -139,26 +147,16 @@ class ValidateRequestForm(FormValidationAction):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        if tracker.get_slot("requested_slot"):  # an answer: escalation is checked here too
-            ctx = Context(dispatcher, tracker, domain, self.repo)
-            reason = await asyncio.to_thread(escalation_for, ctx)
-            if reason:
-                await asyncio.to_thread(hand_over, ctx, reason)
-                return ctx.events + [SlotSet("requested_slot", None)]
-        feeling = self._acknowledge_a_new_feeling(dispatcher, tracker, domain)
-        return feeling + await self._run(dispatcher, tracker, domain)
-
-    def _acknowledge_a_new_feeling(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        """An answer that comes with a new upset feeling ("ugh, fine: 1234567") is
-        acknowledged before the form goes on; the same feeling again is not."""
-        turns = conversation.user_turns(tracker.events)
-        if not tracker.get_slot("requested_slot") or not turns[-1].emotion.negative or (
-                len(turns) > 1 and turns[-2].emotion.name == turns[-1].emotion.name):
-            return []  # the request's own message was acknowledged when it began
+        if not tracker.get_slot("requested_slot"):  # the request's own message, already
+            return await self._run(dispatcher, tracker, domain)  # acknowledged and checked
         ctx = Context(dispatcher, tracker, domain, self.repo)
-        ctx.acknowledge()
-        return ctx.events
+        reason = escalation_for(ctx)  # an answer: escalation is checked here too
+        if reason:
+            await asyncio.to_thread(hand_over, ctx, reason)
+            return ctx.events + [SlotSet("requested_slot", None)]
+        if new_upset_feeling(conversation.user_turns(tracker.events)):
+            ctx.acknowledge()
+        return ctx.events + await self._run(dispatcher, tracker, domain)
 
     async def _run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                    domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:

@@ -14,6 +14,7 @@ plain ones (0.5: 91 %, 0.65 points).
 from __future__ import annotations
 
 import random
+import re
 from typing import List, Optional, Text, Union
 
 from rasa.shared.nlu.training_data.message import Message
@@ -31,6 +32,8 @@ _ADDRESSES = ("p.novak@example.com", "sam_r@mail.example.net", "li.wei88@example
 # (before, detail kinds and glue, after): {o} an order number, {e} an e-mail address.
 _SHAPES = ("{t} {o}", "{t}, order {o}", "{t} #{o}", "{t}. {o}, {e}", "{t} - {e}",
            "order {o}: {t}", "{o} {e} {t}", "{e} here, {t}", "{t} (order {o}, {e})")
+_FIELD = re.compile(r"(\{[toe]\})")
+_ENTITIES = {"o": "order_id", "e": "email"}
 
 
 def with_details(text: str, rng: random.Random) -> Message:
@@ -38,19 +41,14 @@ def with_details(text: str, rng: random.Random) -> Message:
     shape = rng.choice(_SHAPES)
     values = {"t": text.strip(), "o": str(rng.randint(123456, 99999999)),
               "e": rng.choice(_ADDRESSES)}
-    out, entities, i = "", [], 0
-    while i < len(shape):  # formats the shape, noting where each detail lands
-        if shape[i] == "{":
-            key = shape[i + 1]
-            if key in "oe":
-                entities.append({"start": len(out), "end": len(out) + len(values[key]),
-                                 "value": values[key],
-                                 "entity": "order_id" if key == "o" else "email"})
-            out += values[key]
-            i += 3
-        else:
-            out += shape[i]
-            i += 1
+    out, entities = "", []
+    for part in _FIELD.split(shape):  # formats the shape, noting where each detail lands
+        key = part[1] if _FIELD.fullmatch(part) else None
+        value = values[key] if key else part
+        if key in _ENTITIES:
+            entities.append({"start": len(out), "end": len(out) + len(value),
+                             "value": value, "entity": _ENTITIES[key]})
+        out += value
     return Message.build(text=out, entities=entities)
 
 

@@ -30,10 +30,12 @@ def default_slots() -> Dict[str, Any]:
 
 def user_event(text: str, intent: str, emotion: str = "neutral", intensity: float = 0.0,
                entities: Sequence[dict] = (), confidence: float = 1.0,
-               cues: Sequence[str] = (), ranking: Sequence[dict] = ()) -> dict:
+               cues: Sequence[str] = (), ranking: Sequence[dict] = (),
+               clauses: Sequence[dict] = ()) -> dict:
     return {"event": "user", "text": text, "timestamp": 1764064800.0,
             "parse_data": {"text": text, "intent": {"name": intent, "confidence": confidence},
                            "intent_ranking": list(ranking), "entities": list(entities),
+                           "clauses": list(clauses),
                            "emotion": {"name": emotion, "confidence": 0.9,
                                        "intensity": intensity, "cues": list(cues)}},
             "input_channel": "rest"}
@@ -88,6 +90,7 @@ class Turn:
     confidence: float = 1.0
     cues: Sequence[str] = ()
     ranking: Sequence[dict] = ()  # the NLU's intent ranking, e.g. under an nlu_fallback
+    clauses: Sequence[dict] = ()  # nlu/clauses.py: each clause's intent
 
 
 @dataclass
@@ -104,7 +107,7 @@ class Conversation:
         if turn is not None:
             self.events.append(user_event(turn.text, turn.intent, turn.emotion, turn.intensity,
                                           turn.entities, turn.confidence, turn.cues,
-                                          turn.ranking))
+                                          turn.ranking, turn.clauses))
         latest = next((e["parse_data"] for e in reversed(self.events)
                        if e["event"] == "user"), {})
         tracker = Tracker(self.sender, dict(self.slots), latest, list(self.events), False,

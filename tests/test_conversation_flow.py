@@ -260,11 +260,9 @@ def clause(text, intent, confidence=0.9):
 
 def test_the_second_request_of_a_message_follows_the_first(conv, repo):
     text = "cancel 1234567 and tell me where 2345678 is"
-    conv.events.append({"event": "user", "text": text, "parse_data": {
-        "text": text, "intent": {"name": "cancel_order", "confidence": 0.9},
-        "clauses": [clause("cancel 1234567", "cancel_order"),
-                    clause("tell me where 2345678 is", "track_order")]}})
-    begun = conv.run(ActionBeginRequest)
+    begun = conv.run(ActionBeginRequest, Turn(text, "cancel_order", confidence=0.9,
+        clauses=[clause("cancel 1234567", "cancel_order"),
+                 clause("tell me where 2345678 is", "track_order")]))
     assert conv.slots["queued_requests"] == [
         {"intent": "track_order", "text": "tell me where 2345678 is", "confidence": 0.9}]
     assert conv.slots["order_id"] == "1234567"  # the first request's order
@@ -281,22 +279,18 @@ def test_the_second_request_of_a_message_follows_the_first(conv, repo):
 
 def test_unsure_or_repeated_clauses_queue_nothing(conv):
     text = "where is my order and where is it now"
-    conv.events.append({"event": "user", "text": text, "parse_data": {
-        "text": text, "intent": {"name": "track_order", "confidence": 0.9},
-        "clauses": [clause("where is my order", "track_order"),
-                    clause("where is it now", "track_order"),
-                    clause("blah blah", "get_refund", 0.3)]}})
-    conv.run(ActionBeginRequest)
+    conv.run(ActionBeginRequest, Turn(text, "track_order", confidence=0.9,
+        clauses=[clause("where is my order", "track_order"),
+                 clause("where is it now", "track_order"),
+                 clause("blah blah", "get_refund", 0.3)]))
     assert conv.slots["queued_requests"] == []
 
 
 def test_a_policy_question_after_a_request_is_answered_after_it(conv):
     text = "where is 2345678 and what payment methods do you take"
-    conv.events.append({"event": "user", "text": text, "parse_data": {
-        "text": text, "intent": {"name": "track_order", "confidence": 0.9},
-        "clauses": [clause("where is 2345678", "track_order"),
-                    clause("what payment methods do you take", "check_payment_methods")]}})
-    conv.run(ActionBeginRequest)
+    conv.run(ActionBeginRequest, Turn(text, "track_order", confidence=0.9,
+        clauses=[clause("where is 2345678", "track_order"),
+                 clause("what payment methods do you take", "check_payment_methods")]))
     conv.slots.update(email=JANE, verified_order="2345678")
     done = conv.run(ActionResolveRequest)
     assert done.responses == ["utter_order_shipped", "utter_next_request",
@@ -305,11 +299,9 @@ def test_a_policy_question_after_a_request_is_answered_after_it(conv):
 
 def test_a_message_read_as_neither_of_its_two_requests_begins_the_first(conv):
     text = "I need a refund for the lamp, also can you send me the invoice"
-    conv.events.append({"event": "user", "text": text, "parse_data": {
-        "text": text, "intent": {"name": "nlu_fallback", "confidence": 0.4},
-        "clauses": [clause("I need a refund for the lamp", "get_refund"),
-                    clause("also can you send me the invoice", "get_invoice")]}})
-    result = conv.run(ActionFallback)
+    result = conv.run(ActionFallback, Turn(text, "nlu_fallback", confidence=0.4,
+        clauses=[clause("I need a refund for the lamp", "get_refund"),
+                 clause("also can you send me the invoice", "get_invoice")]))
     assert FollowupAction("request_form") in result.events
     assert conv.slots["pending_request"] == "get_refund"
     assert [q["intent"] for q in conv.slots["queued_requests"]] == ["get_invoice"]
@@ -400,11 +392,10 @@ def test_tracking_or_lateness_is_answered_by_tracking_without_asking(conv):
 def test_no_to_a_cancellation_then_a_question_answers_both(conv):
     resolve(conv, "cancel_order", "cancel it", "1234567")
     text = "no wait, don't. I'll keep them. When will they arrive?"
-    conv.events.append({"event": "user", "text": text, "parse_data": {
-        "text": text, "intent": {"name": "deny", "confidence": 0.8},
-        "clauses": [clause("no wait, don't", "deny"), clause("I'll keep them", "deny", 0.5),
-                    clause("When will they arrive?", "track_order", 0.8)]}})
-    result = conv.run(ActionDecline)
+    result = conv.run(ActionDecline, Turn(text, "deny", confidence=0.8,
+        clauses=[clause("no wait, don't", "deny"),
+                 clause("I'll keep them", "deny", 0.5),
+                 clause("When will they arrive?", "track_order", 0.8)]))
     assert result.responses[:2] == ["utter_cancel_kept", "utter_next_request"]
     assert conv.slots["pending_request"] == "track_order"
 
@@ -434,22 +425,18 @@ def test_what_happens_next_after_a_replacement_says_what_happens_to_it(conv):
 def test_a_no_inside_a_longer_message_declines_the_pending_confirmation(conv, repo):
     resolve(conv, "cancel_order", "cancel it", "1234567")
     text = "no wait, don't. When will they arrive?"
-    conv.events.append({"event": "user", "text": text, "parse_data": {
-        "text": text, "intent": {"name": "out_of_scope", "confidence": 0.5},
-        "clauses": [clause("no wait, don't", "deny", 0.8),
-                    clause("When will they arrive?", "track_order", 0.8)]}})
-    result = conv.run(ActionSmallTalk)
+    result = conv.run(ActionSmallTalk, Turn(text, "out_of_scope", confidence=0.5,
+        clauses=[clause("no wait, don't", "deny", 0.8),
+                 clause("When will they arrive?", "track_order", 0.8)]))
     assert result.responses[:2] == ["utter_cancel_kept", "utter_next_request"]
     assert repo.find_order("1234567").status == "processing"
 
 
 def test_a_request_read_surely_in_its_own_clause_is_not_asked_about(conv):
     text = "I'd like a refund for 3456789, and take me off your newsletter too"
-    conv.events.append({"event": "user", "text": text, "parse_data": {
-        "text": text, "intent": {"name": "get_refund", "confidence": 0.4},
-        "clauses": [clause("I'd like a refund for 3456789", "get_refund", 0.9),
-                    clause("take me off your newsletter too", "newsletter_subscription")]}})
-    conv.run(ActionBeginRequest)
+    conv.run(ActionBeginRequest, Turn(text, "get_refund", confidence=0.4,
+        clauses=[clause("I'd like a refund for 3456789", "get_refund", 0.9),
+                 clause("take me off your newsletter too", "newsletter_subscription")]))
     assert conv.slots["request_confidence"] == 0.9
 
 
@@ -463,10 +450,8 @@ def test_say_that_again_repeats_the_substance_not_the_apology(conv):
 
 def test_the_first_of_two_requests_takes_its_own_clauses_order_number(conv):
     text = "tell me where 2345678 is and cancel 1234567"
-    conv.events.append({"event": "user", "text": text, "parse_data": {
-        "text": text, "intent": {"name": "cancel_order", "confidence": 0.7},
-        "clauses": [clause("tell me where 2345678 is", "track_order"),
-                    clause("cancel 1234567", "cancel_order")]}})
-    conv.run(ActionBeginRequest)
+    conv.run(ActionBeginRequest, Turn(text, "cancel_order", confidence=0.7,
+        clauses=[clause("tell me where 2345678 is", "track_order"),
+                 clause("cancel 1234567", "cancel_order")]))
     assert conv.slots["order_id"] == "1234567"
     assert conv.slots["queued_requests"][0]["intent"] == "track_order"
