@@ -10,7 +10,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 # (CI) and HEARD_DATA_DIR isn't set, else the default datasets/ (python -m bot.datasets download).
 export HEARD_DATA_DIR ?= $(if $(wildcard ../shared/data),$(abspath ../shared/data),)
 
-.PHONY: install run shell seed train test bench bench-voice bench-limits fuzz nlu-report eval-conversations clean call agent
+.PHONY: install run shell seed train test bench bench-voice bench-limits fuzz nlu-report eval-conversations clean call agent retention
 
 $(PY):
 	@python=$$(scripts/find_python.sh) || exit 1; \
@@ -44,6 +44,11 @@ agent: install
 
 train: install
 	$(PY) -m bot train
+
+# Deletes conversations idle longer than HEARD_RETENTION_DAYS (90), keeping their dashboard
+# figures as sums; `make run` does it daily. Counts first: $(PY) -m bot retention --dry-run
+retention: install
+	$(PY) -m bot retention
 
 test: install
 	$(PY) -m pytest

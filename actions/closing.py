@@ -16,8 +16,10 @@ _DECLINES = re.compile(r"^\W{0,5}(no|nope|nah|not now|no thanks?|i'?d rather not
 
 
 def declines_rating(ctx: Context) -> bool:
-    """Whether this message turns down a pending rating request (which is then dropped)."""
-    if not ctx.slot("awaiting_rating") or not _DECLINES.search(ctx.latest_text):
+    """Whether this message turns down a pending rating request (which is then dropped).
+    A confirmation asked since is what a "no" answers: it must not leave that open."""
+    if not ctx.slot("awaiting_rating") or ctx.slot("awaiting_confirmation") \
+            or not _DECLINES.search(ctx.latest_text):
         return False
     ctx.set("awaiting_rating", False)
     ctx.say("utter_rating_declined")

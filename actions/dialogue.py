@@ -5,12 +5,10 @@ import re
 from abc import abstractmethod
 from typing import Any, Callable, Dict, List, Optional
 
-from rasa_sdk import Action, Tracker
-from rasa_sdk.events import FollowupAction, SlotSet
-from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.events import FollowupAction
 
 from actions import (account, clarify, closing, conversation, feedback, follow_up_replies,
-                     frustration, info, orders, refunds)
+                     info, orders, refunds)
 from actions.context import CONFIRM_REQUEST, Context, HeardAction
 from actions.request_form import EXTRA_READERS
 from actions.requests import DETAIL_SLOTS, REQUESTS
@@ -359,17 +357,3 @@ def request_to_resume(ctx: Context) -> Optional[str]:
             and written != ctx.slot("verified_order"):
         return last  # "sorry, it's 2345679": the same request for the right order
     return None
-
-
-class ActionUpdateFrustration(Action):
-    """Runs on every user message (the `frustration` slot's custom mapping): it only
-    updates the score, so it says nothing and needs no database."""
-
-    def name(self) -> str:
-        return "action_update_frustration"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[str, Any]) -> List[Dict[str, Any]]:
-        turns = conversation.user_turns(tracker.events)
-        previous = float(tracker.get_slot("frustration") or 0.0)
-        return [SlotSet("frustration", frustration.update(previous, turns))]

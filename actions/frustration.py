@@ -3,11 +3,14 @@
 It rises with negative emotions (weighted by how strongly they are felt), misunderstood
 messages, the same request asked again and mentions of waiting; it cools a little every
 turn, a lot when a request is resolved, and with joy or thanks. Escalation reads it.
+
+The Rasa server updates it in each turn (`bot.rasa_seam`), before any action runs.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Mapping, Sequence
 
+from actions.conversation import user_turns
 from actions.empathy import Emotion, Turn
 
 WEIGHTS = {"anger": 0.5, "frustration": 0.45, "sadness": 0.25, "anxiety": 0.25,
@@ -47,3 +50,8 @@ def update(previous: float, turns: Sequence[Turn]) -> float:
 
 def after_resolution(score: float) -> float:
     return round(score * RESOLVED, 3)
+
+
+def after_message(previous: float, said: Sequence[Mapping[str, Any]]) -> float:
+    """The score after the latest of `said` (the session's user events, as dicts)."""
+    return update(previous, user_turns(said))

@@ -1,4 +1,4 @@
-"""Heard's command line: `python -m bot run | shell | train | seed`."""
+"""Heard's command line: `python -m bot run | shell | train | seed | retention`."""
 from __future__ import annotations
 
 import argparse
@@ -90,18 +90,21 @@ def seed() -> None:
 
 def run(args: argparse.Namespace) -> int:
     from actions.policy import StaffedHours
+    from actions.store.repository import database_url
 
     try:  # a bad setting fails here, not in the middle of a customer's handoff
         StaffedHours.from_env()
     except ValueError as error:
         print(f"error: HEARD_STAFFED_HOURS: {error}", file=sys.stderr)
         return 2
+    from bot import retention
     from heard import limits
     from web.sessions import lifetime_from
 
     try:
         lifetime_from(os.environ)
         limits.check(os.environ)
+        retention_days = retention.retention_days()
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -132,8 +135,16 @@ def run(args: argparse.Namespace) -> int:
     stopped = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopped.set())
-    supervise(servers, stopped, log=lambda line: print(line, file=sys.stderr, flush=True))
+    log = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
+    daily = None
+    if retention_days is not None:  # a minute after start, then every 24 h
+        daily = retention.start_daily(retention_days, servers.endpoints,
+                                      servers.environment.get("DATABASE_URL") or database_url(),
+                                      stopped, log)
+    supervise(servers, stopped, log=log)
     print("\nstopping...", flush=True)
+    if daily is not None:
+        daily.join(timeout=5)  # a run in progress stops after its current batch
     servers.stop()
     print("stopped.")
     return 0
@@ -152,6 +163,23 @@ def shell(args: argparse.Namespace) -> int:
         servers.stop()
 
 
+def retention_command(args: argparse.Namespace) -> int:
+    from actions.store.repository import database_url
+    from bot import retention
+
+    try:  # a bad --days or HEARD_RETENTION_DAYS, or no SQL tracker store
+        days = (retention.parse_days(args.days, "--days") if args.days is not None
+                else retention.retention_days())
+        if days is None:
+            print("retention: off, nothing deleted")
+            return 0
+        print(retention.run(days, ROOT / "endpoints.yml", database_url(), dry_run=args.dry_run))
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -160,12 +188,20 @@ def main(argv=None) -> int:
     commands.add_parser("shell", help="chat in the terminal")
     commands.add_parser("train", help="train only if the training inputs changed")
     commands.add_parser("seed", help="load demo customers and orders into an empty database")
+    retention_parser = commands.add_parser(
+        "retention", help="delete conversations idle longer than the retention, keeping "
+        "their dashboard figures")
+    retention_parser.add_argument("--days", help="instead of HEARD_RETENTION_DAYS (default 90)")
+    retention_parser.add_argument("--dry-run", action="store_true",
+                                  help="count what would be deleted, change nothing")
     args = parser.parse_args(argv)
     _quiet_environment()
     if args.command == "run":
         return run(args)
     if args.command == "shell":
         return shell(args)
+    if args.command == "retention":
+        return retention_command(args)
     if args.command == "train":
         print(ensure_trained())
         return 0

@@ -21,6 +21,20 @@ a replacement mirrors is unchanged, and that the replacements are the ones Rasa 
    no lone surrogates (which crashed spaCy), so no NLU step's time or memory depends on
    how long a message is; and Rasa's "/intent" shortcuts work only for the payloads of the
    domain's buttons, so a customer typing "/restart" or "/inform{...}" is read as words.
+5. Work per turn that does not grow with the conversation:
+   - the conversation's frustration score is updated in the turn itself, from the
+     session's customer messages (`actions/frustration.py`), not by a call to the
+     action server on every message;
+   - a session also ends after `HEARD_SESSION_MAX_TURNS` customer messages, and Rasa's
+     own session start (no call to the action server) carries what `bot.sessions` says;
+   - an event's class is looked up once per type name (Rasa searched every subclass of
+     `Event` for each event it loaded: a fifth of a long conversation's turn);
+   - an action call carries the current session's events only, and the domain only
+     until the action server has it (`heard.domain_digest`; Rasa sent its 43 KB with
+     every call);
+   - the SQL tracker store finds a conversation's current session through two indexes,
+     with a query that can use them (Rasa's read every event of the conversation, all
+     sessions, on every load and save).
 """
 from __future__ import annotations
 
@@ -28,25 +42,36 @@ import asyncio
 import contextvars
 import json
 import logging
+import time
 from functools import lru_cache
 from http import HTTPStatus
 from typing import Any, Dict, List, Optional, Set
 
 import aiohttp
+import rasa
+import sqlalchemy as sa
 from jsonschema import exceptions, validators
 from rasa import server as rasa_server
 from rasa.core.actions import action as rasa_action
-from rasa.core.actions.action import RemoteAction
+from rasa.core.actions.action import (ActionExecutionRejection, ActionSessionStart,
+                                     RemoteAction)
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.processor import MessageProcessor
-from rasa.shared.core.events import BotUttered, UserUttered
-from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.events import (ActionExecuted, ActiveLoop, BotUttered,
+                                     ConversationPaused, Event, SessionStarted, SlotSet,
+                                     UserUttered)
+from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 from rasa.shared.exceptions import RasaException
 from sanic.errorpages import JSONRenderer, exception_response
 from sanic.handlers import ErrorHandler
 
+from actions import frustration
+from bot import sessions
+from heard import domain_digest
 from heard.formats import clean_text
-from heard.limits import max_message_chars
+from heard.limits import max_message_chars, session_max_turns
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +86,12 @@ _original = {
     "handle_message": MessageProcessor.handle_message,
     "parse_message": MessageProcessor.parse_message,
     "validate_body": rasa_server.validate_request_body,
+    "session_expired": MessageProcessor._has_session_expired,
+    "resolve_event": Event.resolve_by_type,
+    "session_start": ActionSessionStart.run,  # replaced whole: pinned by the tests
+    "call_format": RemoteAction._action_call_format,  # replaced whole: pinned too
+    "event_query": SQLTrackerStore._event_query,  # replaced whole: pinned too
+    "store_init": SQLTrackerStore.__init__,
 }
 # Set while Heard's handle_message runs a turn: an unreachable action server ends it.
 _in_turn: contextvars.ContextVar[bool] = contextvars.ContextVar("heard_in_turn", default=False)
@@ -97,6 +128,16 @@ def _unreachable(error: RasaException) -> bool:
 
 
 async def _run_remote_action(self: RemoteAction, *args: Any) -> List[Any]:
+    try:
+        return await _run_reaching(self, *args)
+    except ActionExecutionRejection as rejection:
+        if rejection.message != domain_digest.UNKNOWN:
+            raise
+        _domain_sent.pop(_endpoint(self), None)  # that action server needs the domain
+        return await _run_reaching(self, *args)
+
+
+async def _run_reaching(self: RemoteAction, *args: Any) -> List[Any]:
     for pause in (*RETRY_PAUSES, None):
         try:
             return await _original["remote_run"](self, *args)
@@ -169,6 +210,7 @@ async def handle_message(self: MessageProcessor,
                     await message.output_channel.send_response(message.sender_id, reply)
             else:
                 await self._handle_message_with_tracker(message, tracker)
+                tracker.update(frustration_after_message(tracker))
                 tracker = await self.run_action_extract_slots(message.output_channel, tracker)
                 await self._run_prediction_loop(message.output_channel, tracker)
                 await self.run_anonymization_pipeline(tracker)
@@ -241,6 +283,127 @@ async def parse_message(self: MessageProcessor, message: UserMessage,
     return await _original["parse_message"](self, message, tracker, only_output_properties)
 
 
+# --- 5. work per turn -----------------------------------------------------------------------
+
+def this_session(tracker: DialogueStateTracker) -> List[Event]:
+    """The events since the latest session start (a tracker loaded from the store holds
+    that session only, but in the turn that starts a new one it holds both)."""
+    events: List[Event] = []
+    for event in reversed(tracker.events):
+        if isinstance(event, SessionStarted):
+            break
+        events.append(event)
+    return events[::-1]
+
+
+def frustration_after_message(tracker: DialogueStateTracker) -> SlotSet:
+    said = [e.as_dict() for e in this_session(tracker) if isinstance(e, UserUttered)]
+    previous = float(tracker.get_slot("frustration") or 0.0)
+    return SlotSet("frustration", frustration.after_message(previous, said))
+
+
+def has_session_expired(self: MessageProcessor, tracker: DialogueStateTracker) -> bool:
+    """Rasa's idle expiry, or the session's turn limit reached."""
+    if _original["session_expired"](self, tracker):
+        return True
+    said = sum(isinstance(e, UserUttered) for e in this_session(tracker))
+    return said >= session_max_turns()
+
+
+async def start_session(self: ActionSessionStart, output_channel: Any, nlg: Any,
+                        tracker: DialogueStateTracker, domain: Any) -> List[Event]:
+    """Rasa's `action_session_start`, keeping what `bot.sessions` says (Rasa's own set
+    every slot again, once per slot event of the old session)."""
+    events: List[Event] = [SessionStarted()]
+    last = tracker.get_last_event_for(UserUttered)
+    came_back = last is not None and sessions.returning(
+        last.timestamp, time.time(), domain.session_config.session_expiration_time)
+    if domain.session_config.carry_over_slots:
+        slots = tracker.slots.values()
+        carried = sessions.carried_slots({s.name: s.value for s in slots},
+                                         {s.name: s.initial_value for s in slots}, came_back)
+        events += [SlotSet(name, value) for name, value in carried.items()]
+        if tracker.active_loop_name and not came_back:
+            events.append(ActiveLoop(tracker.active_loop_name))
+    if tracker.is_paused():  # a colleague has the conversation: Heard stays silent
+        events.append(ConversationPaused())
+    return events + [ActionExecuted(ACTION_LISTEN_NAME)]
+
+
+# Action endpoint URL -> the digest of the domain its action servers were sent.
+_domain_sent: Dict[str, str] = {}
+_domain_payload: Dict[str, Any] = {}  # the domain last sent: its object, dict and digest
+
+
+def _endpoint(action: RemoteAction) -> str:
+    return action.action_endpoint.url if action.action_endpoint else ""
+
+
+def _domain_of(domain: Any) -> Any:
+    if _domain_payload.get("object") is not domain:
+        as_dict = domain.as_dict()
+        _domain_payload.update(object=domain, dict=as_dict,
+                               digest=domain_digest.digest(as_dict))
+    return _domain_payload
+
+
+def action_call(self: RemoteAction, tracker: DialogueStateTracker,
+                domain: Any) -> Dict[str, Any]:
+    """Rasa's action call, with the session's events only and the domain by digest."""
+    state = tracker.current_state(EventVerbosity.NONE)
+    state["events"] = [event.as_dict() for event in this_session(tracker)]
+    call = {"next_action": self.name(), "sender_id": tracker.sender_id, "tracker": state,
+            "version": rasa.__version__}
+    if not self._is_selective_domain_enabled() \
+            or domain.does_custom_action_explicitly_need_domain(self.name()):
+        payload = _domain_of(domain)
+        call[domain_digest.DIGEST_KEY] = payload["digest"]
+        if _domain_sent.get(_endpoint(self)) != payload["digest"]:
+            call["domain"] = payload["dict"]
+            _domain_sent[_endpoint(self)] = payload["digest"]
+    return call
+
+
+_EVENT = SQLTrackerStore.SQLEvent
+# Rasa's table has an index on sender_id only. These join its metadata when this module
+# is imported (new databases get them with the table); init_store adds them to old ones.
+SESSION_INDEXES = (
+    sa.Index("heard_events_session_start", _EVENT.sender_id, _EVENT.type_name,
+             _EVENT.timestamp),
+    sa.Index("heard_events_sender_time", _EVENT.sender_id, _EVENT.timestamp),
+)
+
+
+def event_query(self: SQLTrackerStore, session: Any, sender_id: str,
+                fetch_events_from_all_sessions: bool) -> Any:
+    """Rasa's query for a conversation's events (all sessions, or from the latest
+    `session_started` on), without the `OR ... IS NULL` that kept databases from using an
+    index on the time: the same rows, since Rasa gives every event a time."""
+    query = session.query(_EVENT).filter(_EVENT.sender_id == sender_id)
+    if not fetch_events_from_all_sessions:
+        start = (session.query(sa.func.max(_EVENT.timestamp))
+                 .filter(_EVENT.sender_id == sender_id,
+                         _EVENT.type_name == SessionStarted.type_name)
+                 .scalar_subquery())
+        query = query.filter(_EVENT.timestamp >= sa.func.coalesce(start, -1e300))
+    return query.order_by(_EVENT.id)
+
+
+def init_store(self: SQLTrackerStore, *args: Any, **kwargs: Any) -> None:
+    _original["store_init"](self, *args, **kwargs)
+    for index in SESSION_INDEXES:
+        try:
+            index.create(self.engine, checkfirst=True)
+        except (sa.exc.OperationalError, sa.exc.ProgrammingError) as error:
+            # Another server starting at the same time may have just made it.
+            logger.warning("heard.tracker_store.index %s: %s", index.name, type(error).__name__)
+
+
+@lru_cache(maxsize=None)
+def resolve_event_type(type_name: str, default: Optional[type] = None) -> Optional[type]:
+    return _original["resolve_event"](type_name, default)
+
+
 def install() -> None:
     RemoteAction._validate_action_result = _validate_action_result
     RemoteAction.run = _run_remote_action
@@ -249,3 +412,9 @@ def install() -> None:
     MessageProcessor.parse_message = parse_message
     ErrorHandler.default = json_error_page
     rasa_server.validate_request_body = validate_request_body
+    MessageProcessor._has_session_expired = has_session_expired
+    ActionSessionStart.run = start_session
+    Event.resolve_by_type = staticmethod(resolve_event_type)
+    RemoteAction._action_call_format = action_call
+    SQLTrackerStore._event_query = event_query
+    SQLTrackerStore.__init__ = init_store

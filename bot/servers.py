@@ -90,8 +90,8 @@ class Servers:
         return self._launch(name, old.args)
 
     def start_actions(self) -> None:
-        self._spawn("actions", "rasa", ["run", "actions", "--actions", "actions",
-                                "--port", str(self.action_port)])
+        self._spawn("actions", "actions", ["--actions", "actions",
+                                           "--port", str(self.action_port)])
 
     def start(self) -> None:
         self.start_actions()

@@ -8,6 +8,8 @@ MAX_MESSAGE_CHARS_VAR = "HEARD_MAX_MESSAGE_CHARS"
 MAX_REQUEST_BYTES_VAR = "HEARD_MAX_REQUEST_BYTES"
 DEFAULT_MAX_MESSAGE_CHARS = 2_000
 DEFAULT_MAX_REQUEST_BYTES = 64 * 1024
+SESSION_MAX_TURNS_VAR = "HEARD_SESSION_MAX_TURNS"
+DEFAULT_SESSION_MAX_TURNS = 20
 
 
 def _int_setting(environ: Mapping[str, str], name: str, default: int, low: int,
@@ -35,7 +37,13 @@ def max_request_bytes(environ: Mapping[str, str] = os.environ) -> int:
                         16 * 1024 * 1024)
 
 
+def session_max_turns(environ: Mapping[str, str] = os.environ) -> int:
+    """Customer messages per session (`bot.sessions`): what bounds the work of a turn."""
+    return _int_setting(environ, SESSION_MAX_TURNS_VAR, DEFAULT_SESSION_MAX_TURNS, 5, 10_000)
+
+
 def check(environ: Mapping[str, str] = os.environ) -> None:
     """Raises ValueError naming the bad setting; the servers read them again themselves."""
     max_message_chars(environ)
     max_request_bytes(environ)
+    session_max_turns(environ)

@@ -12,6 +12,8 @@ from typing import Any, Dict, List, Optional, Sequence
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions import frustration
+
 ROOT = Path(__file__).resolve().parent.parent
 CONVERSATION = "test-conversation"
 
@@ -101,6 +103,18 @@ class Conversation:
     slots: Dict[str, Any] = field(default_factory=default_slots)
     events: List[dict] = field(default_factory=list)
     sender: str = CONVERSATION
+
+    def hear(self, turn: Turn) -> float:
+        """A message the Rasa server takes in without running an action: it updates the
+        frustration score in the turn (bot/rasa_seam.py), from the same function."""
+        self.events.append(user_event(turn.text, turn.intent, turn.emotion, turn.intensity,
+                                      turn.entities, turn.confidence, turn.cues,
+                                      turn.ranking, turn.clauses))
+        said = [e for e in self.events if e["event"] == "user"]
+        score = frustration.after_message(float(self.slots.get("frustration") or 0), said)
+        self.slots["frustration"] = score
+        self.events.append({"event": "slot", "name": "frustration", "value": score})
+        return score
 
     def run(self, action_class, turn: Optional[Turn] = None, **slots: Any) -> Result:
         self.slots.update(slots)

@@ -378,6 +378,20 @@ def test_a_declined_rating_files_no_review(conv, repo):
     assert repo.tickets("review") == [] and conv.slots["awaiting_rating"] is False
 
 
+def test_a_no_to_a_cancellation_is_not_taken_for_an_earlier_rating(conv, repo):
+    """A rating asked and left unanswered; later a cancellation's confirmation: "no" is
+    the answer to the confirmation, which must not stay open for a later "ok"."""
+    resolve(conv, "track_order", "where is it", "2345678")
+    conv.run(ActionSmallTalk, Turn("thanks, bye", "goodbye"))
+    assert conv.slots["awaiting_rating"] is True
+    resolve(conv, "cancel_order", "cancel it", "1234567")
+    declined = conv.run(ActionDecline, Turn("no, keep it", "deny"))
+    assert declined.responses == ["utter_cancel_kept"]
+    assert conv.slots["awaiting_confirmation"] is None
+    conv.run(ActionConfirm, Turn("ok", "affirm"))
+    assert repo.find_order("1234567").status == "processing"
+
+
 def test_tracking_or_lateness_is_answered_by_tracking_without_asking(conv):
     result = conv.run(ActionFallback, Turn("my shoes haven't come yet, order 2345678",
                                            "nlu_fallback", ranking=[

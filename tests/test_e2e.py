@@ -72,7 +72,7 @@ def test_policy_question_needs_no_identity(live):
 
 def test_a_takeover_outlives_the_session_expiring(live):
     """A colleague took the conversation over five hours ago; the customer writes again
-    after Rasa's 4-hour session expiry. Heard must stay silent: the colleague has it."""
+    after the session's idle time. Heard must stay silent: the colleague has it."""
     import json
     import time
     import urllib.request
@@ -103,6 +103,59 @@ def test_a_takeover_outlives_the_session_expiring(live):
     assert kinds.count("session_started") == 2  # a new session began ...
     assert tracker["paused"]  # ... and it is still the colleague's
     assert tracker["slots"]["order_id"] == "2345678"  # with what Heard knew
+
+
+def post_events(live, sender, events):
+    import json
+    import urllib.request
+
+    request = urllib.request.Request(
+        live.servers.api_url(f"/conversations/{sender}/tracker/events"),
+        data=json.dumps(events).encode(), headers={"Content-Type": "application/json"})
+    urllib.request.urlopen(request, timeout=30).close()
+
+
+def tracker_events(live, sender):
+    import json
+    import urllib.request
+
+    with urllib.request.urlopen(live.servers.api_url(
+            f"/conversations/{sender}/tracker"), timeout=30) as response:
+        return json.load(response)["events"]
+
+
+def test_a_long_conversation_goes_on_in_a_new_session_mid_question(live):
+    """The turn limit (20 messages by default) falls between the form's question and its
+    answer: the new session keeps the question, and the answer completes the request."""
+    chat = live.conversation()
+    for _ in range(19):
+        chat.say("what is your refund policy?")
+    assert "e-mail" in chat.say("where is my order 2345678?")[-1]  # message 20
+    replies = chat.say("jane.doe@example.com")  # message 21: a new session
+    assert any("Jane" in r and "DHL" in r for r in replies)
+    kinds = [e["event"] for e in tracker_events(live, chat.sender)]
+    assert kinds.count("session_started") == 2  # the answer came in a new session
+
+
+def test_a_customer_back_after_the_idle_time_is_not_answering_the_old_rating(live):
+    import time
+
+    chat = live.conversation()
+    t0 = time.time() - 2 * 3600
+    post_events(live, chat.sender, [
+        {"event": "action", "name": "action_session_start", "timestamp": t0},
+        {"event": "session_started", "timestamp": t0 + 0.1},
+        {"event": "action", "name": "action_listen", "timestamp": t0 + 0.2},
+        {"event": "user", "text": "no, that's all", "timestamp": t0 + 1, "input_channel": "rest",
+         "parse_data": {"intent": {"name": "deny", "confidence": 1.0}, "entities": []}},
+        {"event": "slot", "name": "awaiting_rating", "value": True, "timestamp": t0 + 2},
+        {"event": "slot", "name": "order_id", "value": "2345678", "timestamp": t0 + 2},
+    ])
+    chat.say("3")
+    with live.repo.session() as s:
+        assert s.query(m.Feedback).filter_by(conversation_id=chat.sender).count() == 0
+    asked = chat.say("where is my order?")[-1]
+    assert "e-mail" in asked and "order number" not in asked  # the order is still known
 
 
 def test_two_requests_in_one_message_are_both_resolved(live):

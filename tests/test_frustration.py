@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from actions import frustration as fr
-from actions.dialogue import ActionAnswer, ActionUpdateFrustration
+from actions.dialogue import ActionAnswer
 from actions.empathy import Emotion, Turn, escalation_reason
 from actions.store import models as m
 from tests.harness import Conversation, Turn as Said
@@ -55,8 +55,7 @@ def test_a_bad_conversation_rises_then_falls_after_resolution(repo):
                  Said("still waiting, two weeks now", "track_refund", "frustration", 0.5,
                       cues=["waiting", "repeated_contact"]),
                  Said("asdf", "nlu_fallback")]:
-        conv.run(ActionUpdateFrustration, said)
-        scores.append(conv.slots["frustration"])
+        scores.append(conv.hear(said))
     assert scores == [0.135, 0.64, 0.694]
     conv.run(ActionAnswer, Said("ok what's the refund policy", "check_refund_policy"))
     assert conv.slots["frustration"] == 0.347  # resolved: halved
@@ -65,13 +64,9 @@ def test_a_bad_conversation_rises_then_falls_after_resolution(repo):
 
 def test_the_handoff_timeline_carries_the_score(repo):
     conv = Conversation(repo)
-    conv.run(ActionUpdateFrustration, Said("this is useless", "complaint", "anger", 0.6))
-    conv.events.append({"event": "slot", "name": "frustration",
-                        "value": conv.slots["frustration"]})
-    conv.run(ActionUpdateFrustration, Said("I give up, still nothing", "complaint",
-                                           "frustration", 0.9, cues=["repeated_contact"]))
-    conv.events.append({"event": "slot", "name": "frustration",
-                        "value": conv.slots["frustration"]})
+    conv.hear(Said("this is useless", "complaint", "anger", 0.6))
+    conv.hear(Said("I give up, still nothing", "complaint", "frustration", 0.9,
+                   cues=["repeated_contact"]))
     conv.slots["frustration"] = 0.9
     conv.run(ActionAnswer, Said("and again nothing", "complaint", "frustration", 0.5))
     (handoff,) = repo.handoffs()

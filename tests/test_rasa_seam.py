@@ -9,10 +9,13 @@ import time
 import pytest
 from jsonschema import ValidationError
 from rasa import server as rasa_server
-from rasa.core.actions.action import RemoteAction
+from rasa.core.actions.action import ActionSessionStart, RemoteAction
 from rasa.core.processor import MessageProcessor
+from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
+from rasa.shared.core.events import (ActionExecuted, ActiveLoop, BotUttered,
+                                     ConversationPaused, Event, SessionStarted, SlotSet,
+                                     UserUttered)
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.exceptions import RasaException
 from rasa.utils.endpoints import EndpointConfig
@@ -34,7 +37,19 @@ INVALID = [
 ]
 # Rasa code that Heard's handle_message mirrors step by step: a Rasa upgrade that changes
 # it must be read and mirrored again before this hash is updated.
-MIRRORED = {"handle_message": "0c41d4780d2d4676", "log_message": "f2f8ec66a291d83d"}
+MIRRORED = {"handle_message": "0c41d4780d2d4676", "log_message": "f2f8ec66a291d83d",
+            # called, and its result cached per type name: it must stay a pure lookup
+            "resolve_event": "b5cf570fa7f286c7",
+            # called first: the idle expiry
+            "session_expired": "aa0e659a9cfa1f70",
+            # replaced: Heard's session start must still do what Rasa's did, and more
+            "session_start": "c2e7c99a94ca57a5",
+            # replaced: the call must still carry what Rasa's did
+            "call_format": "428795b944f22edb",
+            # replaced: the same rows must come back
+            "event_query": "cd44f7901b860bfd",
+            # called first: it makes the table and the engine
+            "store_init": "64e704d159dfa35b"}
 
 
 @pytest.fixture
@@ -42,7 +57,10 @@ def patched(monkeypatch):
     for cls, name in [(RemoteAction, "_validate_action_result"), (RemoteAction, "run"),
                       (MessageProcessor, "handle_message"),
                       (MessageProcessor, "parse_message"), (ErrorHandler, "default"),
-                      (rasa_server, "validate_request_body")]:
+                      (rasa_server, "validate_request_body"),
+                      (MessageProcessor, "_has_session_expired"), (ActionSessionStart, "run"),
+                      (Event, "resolve_by_type"), (RemoteAction, "_action_call_format"),
+                      (SQLTrackerStore, "_event_query"), (SQLTrackerStore, "__init__")]:
         monkeypatch.setattr(cls, name, getattr(cls, name))  # restored after the test
     rasa_seam.install()
     return RemoteAction("action_x", None)
@@ -55,6 +73,12 @@ def test_install_replaces_the_methods_rasa_calls(patched):
     assert MessageProcessor.parse_message is rasa_seam.parse_message
     assert ErrorHandler.default is rasa_seam.json_error_page
     assert rasa_server.validate_request_body is rasa_seam.validate_request_body
+    assert MessageProcessor._has_session_expired is rasa_seam.has_session_expired
+    assert ActionSessionStart.run is rasa_seam.start_session
+    assert Event.resolve_by_type is rasa_seam.resolve_event_type
+    assert RemoteAction._action_call_format is rasa_seam.action_call
+    assert SQLTrackerStore._event_query is rasa_seam.event_query
+    assert SQLTrackerStore.__init__ is rasa_seam.init_store
 
 
 @pytest.mark.parametrize("name, digest", MIRRORED.items())
@@ -150,3 +174,158 @@ def test_text_to_parse(text, parsed):
 def test_parse_body_problem(body, problem):
     found = rasa_seam.parse_body_problem(body)
     assert (found is None) if problem is None else (problem in found)
+
+
+# --- 5. work per turn -------------------------------------------------------------------------
+
+SESSION_DOMAIN = Domain.from_dict({
+    "session_config": {"session_expiration_time": 30, "carry_over_slots_to_new_session": True},
+    "intents": ["complaint", "track_order"],
+    "slots": {name: {"type": "any", "mappings": [{"type": "custom"}]}
+              for name in ("order_id", "awaiting_rating", "requested_slot", "handoff_turn")}
+    | {"frustration": {"type": "float", "initial_value": 0, "mappings": [{"type": "custom"}]}},
+    "forms": {"request_form": {"required_slots": ["order_id"]}},
+})
+
+
+def said(text, intent="track_order", emotion="neutral", intensity=0.0, at=None):
+    parse = {"intent": {"name": intent, "confidence": 0.9},
+             "emotion": {"name": emotion, "confidence": 0.9, "intensity": intensity}}
+    return UserUttered(text, parse["intent"], parse_data=parse, timestamp=at)
+
+
+def tracker_of(*events):
+    return DialogueStateTracker.from_events("someone", list(events), SESSION_DOMAIN.slots)
+
+
+def new_session(tracker):
+    return [e for e in asyncio.run(rasa_seam.start_session(
+        ActionSessionStart(), None, None, tracker, SESSION_DOMAIN))]
+
+
+def test_the_frustration_score_is_updated_in_the_turn_from_this_session_only():
+    angry = said("this is ridiculous", "complaint", "anger", 0.8)
+    old = said("where is it", at=1.0)  # the same request in an earlier session
+    tracker = tracker_of(old, SessionStarted(), SlotSet("frustration", 0.2), angry)
+    event = rasa_seam.frustration_after_message(tracker)
+    assert event == SlotSet("frustration", 0.57)  # 0.2 x 0.85 + 0.5 x 0.8, not asked again
+    tracker.update(event)
+    tracker.update(said("where is it"))
+    assert rasa_seam.frustration_after_message(tracker).value == 0.484  # cooled; not a repeat
+
+
+@pytest.mark.parametrize("messages, expired", [(19, False), (20, True)])
+def test_a_session_ends_after_the_turn_limit(monkeypatch, messages, expired):
+    monkeypatch.delenv("HEARD_SESSION_MAX_TURNS", raising=False)  # the default, 20
+    now = time.time()
+    tracker = tracker_of(*[said("hi", at=now)] * 25, SessionStarted(),
+                         *[said("hi", at=now)] * messages)
+    processor = type("P", (), {"domain": SESSION_DOMAIN})()
+    assert rasa_seam.has_session_expired(processor, tracker) is expired
+
+
+def test_a_session_still_ends_after_the_idle_time():
+    tracker = tracker_of(said("hi", at=time.time() - 31 * 60))
+    processor = type("P", (), {"domain": SESSION_DOMAIN})()
+    assert rasa_seam.has_session_expired(processor, tracker) is True
+
+
+def test_going_on_after_the_turn_limit_keeps_the_open_form_and_the_takeover():
+    tracker = tracker_of(said("where is my order", at=time.time()), ActiveLoop("request_form"),
+                         SlotSet("requested_slot", "order_id"), SlotSet("handoff_turn", 7),
+                         SlotSet("frustration", 0.4), ConversationPaused())
+    events = new_session(tracker)
+    assert events[0] == SessionStarted() and events[-1] == ActionExecuted("action_listen")
+    assert SlotSet("requested_slot", "order_id") in events
+    assert SlotSet("frustration", 0.4) in events
+    assert ActiveLoop("request_form") in events and ConversationPaused() in events
+    assert not [e for e in events if isinstance(e, SlotSet) and e.key == "handoff_turn"]
+
+
+def test_coming_back_after_the_idle_time_answers_no_old_question():
+    tracker = tracker_of(said("thanks", at=time.time() - 45 * 60), ActiveLoop("request_form"),
+                         SlotSet("awaiting_rating", True), SlotSet("order_id", "2345678"),
+                         SlotSet("requested_slot", "order_id"))
+    events = new_session(tracker)
+    slots = {e.key: e.value for e in events if isinstance(e, SlotSet)}
+    assert slots == {"order_id": "2345678"}
+    assert not [e for e in events if isinstance(e, (ActiveLoop, ConversationPaused))]
+
+
+def test_event_types_are_resolved_as_rasa_does(patched):
+    for name in ("user", "bot", "slot", "action", "session_started", "active_loop"):
+        assert Event.resolve_by_type(name) is rasa_seam._original["resolve_event"](name)
+    with pytest.raises(ValueError):
+        Event.resolve_by_type("no_such_event")
+
+
+def test_an_action_call_carries_the_session_and_the_domain_until_the_server_has_it(
+        patched, monkeypatch):
+    from aiohttp import web
+
+    from heard.domain_digest import DIGEST_KEY, UNKNOWN
+
+    monkeypatch.setattr(rasa_seam, "_domain_sent", {})
+    received, known = [], set()
+
+    async def webhook(request):
+        call = await request.json()
+        received.append(call)
+        if "domain" in call:
+            known.add(call[DIGEST_KEY])
+        elif call[DIGEST_KEY] not in known:
+            return web.json_response({"error": UNKNOWN, "action_name": call["next_action"]},
+                                     status=400)
+        return web.json_response({"events": [], "responses": []})
+
+    async def scenario():
+        app = web.Application()
+        app.router.add_post("/webhook", webhook)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        port = free_port()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        try:
+            action = RemoteAction("action_x", EndpointConfig(f"http://127.0.0.1:{port}/webhook"))
+            tracker = tracker_of(said("before"), SessionStarted(), said("now"))
+            for _ in range(2):
+                await action.run(None, None, tracker, SESSION_DOMAIN)
+            known.clear()  # the action server restarted
+            await action.run(None, None, tracker, SESSION_DOMAIN)
+        finally:
+            await runner.cleanup()
+
+    asyncio.run(asyncio.wait_for(scenario(), timeout=30))
+    assert ["domain" in call for call in received] == [True, False, False, True]
+    assert received[0]["domain"]["slots"].keys() == SESSION_DOMAIN.as_dict()["slots"].keys()
+    texts = [e.get("text") for e in received[0]["tracker"]["events"] if e["event"] == "user"]
+    assert texts == ["now"]  # this session's events only
+    assert received[0]["tracker"]["latest_message"]["text"] == "now"
+
+
+def test_the_session_query_finds_the_same_events_through_the_indexes(tmp_path, monkeypatch):
+    import sqlalchemy as sa
+
+    path = tmp_path / "tracker.db"
+    old = sa.create_engine(f"sqlite:///{path}")
+    sa.Table("events", sa.MetaData(), *[c.copy() for c in SQLTrackerStore.SQLEvent.__table__.c]
+             ).create(old)  # a database made before: Rasa's table without Heard's indexes
+    monkeypatch.setattr(SQLTrackerStore, "__init__", rasa_seam.init_store)
+    store = SQLTrackerStore(Domain.empty(), db=str(path))
+    assert {"heard_events_session_start", "heard_events_sender_time"} <= {
+        index["name"] for index in sa.inspect(store.engine).get_indexes("events")}
+    rows = [("a", "action", 1.0), ("a", "session_started", 2.0), ("a", "user", 3.0),
+            ("b", "user", 2.5), ("a", "session_started", 4.0), ("a", "user", 4.0),
+            ("a", "user", 5.0), ("c", "user", 1.0)]
+    with store.session_scope() as session:
+        session.execute(store.SQLEvent.__table__.insert(), [
+            {"sender_id": who, "type_name": kind, "timestamp": at, "data": "{}"}
+            for who, kind, at in rows])
+        session.commit()
+        for sender in "abc":
+            for every in (True, False):
+                ours = rasa_seam.event_query(store, session, sender, every).all()
+                rasas = rasa_seam._original["event_query"](store, session, sender, every).all()
+                assert [e.id for e in ours] == [e.id for e in rasas], (sender, every)
+        assert [e.timestamp for e in rasa_seam.event_query(store, session, "a", False)] == [
+            4.0, 4.0, 5.0]

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta, timezone
-from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
 from bot.emotion.labels import LABELS, NEGATIVE
 
@@ -128,80 +128,158 @@ def calmed_down(conversation: Conversation) -> bool:
             and last.intensity < first.intensity)
 
 
-def _rates(group: Sequence[Conversation], escalated: Set[str], completed: Set[str]) -> Dict:
+@dataclass
+class Counts:
+    """The sums behind the figures of some conversations (one day and channel, say). Sums
+    add up across days and channels, so the conversations retention deleted stay in the
+    figures as their Counts (bot/retention.py), added to those of the stored ones."""
+    conversations: int = 0
+    contained: int = 0
+    resolved: int = 0
+    customer_messages: int = 0
+    fallbacks: int = 0
+    started_upset: int = 0
+    calmed_down: int = 0
+    ratings: int = 0
+    rating_total: int = 0
+    reasons: Counter = field(default_factory=Counter)  # handoff reason -> conversations
+    starts: Counter = field(default_factory=Counter)  # first emotion -> conversations
+    ends: Counter = field(default_factory=Counter)  # last emotion -> conversations
+    angry_intents: Counter = field(default_factory=Counter)  # intent -> angry messages
+
+    def __add__(self, other: "Counts") -> "Counts":
+        return Counts(**{f.name: getattr(self, f.name) + getattr(other, f.name)
+                         for f in fields(self)})
+
+    def items(self) -> Iterator[Tuple[str, str, int]]:
+        """(name, key, value) for each count that isn't 0; key is "" for plain numbers."""
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, Counter):
+                yield from ((f.name, key, n) for key, n in sorted(value.items()) if n)
+            elif value:
+                yield f.name, "", value
+
+    @classmethod
+    def from_items(cls, items: Iterable[Tuple[str, str, int]]) -> "Counts":
+        counts = cls()
+        for name, key, value in items:
+            if isinstance(getattr(counts, name), Counter):
+                getattr(counts, name)[key] += value
+            else:
+                setattr(counts, name, getattr(counts, name) + value)
+        return counts
+
+    def add(self, conversation: Conversation, reasons: Set[str], done: bool,
+            scores: Sequence[int]) -> None:
+        """Counts one conversation in, given its handoff reasons, whether a request of it
+        was completed, and its ratings."""
+        self.conversations += 1
+        self.contained += contained(conversation, {conversation.id} if reasons else set())
+        self.resolved += resolved(conversation, {conversation.id} if done else set())
+        self.customer_messages += len(conversation.messages)
+        self.fallbacks += sum(m.fallback for m in conversation.messages)
+        self.started_upset += started_upset(conversation)
+        self.calmed_down += calmed_down(conversation)
+        self.ratings += len(scores)
+        self.rating_total += sum(scores)
+        self.reasons.update(reasons)
+        for counter, emotion in ((self.starts, conversation.messages[0].emotion),
+                                 (self.ends, conversation.messages[-1].emotion)):
+            if emotion:
+                counter[emotion] += 1
+        self.angry_intents.update(m.intent for m in conversation.messages
+                                  if m.emotion in ANGRY and m.intent)
+
+
+DayChannel = Tuple[str, str]  # (ISO day, channel)
+
+
+def tally(conversations: Iterable[Conversation], handoffs: Iterable[Tuple[str, str]],
+          ratings: Iterable[Tuple[str, int]],
+          resolutions: Iterable[Tuple[str, bool]] = ()) -> Dict[DayChannel, Counts]:
+    """The Counts of each day and channel of `conversations`, with their handoffs as
+    (conversation id, reason), ratings as (conversation id, rating) and the actions'
+    records of requests as (conversation id, resolved); others' records are left out."""
+    reasons: Dict[str, Set[str]] = {}
+    for conversation_id, reason in handoffs:
+        reasons.setdefault(conversation_id, set()).add(reason)
+    scores: Dict[str, List[int]] = {}
+    for conversation_id, rating in ratings:
+        scores.setdefault(conversation_id, []).append(rating)
+    completed = {conversation_id for conversation_id, done in resolutions if done}
+    groups: Dict[DayChannel, Counts] = {}
+    for c in conversations:
+        groups.setdefault((c.day, c.channel), Counts()).add(
+            c, reasons.get(c.id, set()), c.id in completed, scores.get(c.id, ()))
+    return groups
+
+
+def _rates(counts: Counts) -> Dict:
     """Containment, resolution, fallback and calm-down of some conversations, with the
     counts each rate is taken over (the calm-down rate is None when nobody started upset)."""
-    messages = [m for c in group for m in c.messages]
-    upset = [c for c in group if started_upset(c)]
     return {
-        "conversations": len(group),
-        "containment_rate": _rate(sum(contained(c, escalated) for c in group), len(group)),
-        "resolution_rate": _rate(sum(resolved(c, completed) for c in group), len(group)),
-        "customer_messages": len(messages),
-        "fallback_rate": _rate(sum(m.fallback for m in messages), len(messages)),
-        "started_upset": len(upset),
-        "calm_down_rate": _rate(sum(calmed_down(c) for c in upset), len(upset)) if upset
-        else None,
+        "conversations": counts.conversations,
+        "containment_rate": _rate(counts.contained, counts.conversations),
+        "resolution_rate": _rate(counts.resolved, counts.conversations),
+        "customer_messages": counts.customer_messages,
+        "fallback_rate": _rate(counts.fallbacks, counts.customer_messages),
+        "started_upset": counts.started_upset,
+        "calm_down_rate": _rate(counts.calmed_down, counts.started_upset)
+        if counts.started_upset else None,
     }
+
+
+def _by_count(counter: Counter) -> List[Tuple[str, int]]:
+    return sorted(counter.items(), key=lambda item: (-item[1], item[0]))
 
 
 def figures(conversations: Sequence[Conversation], handoffs: Iterable[Tuple[str, str]],
             ratings: Iterable[Tuple[str, int]], filters: Filters,
-            resolutions: Iterable[Tuple[str, bool]] = ()) -> Dict:
+            resolutions: Iterable[Tuple[str, bool]] = (),
+            retained: Optional[Dict[DayChannel, Counts]] = None) -> Dict:
     """The dashboard, from the conversations of the date range (all channels), their
     handoffs as (conversation id, reason), ratings as (conversation id, rating) and the
-    actions' records of requests as (conversation id, resolved)."""
-    channels = sorted({c.channel for c in conversations})
-    chosen = [c for c in conversations if not filters.channel or c.channel == filters.channel]
-    ids = {c.id for c in chosen}
-    total = len(chosen)
-
-    per_day = Counter((c.day, c.channel) for c in chosen)
-    reasons: Dict[str, set] = {}
-    for conversation_id, reason in handoffs:
-        if conversation_id in ids:
-            reasons.setdefault(reason, set()).add(conversation_id)
-    escalated = set().union(*reasons.values()) if reasons else set()
-    completed = {conversation_id for conversation_id, done in resolutions
-                 if done and conversation_id in ids}
-    overall = _rates(chosen, escalated, completed)
-    by_channel: Dict[str, List[Conversation]] = {}
-    by_day: Dict[Tuple[str, str], List[Conversation]] = {}
-    for c in chosen:
-        by_channel.setdefault(c.channel, []).append(c)
-        by_day.setdefault((c.day, c.channel), []).append(c)
-    scores = [rating for conversation_id, rating in ratings if conversation_id in ids]
-    starts = Counter(c.messages[0].emotion for c in chosen)
-    ends = Counter(c.messages[-1].emotion for c in chosen)
-    angry = Counter(m.intent for c in chosen for m in c.messages
-                    if m.emotion in ANGRY and m.intent)
+    actions' records of requests as (conversation id, resolved), plus the Counts retention
+    kept of the range's deleted conversations (`retained`, by day and channel)."""
+    groups = tally(conversations, handoffs, ratings, resolutions)
+    for key, counts in (retained or {}).items():
+        groups[key] = groups.get(key, Counts()) + counts
+    channels = sorted({channel for _, channel in groups})
+    chosen = sorted((key, counts) for key, counts in groups.items()
+                    if not filters.channel or key[1] == filters.channel)
+    by_channel: Dict[str, Counts] = {}
+    for (_, channel), counts in chosen:
+        by_channel[channel] = by_channel.get(channel, Counts()) + counts
+    total = sum((counts for _, counts in chosen), Counts())
+    overall = _rates(total)
 
     return {
         "from": filters.start.isoformat(), "to": filters.end.isoformat(),
         "channel": filters.channel,
-        "conversations": total,
-        "conversations_per_day": [{"day": d, "channel": ch, "count": n}
-                                  for (d, ch), n in sorted(per_day.items())],
+        "conversations": total.conversations,
+        "conversations_per_day": [{"day": d, "channel": ch, "count": counts.conversations}
+                                  for (d, ch), counts in chosen],
         "containment_rate": overall["containment_rate"],
         "resolution_rate": overall["resolution_rate"],
         "fallback_rate": overall["fallback_rate"],
         "customer_messages": overall["customer_messages"],
         "calm_down_rate": overall["calm_down_rate"],
         "started_upset": overall["started_upset"],
-        "rates_per_channel": [{"channel": ch, **_rates(group, escalated, completed)}
-                              for ch, group in sorted(by_channel.items())],
-        "rates_per_day": [{"day": d, "channel": ch, **_rates(group, escalated, completed)}
-                          for (d, ch), group in sorted(by_day.items())],
+        "rates_per_channel": [{"channel": ch, **_rates(counts)}
+                              for ch, counts in sorted(by_channel.items())],
+        "rates_per_day": [{"day": d, "channel": ch, **_rates(counts)}
+                          for (d, ch), counts in chosen],
         "escalation_rate_by_reason": [
-            {"reason": r, "rate": _rate(len(c), total), "count": len(c)}
-            for r, c in sorted(reasons.items(), key=lambda item: (-len(item[1]), item[0]))],
-        "average_rating": round(sum(scores) / len(scores), 2) if scores else None,
-        "ratings_count": len(scores),
-        "emotion_start_vs_end": [{"emotion": e, "start": starts[e], "end": ends[e]}
+            {"reason": r, "rate": _rate(n, total.conversations), "count": n}
+            for r, n in _by_count(total.reasons)],
+        "average_rating": round(total.rating_total / total.ratings, 2) if total.ratings
+        else None,
+        "ratings_count": total.ratings,
+        "emotion_start_vs_end": [{"emotion": e, "start": total.starts[e], "end": total.ends[e]}
                                  for e in LABELS],
-        "angry_intents": [{"intent": i, "count": n} for i, n in
-                          sorted(angry.items(), key=lambda item: (-item[1], item[0]))
-                          [:TOP_INTENTS]],
+        "angry_intents": [{"intent": i, "count": n}
+                          for i, n in _by_count(total.angry_intents)[:TOP_INTENTS]],
         "channels": channels,
     }
 

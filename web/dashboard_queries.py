@@ -1,22 +1,36 @@
 """Reads the dashboard's records: customer messages from Rasa's SQL tracker store,
 handoffs, ratings and the actions' records of requests (resolutions) from the shop
-database."""
+database, and the sums retention kept of deleted conversations (table RETAINED, beside
+the tracker's events)."""
 from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from actions.store import models as shop
-from web.dashboard import Conversation, Filters, conversations_from, figures
+from web.dashboard import (Conversation, Counts, DayChannel, Filters, conversations_from,
+                           figures)
 
 # Rasa's SQLTrackerStore table (rasa/core/tracker_store.py, SQLEvent), the columns we read.
 EVENTS = sa.table("events", sa.column("id", sa.Integer), sa.column("sender_id", sa.String),
                   sa.column("type_name", sa.String), sa.column("timestamp", sa.Float),
                   sa.column("intent_name", sa.String), sa.column("data", sa.Text))
+
+# The Counts (web/dashboard.py) of the conversations retention deleted, one row per day,
+# channel and count (`name`, and `key` for the counted ones: a reason, an emotion, an
+# intent). bot/retention.py adds rows in the transaction that deletes the events they sum
+# up, so the figures of a date range stay as they were; the dashboard adds them up again.
+RETAINED = sa.Table("heard_retained_counts", sa.MetaData(),
+                    sa.Column("id", sa.Integer, primary_key=True),
+                    sa.Column("day", sa.Date, nullable=False, index=True),
+                    sa.Column("channel", sa.String(255), nullable=False),
+                    sa.Column("name", sa.String(40), nullable=False),
+                    sa.Column("key", sa.String(255), nullable=False),
+                    sa.Column("value", sa.Integer, nullable=False))
 
 
 def tracker_engine(store: Any) -> Optional[Engine]:
@@ -31,20 +45,21 @@ def tracker_engine(store: Any) -> Optional[Engine]:
 def conversations(tracker: Engine, filters: Filters) -> List[Conversation]:
     """Conversations whose first customer message is in the date range (every channel)."""
     start, end = filters.window
-    users = EVENTS.c.type_name == "user"
-    first = (sa.select(EVENTS.c.sender_id, sa.func.min(EVENTS.c.timestamp).label("first"))
-             .where(users).group_by(EVENTS.c.sender_id)
-             .having(sa.and_(sa.func.min(EVENTS.c.timestamp) >= start,
-                             sa.func.min(EVENTS.c.timestamp) < end))
-             .subquery())
+    first = sa.func.min(EVENTS.c.timestamp)
+    senders = (sa.select(EVENTS.c.sender_id).where(EVENTS.c.type_name == "user")
+               .group_by(EVENTS.c.sender_id).having(sa.and_(first >= start, first < end)))
+    with tracker.connect() as connection:
+        return conversations_of(connection, senders)
+
+
+def conversations_of(connection: Connection, senders: Any) -> List[Conversation]:
+    """The conversations of `senders`: sender ids, or a query of them."""
     query = (sa.select(EVENTS.c.sender_id, EVENTS.c.timestamp, EVENTS.c.intent_name,
                        EVENTS.c.data)
-             .join(first, first.c.sender_id == EVENTS.c.sender_id)
-             .where(users).order_by(EVENTS.c.sender_id, EVENTS.c.id))
-    with tracker.connect() as connection:
-        rows = [(sender, time, intent, json.loads(data or "{}"))
-                for sender, time, intent, data in connection.execute(query)]
-    return conversations_from(rows)
+             .where(EVENTS.c.type_name == "user", EVENTS.c.sender_id.in_(senders))
+             .order_by(EVENTS.c.sender_id, EVENTS.c.id))
+    return conversations_from((sender, time, intent, json.loads(data or "{}"))
+                              for sender, time, intent, data in connection.execute(query))
 
 
 def _since(filters: Filters) -> datetime:
@@ -52,29 +67,42 @@ def _since(filters: Filters) -> datetime:
     return datetime.fromtimestamp(filters.window[0], timezone.utc).replace(tzinfo=None)
 
 
-def handoffs(shop_db: Engine, filters: Filters) -> List[Tuple[str, str]]:
-    query = (sa.select(shop.Handoff.conversation_id, shop.Handoff.reason)
-             .where(shop.Handoff.created_at >= _since(filters)))
+def shop_records(shop_db: Engine, which: Callable[[Any], Any]) -> Tuple[
+        List[Tuple[str, str]], List[Tuple[str, int]], List[Tuple[str, bool]]]:
+    """Handoffs (conversation id, reason), ratings (conversation id, rating) and the
+    actions' records of requests (conversation id, resolved; each pair once), of the rows
+    `which(model)` picks."""
+    queries = (sa.select(shop.Handoff.conversation_id, shop.Handoff.reason)
+               .where(which(shop.Handoff)),
+               sa.select(shop.Feedback.conversation_id, shop.Feedback.rating)
+               .where(which(shop.Feedback)),
+               sa.select(shop.Resolution.conversation_id, shop.Resolution.resolved)
+               .where(which(shop.Resolution)).distinct())
     with shop_db.connect() as connection:
-        return [tuple(row) for row in connection.execute(query)]
+        handoffs, ratings, resolutions = ([tuple(row) for row in connection.execute(query)]
+                                          for query in queries)
+    return handoffs, ratings, [(conversation_id, bool(done))
+                               for conversation_id, done in resolutions]
 
 
-def ratings(shop_db: Engine, filters: Filters) -> List[Tuple[str, int]]:
-    query = (sa.select(shop.Feedback.conversation_id, shop.Feedback.rating)
-             .where(shop.Feedback.created_at >= _since(filters)))
-    with shop_db.connect() as connection:
-        return [tuple(row) for row in connection.execute(query)]
-
-
-def resolutions(shop_db: Engine, filters: Filters) -> List[Tuple[str, bool]]:
-    """(conversation id, resolved) of the requests the actions recorded, each pair once."""
-    query = (sa.select(shop.Resolution.conversation_id, shop.Resolution.resolved)
-             .where(shop.Resolution.created_at >= _since(filters)).distinct())
-    with shop_db.connect() as connection:
-        return [(conversation_id, bool(done)) for conversation_id, done in
-                connection.execute(query)]
+def retained(tracker: Engine, filters: Filters) -> Dict[DayChannel, Counts]:
+    """The Counts retention kept of the deleted conversations of the date range."""
+    if not sa.inspect(tracker).has_table(RETAINED.name):  # retention never ran
+        return {}
+    query = (sa.select(RETAINED.c.day, RETAINED.c.channel, RETAINED.c.name, RETAINED.c.key,
+                       sa.func.sum(RETAINED.c.value))
+             .where(RETAINED.c.day.between(filters.start, filters.end))
+             .group_by(RETAINED.c.day, RETAINED.c.channel, RETAINED.c.name, RETAINED.c.key))
+    items: Dict[DayChannel, List[Tuple[str, str, int]]] = {}
+    with tracker.connect() as connection:
+        for day, channel, name, key, value in connection.execute(query):
+            items.setdefault((day.isoformat(), channel), []).append((name, key, int(value)))
+    return {group: Counts.from_items(rows) for group, rows in items.items()}
 
 
 def dashboard(tracker: Engine, shop_db: Engine, filters: Filters) -> Dict[str, Any]:
-    return figures(conversations(tracker, filters), handoffs(shop_db, filters),
-                   ratings(shop_db, filters), filters, resolutions(shop_db, filters))
+    since = _since(filters)
+    handoffs, ratings, resolutions = shop_records(
+        shop_db, lambda model: model.created_at >= since)
+    return figures(conversations(tracker, filters), handoffs, ratings, filters, resolutions,
+                   retained(tracker, filters))
