@@ -94,6 +94,29 @@ def test_the_methods_heard_calls_exist_with_their_signatures():
         assert inspect.iscoroutinefunction(getattr(MessageProcessor, name)), name
 
 
+SHAPES = VALID + INVALID + [
+    {"events": [{"event": "slot", "value": 1}]},  # a slot needs its name
+    {"events": [{"event": "slot", "name": "x", "value": [1], "timestamp": "noon"}]},
+    {"events": [{"event": "user", "text": "hi", "parse_data": {"intent": {}}}]},
+    {"events": [{"event": "bot", "text": "hi", "data": {"buttons": []}}, {"event": "pause"}]},
+    {"events": [{"event": "action", "name": "action_listen", "policy": None}]},
+    {"events": [{"event": "active_loop", "name": 3}]},
+    {"events": [{"event": "followup"}]},
+    {"events": [{"event": "reminder", "intent": "x", "date_time": "2026-01-01"}]},
+    {"events": [{"name": "x"}]}, {"events": ["slot"]}, {"responses": [{"text": "hi"}]},
+    {"events": [], "responses": [{"text": "hi"}, 3]}, [], "text", None,
+]
+
+
+@pytest.mark.parametrize("result", SHAPES)
+def test_the_quick_validation_agrees_with_rasas_schema(result):
+    from jsonschema import Draft202012Validator, validators
+
+    schema = RemoteAction.action_response_format_spec()
+    full = validators.validator_for(schema, default=Draft202012Validator)(schema)
+    assert rasa_seam.valid_action_result(result) is full.is_valid(result)
+
+
 @pytest.mark.parametrize("result", VALID)
 def test_valid_responses_pass(patched, result):
     assert patched._validate_action_result(result) is True
@@ -314,6 +337,10 @@ def test_the_session_query_finds_the_same_events_through_the_indexes(tmp_path, m
     store = SQLTrackerStore(Domain.empty(), db=str(path))
     assert {"heard_events_session_start", "heard_events_sender_time"} <= {
         index["name"] for index in sa.inspect(store.engine).get_indexes("events")}
+    with store.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+    assert isinstance(store.engine.pool, sa.pool.QueuePool)  # not a connection per load
     rows = [("a", "action", 1.0), ("a", "session_started", 2.0), ("a", "user", 3.0),
             ("b", "user", 2.5), ("a", "session_started", 4.0), ("a", "user", 4.0),
             ("a", "user", 5.0), ("c", "user", 1.0)]
@@ -329,3 +356,20 @@ def test_the_session_query_finds_the_same_events_through_the_indexes(tmp_path, m
                 assert [e.id for e in ours] == [e.id for e in rasas], (sender, every)
         assert [e.timestamp for e in rasa_seam.event_query(store, session, "a", False)] == [
             4.0, 4.0, 5.0]
+
+
+def test_the_rasa_server_does_its_maths_on_one_thread():
+    """OpenBLAS's idle threads spin: under load they burned as much CPU as the turns."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+    code = ("import json, bot.rasa_main, numpy, threadpoolctl; "
+            "print(json.dumps([p['num_threads'] for p in threadpoolctl.threadpool_info()]))")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                         text=True, timeout=120, check=True).stdout
+    threads = json.loads(out.strip().splitlines()[-1])
+    assert threads and set(threads) == {1}
