@@ -403,3 +403,19 @@ def test_voice_metadata_arrives_through_rasas_message_converter(trained):
     trained[1].process(converted)
     (plain,) = emotions(trained[1], "I was charged twice")
     assert converted[0].get("emotion")["cues"] == plain["cues"] + ["loud_voice"]
+
+
+def test_the_decision_function_equals_the_pipelines():
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+
+    from bot.emotion.model import build_features, decision_function
+
+    texts = ["I am so angry about this", "thank you so much", "where is my parcel",
+             "this is not ok at all", "great, thanks", "I'm worried it won't come"] * 3
+    labels = ["anger", "joy", "neutral", "anger", "joy", "anxiety"] * 3
+    pipeline = Pipeline([("features", build_features()),
+                         ("classifier", LogisticRegression(max_iter=500))]).fit(texts, labels)
+    docs = ["not angry, just worried", "thanks a lot", "zzz"]
+    assert np.allclose(decision_function(pipeline, docs), pipeline.decision_function(docs))
