@@ -44,9 +44,9 @@ def track_refund(ctx: Context) -> bool:
         reference = ctx.open_case(
             "refund_overdue", f"Refund {refund.reference} overdue since {refund.expected_by}.",
             "high", fault="refund_overdue")
-        if reference:
+        if reference:  # `expected` stays the case's date: when it will be done
             ctx.say("utter_refund_overdue", amount=euros(refund.amount),
-                    expected=day(refund.expected_by), reference=reference)
+                    due=day(refund.expected_by), reference=reference)
     else:
         ctx.say("utter_refund_on_track", amount=euros(refund.amount),
                 expected=day(refund.expected_by), reference=refund.reference)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from rasa_sdk.events import FollowupAction
 
-from actions import follow_ups
+from actions import follow_ups, policy
+from actions.formatting import day
 from actions.dialogue import (ActionAnswer, ActionBeginRequest, ActionConfirm, ActionDecline,
                               ActionFallback, ActionInform, ActionResolveRequest,
                               ActionSmallTalk)
@@ -73,6 +74,20 @@ def test_how_long_after_a_refund_gives_the_refunds_date_not_delivery_times(conv)
                                         confidence=0.8))
     assert later.responses == ["utter_follow_up_when"]
     assert expected in later.texts()[0]
+
+
+def test_how_long_after_an_overdue_refund_gives_the_cases_date_not_the_missed_one(conv):
+    made = resolve(conv, "track_refund", "my refund is way overdue", "8901234",
+                   "mei.chen@example.org")
+    overdue = next(m for m in made.messages if m.get("response") == "utter_refund_overdue")
+    later = conv.run(ActionAnswer, Turn("how long will that take", "delivery_period",
+                                        confidence=0.8))
+    assert later.responses == ["utter_follow_up_when"]
+    (ticket,) = conv.repo.tickets("refund_overdue")
+    case_done = policy.case_expected_by("refund_overdue", ticket.priority, ticket.created_at,
+                                        conv.repo.clock().date())
+    assert overdue["due"] not in later.texts()[0]  # the date it should have come by
+    assert day(case_done) in later.texts()[0]  # the billing team's
 
 
 def test_why_explains_the_very_answer_given(conv):
