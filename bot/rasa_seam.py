@@ -35,11 +35,10 @@ a replacement mirrors is unchanged, and that the replacements are the ones Rasa 
      every call);
    - the SQL tracker store finds a conversation's current session through two indexes,
      with a query that can use them (Rasa's read every event of the conversation, all
-     sessions, on every load and save); on SQLite it keeps its connections in a pool and
-     writes ahead to a log (WAL), which
-     with `synchronous=NORMAL` commits without waiting for the disk: a turn survives a
-     crash of the server, only a power cut can lose the last turns before a checkpoint
-     (PostgreSQL, for production, is unchanged).
+     sessions, on every load and save). On a SQLite file it keeps its connections in a
+     pool and writes ahead to a log (WAL) with `synchronous=NORMAL`, so a commit doesn't
+     wait for the disk: a turn survives a crash of the server, only a power cut can lose
+     the last turns (PostgreSQL, for production, is unchanged).
 """
 from __future__ import annotations
 
@@ -424,7 +423,8 @@ def _write_ahead(connection: Any, _record: Any) -> None:
 
 def init_store(self: SQLTrackerStore, *args: Any, **kwargs: Any) -> None:
     _original["store_init"](self, *args, **kwargs)
-    if self.engine.dialect.name == "sqlite":
+    if self.engine.dialect.name == "sqlite" and self.engine.url.database not in (
+            None, "", ":memory:"):  # each pooled connection to memory would be a new one
         # SQLAlchemy 1.4 opens a new SQLite connection for every load and save (NullPool):
         # a tenth of a turn's CPU under load. A pool keeps them; each is used by one
         # thread at a time, so they may move between threads.

@@ -1,9 +1,10 @@
 """When a conversation's session ends, and what the next session keeps.
 
 Rasa loads, replays and sends to the action server the current session only, so a
-session's length bounds the work of every turn. A session ends after `session_expiration_time`
-minutes without a message (domain.yml: the customer went away) or after
-`HEARD_SESSION_MAX_TURNS` customer messages (`heard.limits`) (a long chat or call goes on in a fresh session).
+session's length bounds the work of every turn. A session ends after
+`session_expiration_time` minutes without a message (domain.yml: the customer went away)
+or after `HEARD_SESSION_MAX_TURNS` customer messages (`heard.limits`: a long chat or call
+goes on in a fresh session).
 
 - Going on after the turn limit, everything is kept: the slots, an open form and its
   question, a colleague's takeover. Only the turn positions (`handoff_turn`,

@@ -34,7 +34,9 @@ class Domains:
         its digest names. False when it carries neither a domain nor a known digest."""
         key = call.get(DIGEST_KEY)
         if "domain" in call:
-            if isinstance(key, str):
+            # Kept only under its own digest: no caller can have other calls use its domain.
+            if isinstance(key, str) and isinstance(call["domain"], dict) \
+                    and digest(call["domain"]) == key:
                 self._by_digest[key] = call["domain"]
                 self._by_digest.move_to_end(key)
                 while len(self._by_digest) > self.keep:

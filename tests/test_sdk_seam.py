@@ -72,3 +72,19 @@ def test_the_executor_runs_an_action_with_the_remembered_domain(monkeypatch):
     with pytest.raises(ActionExecutionRejection) as rejected:
         asyncio.run(sdk_seam.run(executor, {"next_action": "a", DIGEST_KEY: digest(OTHER)}))
     assert rejected.value.message == UNKNOWN
+
+
+def test_a_domain_is_kept_only_under_its_own_digest():
+    domains = Domains()
+    assert domains.fill({"domain": OTHER, DIGEST_KEY: digest(DOMAIN)})  # runs with its own
+    assert not domains.fill({DIGEST_KEY: digest(DOMAIN)})  # but poisons nothing
+
+
+def test_the_digest_survives_the_trip_as_json():
+    """The Rasa server digests the domain it sends; the action server, what it received."""
+    import json
+
+    from tests.harness import domain
+
+    sent = domain()
+    assert digest(json.loads(json.dumps(sent))) == digest(sent)
