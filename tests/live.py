@@ -26,7 +26,7 @@ def snapshot(repo: Repository) -> Dict[str, list]:
                 if table.name not in ACTIVITY_LOG}
 
 
-def post(url: str, payload: dict, timeout: float = 30.0):
+def post(url: str, payload, timeout: float = 30.0):
     request = urllib.request.Request(url, data=json.dumps(payload).encode(),
                                      headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=timeout) as response:
@@ -54,3 +54,13 @@ class Chat:
         replies = post(f"{self.live.servers.rasa_url}/webhooks/rest/webhook",
                        {"sender": self.sender, "message": text})
         return [r.get("text", "") for r in replies]
+
+    def append_events(self, events: List[dict]) -> None:
+        """Writes `events` into the conversation's stored history (Rasa's tracker API)."""
+        post(self.live.servers.api_url(f"/conversations/{self.sender}/tracker/events"), events)
+
+    def tracker(self) -> dict:
+        """The conversation as Rasa stores it, every session."""
+        url = self.live.servers.api_url(f"/conversations/{self.sender}/tracker")
+        with urllib.request.urlopen(url, timeout=30) as response:
+            return json.load(response)

@@ -73,9 +73,7 @@ def test_policy_question_needs_no_identity(live):
 def test_a_takeover_outlives_the_session_expiring(live):
     """A colleague took the conversation over five hours ago; the customer writes again
     after the session's idle time. Heard must stay silent: the colleague has it."""
-    import json
     import time
-    import urllib.request
 
     chat = live.conversation()
     t0 = time.time() - 5 * 3600  # the whole conversation so far happened back then
@@ -90,38 +88,14 @@ def test_a_takeover_outlives_the_session_expiring(live):
         {"event": "slot", "name": "order_id", "value": "2345678", "timestamp": t0 + 2},
         {"event": "pause", "timestamp": t0 + 3},  # what the console's Take does
     ]
-    request = urllib.request.Request(
-        live.servers.api_url(f"/conversations/{chat.sender}/tracker/events"),
-        data=json.dumps(events).encode(), headers={"Content-Type": "application/json"})
-    urllib.request.urlopen(request, timeout=30).close()
+    chat.append_events(events)
 
     assert chat.say("hello? anyone there?") == []
-    with urllib.request.urlopen(live.servers.api_url(
-            f"/conversations/{chat.sender}/tracker"), timeout=30) as response:
-        tracker = json.load(response)
+    tracker = chat.tracker()
     kinds = [e["event"] for e in tracker["events"]]
     assert kinds.count("session_started") == 2  # a new session began ...
     assert tracker["paused"]  # ... and it is still the colleague's
     assert tracker["slots"]["order_id"] == "2345678"  # with what Heard knew
-
-
-def post_events(live, sender, events):
-    import json
-    import urllib.request
-
-    request = urllib.request.Request(
-        live.servers.api_url(f"/conversations/{sender}/tracker/events"),
-        data=json.dumps(events).encode(), headers={"Content-Type": "application/json"})
-    urllib.request.urlopen(request, timeout=30).close()
-
-
-def tracker_events(live, sender):
-    import json
-    import urllib.request
-
-    with urllib.request.urlopen(live.servers.api_url(
-            f"/conversations/{sender}/tracker"), timeout=30) as response:
-        return json.load(response)["events"]
 
 
 def test_a_long_conversation_goes_on_in_a_new_session_mid_question(live):
@@ -133,7 +107,7 @@ def test_a_long_conversation_goes_on_in_a_new_session_mid_question(live):
     assert "e-mail" in chat.say("where is my order 2345678?")[-1]  # message 20
     replies = chat.say("jane.doe@example.com")  # message 21: a new session
     assert any("Jane" in r and "DHL" in r for r in replies)
-    kinds = [e["event"] for e in tracker_events(live, chat.sender)]
+    kinds = [e["event"] for e in chat.tracker()["events"]]
     assert kinds.count("session_started") == 2  # the answer came in a new session
 
 
@@ -142,7 +116,7 @@ def test_a_customer_back_after_the_idle_time_is_not_answering_the_old_rating(liv
 
     chat = live.conversation()
     t0 = time.time() - 2 * 3600
-    post_events(live, chat.sender, [
+    chat.append_events([
         {"event": "action", "name": "action_session_start", "timestamp": t0},
         {"event": "session_started", "timestamp": t0 + 0.1},
         {"event": "action", "name": "action_listen", "timestamp": t0 + 0.2},

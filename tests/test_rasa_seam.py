@@ -52,33 +52,34 @@ MIRRORED = {"handle_message": "0c41d4780d2d4676", "log_message": "f2f8ec66a291d8
             "store_init": "64e704d159dfa35b"}
 
 
+# What install() replaces, and with what: the owner, the attribute and Heard's function.
+REPLACED = [
+    (RemoteAction, "_validate_action_result", rasa_seam._validate_action_result),
+    (RemoteAction, "run", rasa_seam._run_remote_action),
+    (MessageProcessor, "handle_message", rasa_seam.handle_message),
+    (MessageProcessor, "parse_message", rasa_seam.parse_message),
+    (ErrorHandler, "default", rasa_seam.json_error_page),
+    (rasa_server, "validate_request_body", rasa_seam.validate_request_body),
+    (MessageProcessor, "_has_session_expired", rasa_seam.has_session_expired),
+    (ActionSessionStart, "run", rasa_seam.start_session),
+    (Event, "resolve_by_type", rasa_seam.resolve_event_type),
+    (RemoteAction, "_action_call_format", rasa_seam.action_call),
+    (SQLTrackerStore, "_event_query", rasa_seam.event_query),
+    (SQLTrackerStore, "__init__", rasa_seam.init_store),
+]
+
+
 @pytest.fixture
 def patched(monkeypatch):
-    for cls, name in [(RemoteAction, "_validate_action_result"), (RemoteAction, "run"),
-                      (MessageProcessor, "handle_message"),
-                      (MessageProcessor, "parse_message"), (ErrorHandler, "default"),
-                      (rasa_server, "validate_request_body"),
-                      (MessageProcessor, "_has_session_expired"), (ActionSessionStart, "run"),
-                      (Event, "resolve_by_type"), (RemoteAction, "_action_call_format"),
-                      (SQLTrackerStore, "_event_query"), (SQLTrackerStore, "__init__")]:
-        monkeypatch.setattr(cls, name, getattr(cls, name))  # restored after the test
+    for owner, name, _ in REPLACED:
+        monkeypatch.setattr(owner, name, getattr(owner, name))  # restored after the test
     rasa_seam.install()
     return RemoteAction("action_x", None)
 
 
-def test_install_replaces_the_methods_rasa_calls(patched):
-    assert RemoteAction._validate_action_result is rasa_seam._validate_action_result
-    assert RemoteAction.run is rasa_seam._run_remote_action
-    assert MessageProcessor.handle_message is rasa_seam.handle_message
-    assert MessageProcessor.parse_message is rasa_seam.parse_message
-    assert ErrorHandler.default is rasa_seam.json_error_page
-    assert rasa_server.validate_request_body is rasa_seam.validate_request_body
-    assert MessageProcessor._has_session_expired is rasa_seam.has_session_expired
-    assert ActionSessionStart.run is rasa_seam.start_session
-    assert Event.resolve_by_type is rasa_seam.resolve_event_type
-    assert RemoteAction._action_call_format is rasa_seam.action_call
-    assert SQLTrackerStore._event_query is rasa_seam.event_query
-    assert SQLTrackerStore.__init__ is rasa_seam.init_store
+@pytest.mark.parametrize("owner, name, replacement", REPLACED)
+def test_install_replaces_the_methods_rasa_calls(patched, owner, name, replacement):
+    assert getattr(owner, name) is replacement
 
 
 @pytest.mark.parametrize("name, digest", MIRRORED.items())

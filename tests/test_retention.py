@@ -22,6 +22,7 @@ from bot import retention
 from bot.__main__ import main
 from web import models as console
 from web.dashboard import Filters
+from tests.waiting import eventually
 from web.dashboard_queries import EVENTS, RETAINED, dashboard
 
 DAYS = 90
@@ -348,15 +349,6 @@ def test_the_tracker_store_is_the_one_endpoints_names(tmp_path):
         retention.tracker_store_engine(path)
 
 
-def wait_for(condition, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-    return True
-
-
 def test_the_daily_run_repeats_survives_a_failure_and_stops_promptly():
     calls, lines = [], []
 
@@ -371,7 +363,7 @@ def test_the_daily_run_repeats_survives_a_failure_and_stops_promptly():
                               args=(job, stopped, lines.append, 0.01, 0.05))
     thread.start()
     try:
-        assert wait_for(lambda: len(calls) >= 3, 5), "the job did not repeat"
+        assert eventually(lambda: len(calls) >= 3, 5), "the job did not repeat"
     finally:
         stopped.set()
         thread.join(timeout=1)
@@ -403,7 +395,7 @@ def test_the_supervisors_daily_run_deletes_and_logs_counts(sqlite_databases, tmp
     thread = retention.start_daily(DAYS, endpoints_file(tmp_path, tracker), str(shop_db.url),
                                    stopped, lines.append, first=0.01, interval=3600)
     try:
-        assert wait_for(lambda: lines, 30), "the daily run never ran"
+        assert eventually(lambda: lines, 30), "the daily run never ran"
     finally:
         stopped.set()
         thread.join(timeout=5)

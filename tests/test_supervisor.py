@@ -4,7 +4,6 @@ from __future__ import annotations
 import os
 import signal
 import threading
-import time
 import urllib.request
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import pytest
 
 from bot.__main__ import restart_delay, supervise
 from bot.servers import Servers, free_port
+from tests.waiting import eventually
 
 SHORT, LONG = 5.0, 400.0  # seconds a run lasted: a crash, and a run long enough to count as stable
 
@@ -31,15 +31,6 @@ SHORT, LONG = 5.0, 400.0  # seconds a run lasted: a crash, and a run long enough
 ])
 def test_restart_delay(uptimes, delay):
     assert restart_delay(uptimes) == delay
-
-
-def eventually(condition, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.1)
-    return True
 
 
 def answers(url: str) -> bool:
