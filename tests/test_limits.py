@@ -16,12 +16,15 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_defaults():
     assert limits.max_message_chars({}) == 2_000
     assert limits.max_request_bytes({}) == 65_536
+    assert limits.session_max_turns({}) == 20
 
 
 @pytest.mark.parametrize("environ, error", [
     ({"HEARD_MAX_MESSAGE_CHARS": "lots"}, "whole number"),
     ({"HEARD_MAX_MESSAGE_CHARS": "10"}, "between"),
     ({"HEARD_MAX_REQUEST_BYTES": "99999999999"}, "between"),
+    ({"HEARD_SESSION_MAX_TURNS": "2"}, "between"),
+    ({"HEARD_SESSION_MAX_TURNS": "twenty"}, "whole number"),
 ])
 def test_bad_settings_fail_clearly(environ, error):
     with pytest.raises(ValueError, match=error) as raised:
