@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import conversation, empathy, policy
 from actions.formatting import day
-from actions.store.repository import OrderView, Repository
+from store.repository import OrderView, Repository
 
 logger = logging.getLogger(__name__)
 # A write (a refund, a case) for a request read with less confidence than this is asked

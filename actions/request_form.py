@@ -15,7 +15,7 @@ from actions.context import VOICE, Context, shared_repository
 from actions.empathy import Turn
 from actions.handoff import escalation_for, hand_over
 from actions.requests import IDENTITY_SLOTS, REQUESTS, required_slots
-from actions.store.repository import Repository
+from store.repository import Repository
 from heard.formats import EMAIL_RE, ORDER_NUMBER_RE
 
 MAX_IDENTITY_ATTEMPTS = 3

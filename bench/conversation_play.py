@@ -12,9 +12,9 @@ from typing import Dict, FrozenSet, List, Optional, Set, Tuple
 
 import yaml
 
-from actions.store import models
-from actions.store.repository import Repository
-from actions.store.seed import seed
+from store import models
+from store.repository import Repository
+from store.seed import seed
 from bench.conversation_files import Conversation, family
 from bot.servers import ROOT
 from tests.live import post

@@ -16,7 +16,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from actions.store.repository import Repository
+from store.repository import Repository
 from bench.conversation_files import (NEGATIVE, ConversationFileError, ExpectedDb, Patterns,
                                       default_files, family, load, select)
 from bench.conversation_play import Effects, Played, ReplyIndex, play, say

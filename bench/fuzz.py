@@ -32,8 +32,8 @@ from urllib.parse import quote, urlencode, urlsplit
 import aiohttp
 import socketio  # python-socketio, installed with Rasa
 
-from actions.store import models as m
-from actions.store.repository import Repository
+from store import models as m
+from store.repository import Repository
 from bench.report import percentile
 from bot.servers import Servers
 

@@ -11,7 +11,7 @@ from typing import Callable, List, Optional, Sequence
 from bench.conversation_play import say
 
 # Short exchanges a chatty customer strings together, with orders and e-mails of the seeded
-# shop (actions/store/seed.py) that pass the identity check. Nothing here writes to the shop
+# shop (store/seed.py) that pass the identity check. Nothing here writes to the shop
 # in a way that changes a later answer: no refund, voucher, complaint or e-mail is asked
 # for; no cancellation is asked for that the shop would confirm first (one misread "no"
 # leaves the question open, and a later "ok" cancels); no line is in that the assistant

@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from actions.store.repository import Repository
+from store.repository import Repository
 from bench.action_counter import CountingProxy, call_sizes, calls_per_turn
 from bench.conversation_play import Effects, effects, rows as shop_rows
 from bench.long_conversation import (chatty_script, play, slope_per_100_turns, window_ends,

@@ -81,8 +81,8 @@ def action_port(endpoints: Path = ROOT / "endpoints.yml") -> int:
 
 
 def seed() -> None:
-    from actions.store.repository import Repository, database_url
-    from actions.store.seed import seed as load
+    from store.repository import Repository, database_url
+    from store.seed import seed as load
 
     loaded = load(Repository.from_url(database_url()))
     print("database: demo data loaded" if loaded else "database: has data, left as is")
@@ -90,7 +90,7 @@ def seed() -> None:
 
 def run(args: argparse.Namespace) -> int:
     from actions.policy import StaffedHours
-    from actions.store.repository import database_url
+    from store.repository import database_url
 
     try:  # a bad setting fails here, not in the middle of a customer's handoff
         StaffedHours.from_env()
@@ -164,7 +164,7 @@ def shell(args: argparse.Namespace) -> int:
 
 
 def retention_command(args: argparse.Namespace) -> int:
-    from actions.store.repository import database_url
+    from store.repository import database_url
     from bot import retention
 
     try:  # a bad --days or HEARD_RETENTION_DAYS, or no SQL tracker store

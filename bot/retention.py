@@ -22,8 +22,8 @@ from typing import Callable, List, Mapping, Optional
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from actions.store import models as shop
-from actions.store.repository import Repository
+from store import models as shop
+from store.repository import Repository
 from bot.servers import ROOT
 from web import models as console
 from web.dashboard import tally

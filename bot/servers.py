@@ -34,8 +34,8 @@ class Servers:
     def in_folder(cls, model: Path, folder: Path, credentials: Optional[str] = None) -> "Servers":
         """Servers of their own (tests, benchmarks): free ports, and a seeded shop database,
         tracker store, logs and (given `credentials` as YAML text) channels in `folder`."""
-        from actions.store.repository import Repository
-        from actions.store.seed import seed
+        from store.repository import Repository
+        from store.seed import seed
 
         database = f"sqlite:///{folder}/heard.db"
         seed(Repository.from_url(database))

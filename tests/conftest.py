@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from actions.store.repository import Repository
-from actions.store.seed import seed
+from store.repository import Repository
+from store.seed import seed
 from bot.servers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -89,7 +89,7 @@ def trained_model() -> Path:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def backend_repo(request, tmp_path, clock) -> Repository:
     """A freshly seeded database on each backend the product supports."""
-    from actions.store import models
+    from store import models
 
     url = (f"sqlite:///{tmp_path}/heard.db" if request.param == "sqlite"
            else request.getfixturevalue("postgres_url"))

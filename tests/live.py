@@ -7,8 +7,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Dict, List
 
-from actions.store import models
-from actions.store.repository import Repository
+from store import models
+from store.repository import Repository
 from bot.servers import Servers
 
 

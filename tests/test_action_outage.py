@@ -10,8 +10,8 @@ import uuid
 import pytest
 import requests
 
-from actions.store import models as m
-from actions.store.repository import Repository
+from store import models as m
+from store.repository import Repository
 from bot.servers import Servers, _answers
 from tests.live import snapshot
 

@@ -11,7 +11,7 @@ from actions.dialogue import (ActionAnswer, ActionBeginRequest, ActionConfirm, A
                               ActionFallback, ActionInform, ActionResolveRequest,
                               ActionSmallTalk)
 from actions.handoff import ActionHandoff
-from actions.store import models as m
+from store import models as m
 from tests.harness import Conversation, Turn, domain, user_event
 
 JANE = ("1234567", "jane.doe@example.com")

@@ -10,7 +10,7 @@ from actions.formatting import day
 from actions.dialogue import (ActionAnswer, ActionBeginRequest, ActionConfirm, ActionDecline,
                               ActionFallback, ActionInform, ActionResolveRequest,
                               ActionSmallTalk)
-from actions.store import models as m
+from store import models as m
 from tests.harness import Conversation, Turn
 
 JANE = "jane.doe@example.com"

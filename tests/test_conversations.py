@@ -10,7 +10,7 @@ import textwrap
 import pytest
 import yaml
 
-from actions.store import models as m
+from store import models as m
 from bench.conversation_files import (Conversation, ConversationFileError, ExpectedDb, Turn,
                                       default_files, load, select)
 from bench.conversation_play import (DOMAIN, PLACEHOLDER, Effects, Exchange, Handoff, Played,

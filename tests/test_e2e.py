@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from actions.store import models as m
+from store import models as m
 
 pytestmark = pytest.mark.slow
 

@@ -6,7 +6,7 @@ import pytest
 from actions import frustration as fr
 from actions.dialogue import ActionAnswer
 from actions.empathy import Emotion, Turn, escalation_reason
-from actions.store import models as m
+from store import models as m
 from tests.harness import Conversation, Turn as Said
 
 CALM = Emotion()

@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 
 from actions import policy
-from actions.store import models as m
-from actions.store.seed import seed
+from store import models as m
+from store.seed import seed
 
 NOW = datetime(2026, 11, 25, 10, 0)
 TODAY = NOW.date()
@@ -200,7 +200,7 @@ def test_a_repeat_adds_its_new_words_to_the_open_ticket(backend_repo, clock):
 
 
 def test_a_summary_stops_growing_at_its_limit(backend_repo):
-    from actions.store.repository import TICKET_SUMMARY_LIMIT
+    from store.repository import TICKET_SUMMARY_LIMIT
 
     backend_repo.open_ticket("complaint", "x" * TICKET_SUMMARY_LIMIT, conversation_id="c-1")
     backend_repo.open_ticket("complaint", "one more thing", conversation_id="c-1")

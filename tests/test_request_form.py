@@ -6,7 +6,7 @@ import pytest
 from actions import request_form as rf
 from actions.request_form import EXTRA_READERS, ValidateRequestForm
 from actions.requests import DETAIL_SLOTS, IDENTITY_SLOTS, REQUESTS, required_slots
-from actions.store import models as m
+from store import models as m
 from tests.harness import Conversation, Turn, user_event
 
 

@@ -16,8 +16,8 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from actions.store import models as shop
-from actions.store.repository import Repository
+from store import models as shop
+from store.repository import Repository
 from bot import retention
 from bot.__main__ import main
 from web import models as console

@@ -9,7 +9,7 @@ from typing import Optional
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.store.repository import Repository, database_url
+from store.repository import Repository, database_url
 from web.agents import AgentError, Agents, name_problem, password_problem, username_problem
 
 

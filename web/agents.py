@@ -11,7 +11,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from actions.store.repository import session_scope, utcnow
+from store.repository import session_scope, utcnow
 from web import models
 
 MIN_PASSWORD_LENGTH = 10

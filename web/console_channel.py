@@ -20,7 +20,7 @@ from sanic.response import HTTPResponse
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine
 
-from actions.store.repository import database_url, utcnow
+from store.repository import database_url, utcnow
 from web import dashboard, dashboard_queries, transcript
 from web.agents import AgentView, Agents
 from web.conversations import Conversations

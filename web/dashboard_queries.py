@@ -11,7 +11,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from actions.store import models as shop
+from store import models as shop
 from web.dashboard import (Conversation, Counts, DayChannel, Filters, conversations_from,
                            figures)
 

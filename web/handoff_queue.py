@@ -9,8 +9,8 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
 
-from actions.store import models as shop
-from actions.store.repository import OrderView, Repository, session_scope, utcnow
+from store import models as shop
+from store.repository import OrderView, Repository, session_scope, utcnow
 from web import models
 from web.agents import AgentView
 

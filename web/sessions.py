@@ -10,7 +10,7 @@ from typing import Callable, Mapping, Optional
 
 from sqlalchemy.engine import Engine
 
-from actions.store.repository import session_scope, utcnow
+from store.repository import session_scope, utcnow
 from web import models
 from web.agents import AgentView
 

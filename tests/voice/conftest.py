@@ -66,7 +66,7 @@ def voice_live(trained_model, tmp_path_factory):
     The Twilio channel checks signatures with an auth token of its own, as in production."""
     import secrets
 
-    from actions.store.repository import Repository
+    from store.repository import Repository
     from bot.servers import Servers
 
     from tests.live import Live

@@ -8,8 +8,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from actions.store import models as m
-from actions.store.repository import Repository
+from store import models as m
+from store.repository import Repository
 from browser_support import (DESKTOP, browser, expect, open_page, screenshot,  # noqa: F401
                              serious_accessibility_violations, sign_in, site)
 from tests.live import post

@@ -8,7 +8,7 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import text
 
-from actions.store import models as shop
+from store import models as shop
 from web import handoff_queue
 from web.agents import AgentError, Agents
 from web.handoff_queue import HandoffQueue

@@ -11,7 +11,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from actions.store.repository import Repository
+from store.repository import Repository
 from web import dashboard
 from web.dashboard_queries import dashboard as figures_from, tracker_engine
 

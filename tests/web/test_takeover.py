@@ -7,7 +7,7 @@ import urllib.request
 
 import pytest
 
-from actions.store import models as shop
+from store import models as shop
 
 from web_client import Widget, handoff_for, signed_in, wait_for
 

@@ -12,7 +12,7 @@ from typing import Any, Callable, List, Optional, Tuple
 import requests
 import socketio
 
-from actions.store import models as shop
+from store import models as shop
 from web.agents import Agents
 
 WAIT = 20.0

@@ -21,8 +21,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import List, Optional, Tuple
 
-from actions.store import models as m
-from actions.store.repository import Repository
+from store import models as m
+from store.repository import Repository
 
 Item = Tuple[str, int, str]
 

@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from actions.store import models as m
+from store import models as m
 
 DEFAULT_DATABASE_URL = "sqlite:///var/heard.db"
 TICKET_SUMMARY_LIMIT = 20_000
