@@ -57,9 +57,11 @@ import sqlalchemy as sa
 from jsonschema import validators
 from rasa import server as rasa_server
 from rasa.core.actions import action as rasa_action
+from rasa.core import run as rasa_run
 from rasa.core.actions.action import (ActionExecutionRejection, ActionSessionStart,
                                      RemoteAction)
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.lock_store import RedisLockStore
 from rasa.core.processor import MessageProcessor
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
@@ -69,6 +71,7 @@ from rasa.shared.core.events import (ActionExecuted, ActiveLoop, BotUttered,
 from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 from rasa.shared.exceptions import RasaException
 from rasa.shared.utils.schemas.events import EVENT_SCHEMA
+from sanic import response as sanic_response
 from sanic.errorpages import JSONRenderer, exception_response
 from sanic.handlers import ErrorHandler
 
@@ -97,6 +100,7 @@ _original = {
     "call_format": RemoteAction._action_call_format,  # replaced whole: pinned too
     "event_query": SQLTrackerStore._event_query,  # replaced whole: pinned too
     "store_init": SQLTrackerStore.__init__,
+    "configure_app": rasa_run.configure_app,
 }
 # Set while Heard's handle_message runs a turn: an unreachable action server ends it.
 _in_turn: contextvars.ContextVar[bool] = contextvars.ContextVar("heard_in_turn", default=False)
@@ -442,6 +446,51 @@ def init_store(self: SQLTrackerStore, *args: Any, **kwargs: Any) -> None:
             logger.warning("heard.tracker_store.index %s: %s", index.name, type(error).__name__)
 
 
+def configure_app(*args: Any, **kwargs: Any) -> Any:
+    """Rasa's web app, with the health routes."""
+    app = _original["configure_app"](*args, **kwargs)
+    app.add_route(_live, "/health/live", methods=["GET"])
+    app.add_route(_ready, "/health/ready", methods=["GET"])
+    return app
+
+
+async def _live(request: Any) -> Any:
+    return sanic_response.json({"status": "live"})
+
+
+async def _ready(request: Any) -> Any:
+    agent = getattr(request.app.ctx, "agent", None)
+    problems = await asyncio.to_thread(readiness_problems, agent)
+    return sanic_response.json({"status": "not ready" if problems else "ready",
+                                "problems": problems}, status=503 if problems else 200)
+
+
+def _innermost(store: Any) -> Any:
+    while hasattr(store, "_tracker_store"):  # Rasa's awaitable and fail-safe wrappers
+        store = store._tracker_store
+    return store
+
+
+def readiness_problems(agent: Any) -> List[str]:
+    """What keeps this server from taking turns: nothing when it can."""
+    if agent is None or not agent.is_ready():
+        return ["the model is not loaded"]
+    problems = []
+    store = _innermost(agent.tracker_store)
+    if isinstance(store, SQLTrackerStore):
+        try:
+            with store.engine.connect() as connection:
+                connection.execute(sa.text("SELECT 1"))
+        except sa.exc.SQLAlchemyError as error:
+            problems.append(f"the tracker store does not answer ({type(error).__name__})")
+    if isinstance(agent.lock_store, RedisLockStore):
+        try:
+            agent.lock_store.red.ping()
+        except Exception as error:  # redis-py's errors, whatever the connection did
+            problems.append(f"the lock store does not answer ({type(error).__name__})")
+    return problems
+
+
 @lru_cache(maxsize=None)
 def resolve_event_type(type_name: str, default: Optional[type] = None) -> Optional[type]:
     return _original["resolve_event"](type_name, default)
@@ -461,3 +510,4 @@ def install() -> None:
     RemoteAction._action_call_format = action_call
     SQLTrackerStore._event_query = event_query
     SQLTrackerStore.__init__ = init_store
+    rasa_run.configure_app = configure_app

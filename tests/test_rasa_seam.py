@@ -7,8 +7,10 @@ import inspect
 import time
 
 import pytest
+import sqlalchemy as sa
 from jsonschema import ValidationError
 from rasa import server as rasa_server
+from rasa.core import run as rasa_run
 from rasa.core.actions.action import ActionSessionStart, RemoteAction
 from rasa.core.processor import MessageProcessor
 from rasa.core.tracker_store import SQLTrackerStore
@@ -66,6 +68,7 @@ REPLACED = [
     (RemoteAction, "_action_call_format", rasa_seam.action_call),
     (SQLTrackerStore, "_event_query", rasa_seam.event_query),
     (SQLTrackerStore, "__init__", rasa_seam.init_store),
+    (rasa_run, "configure_app", rasa_seam.configure_app),
 ]
 
 
@@ -374,3 +377,33 @@ def test_the_rasa_server_does_its_maths_on_one_thread():
                          text=True, timeout=120, check=True).stdout
     threads = json.loads(out.strip().splitlines()[-1])
     assert threads and set(threads) == {1}
+
+
+class _Agent:
+    processor = object()
+
+    def __init__(self, tracker_store, lock_store):
+        self.tracker_store, self.lock_store = tracker_store, lock_store
+
+    def is_ready(self):
+        return True
+
+
+def test_readiness_names_each_store_that_does_not_answer(tmp_path, redis_url, patched):
+    from rasa.core.tracker_store import AwaitableTrackerStore
+
+    from bot.lock_store import AtomicRedisLockStore
+    from bot.servers import free_port
+
+    store = AwaitableTrackerStore(SQLTrackerStore(Domain.empty(), dialect="sqlite",
+                                                  db=str(tmp_path / "tracker.db")))
+    answering = AtomicRedisLockStore(url=redis_url)
+    silent = AtomicRedisLockStore(url=f"redis://127.0.0.1:{free_port()}/0")
+    assert rasa_seam.readiness_problems(None) == ["the model is not loaded"]
+    assert rasa_seam.readiness_problems(_Agent(store, answering)) == []
+    assert rasa_seam.readiness_problems(_Agent(store, silent)) == [
+        "the lock store does not answer (ConnectionError)"]
+    inner = store._tracker_store  # now its database server is gone
+    inner.engine = sa.create_engine(f"postgresql://heard@127.0.0.1:{free_port()}/heard")
+    assert rasa_seam.readiness_problems(_Agent(store, answering)) == [
+        "the tracker store does not answer (OperationalError)"]
