@@ -88,3 +88,20 @@ def test_the_digest_survives_the_trip_as_json():
 
     sent = domain()
     assert digest(json.loads(json.dumps(sent))) == digest(sent)
+
+
+def test_the_action_server_has_health_routes_and_readiness_checks_the_database(
+        monkeypatch, tmp_path):
+    import sqlalchemy as sa
+    from rasa_sdk import endpoint
+
+    from bot.servers import free_port
+
+    monkeypatch.setattr(endpoint, "create_app", endpoint.create_app)  # restored after
+    sdk_seam.install()
+    paths = {route.path for route in endpoint.create_app("actions").router.routes}
+    assert {"health/live", "health/ready"} <= paths
+    assert sdk_seam.readiness_problems(sa.create_engine(f"sqlite:///{tmp_path}/x.db")) == []
+    gone = sa.create_engine(f"postgresql://heard@127.0.0.1:{free_port()}/heard")
+    assert sdk_seam.readiness_problems(gone) == [
+        "the shop database does not answer (OperationalError)"]
