@@ -8,55 +8,15 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 import urllib.request
-from collections import deque
 from pathlib import Path
-from typing import Callable, Sequence
 from urllib.parse import urlparse
 
 import yaml
 
 from bot.servers import ROOT, Servers
+from bot.supervisor import supervise
 from bot.training import ensure_trained
-
-LABELS = {"actions": "action server", "rasa": "Rasa server"}
-
-
-def restart_delay(uptimes: Sequence[float], first: float = 1.0, cap: float = 60.0,
-                  stable: float = 300.0) -> float:
-    """Seconds to wait before restarting a server, given how long each of its runs lasted
-    (oldest first): `first` after one short run, doubled for each earlier short run in a
-    row, at most `cap`; a run of `stable` seconds or more resets it."""
-    delay = 0.0
-    for uptime in reversed(uptimes):  # from the run that just ended backwards
-        if uptime >= stable:
-            break
-        delay = min(cap, 2 * delay or first)
-    return delay or first
-
-
-def supervise(servers: Servers, stopped: threading.Event, log: Callable[[str], None] = print,
-              poll: float = 0.5) -> None:
-    """Restarts a server that exits, after `restart_delay`, until `stopped` is set."""
-    started = {name: time.monotonic() for name in servers.by_name}
-    uptimes = {name: deque(maxlen=32) for name in servers.by_name}  # enough for the cap
-    due = {}  # name -> when to restart it
-    while not stopped.wait(poll):
-        now = time.monotonic()
-        for name, process in list(servers.by_name.items()):
-            if name in due:
-                if now >= due[name]:
-                    servers.restart(name)
-                    started[name] = time.monotonic()
-                    del due[name]
-            elif process.poll() is not None:
-                uptimes[name].append(now - started[name])
-                delay = restart_delay(uptimes[name])
-                log(f"supervisor: the {LABELS.get(name, name)} exited "
-                    f"(code {process.returncode}); restarting in {delay:g} s")
-                due[name] = now + delay
-
 
 def voice_status(rasa_url: str) -> str:
     """'voice on', or why it is off (e.g. no speech model downloaded)."""

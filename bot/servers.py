@@ -7,11 +7,12 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,6 +30,8 @@ class Servers:
     api_token: str = field(default_factory=lambda: os.environ.get("HEARD_API_TOKEN")
                            or secrets.token_urlsafe(24))
     by_name: Dict[str, subprocess.Popen] = field(default_factory=dict)  # "actions", "rasa"
+    launched: Dict[str, Tuple[List[str], Dict[str, str]]] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)  # held while one restarts
 
     @classmethod
     def in_folder(cls, model: Path, folder: Path, credentials: Optional[str] = None) -> "Servers":
@@ -61,12 +64,15 @@ class Servers:
         return list(self.by_name.values())  # in start order: the action server first
 
     def _spawn(self, name: str, module: str, args: List[str]) -> subprocess.Popen:
-        return self._launch(name, [sys.executable, "-m", module, *args])
+        return self.launch(name, [sys.executable, "-m", module, *args])
 
-    def _launch(self, name: str, command: List[str]) -> subprocess.Popen:
+    def launch(self, name: str, command: List[str],
+               environment: Optional[Dict[str, str]] = None) -> subprocess.Popen:
+        """Starts process `name`, logging to its file, with `environment` over ours."""
         self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.launched[name] = (command, environment or {})
         env = {**os.environ, "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
-               "RASA_TELEMETRY_ENABLED": "false", **self.environment}
+               "RASA_TELEMETRY_ENABLED": "false", **self.environment, **(environment or {})}
         with open(self.log_dir / f"{name}.log", "ab") as log:  # the child keeps its own copy
             process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
                                        env=env, start_new_session=True)
@@ -77,17 +83,10 @@ class Servers:
         """Starts server `name` ("actions" or "rasa") again with the same command, after
         ending the old one and whatever it left in its process group (it could hold the
         port)."""
-        old = self.by_name[name]
-        try:
-            os.killpg(old.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass  # the whole process group is gone already
-        try:
-            old.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            os.killpg(old.pid, signal.SIGKILL)
-            old.wait()
-        return self._launch(name, old.args)
+        with self.lock:
+            old = self.by_name[name]
+            _end(old, grace)
+            return self.launch(name, *self.launched[name])
 
     def start_actions(self) -> None:
         self._spawn("actions", "actions", ["--actions", "actions",
@@ -134,12 +133,22 @@ class Servers:
                 os.killpg(process.pid, signal.SIGTERM)
         deadline = time.monotonic() + grace
         for process in self.processes:
-            try:
-                process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+            _end(process, max(0.1, deadline - time.monotonic()))
         self.by_name.clear()
+
+
+def _end(process: subprocess.Popen, grace: float) -> None:
+    """Ends `process` and whatever it left in its group (it could hold the port): SIGTERM,
+    then SIGKILL after `grace` seconds."""
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass  # the whole process group is gone already
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 def free_port() -> int:

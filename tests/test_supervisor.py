@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.__main__ import restart_delay, supervise
+from bot.supervisor import restart_delay, supervise
 from bot.servers import Servers, free_port
 from tests.waiting import eventually
 
