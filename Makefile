@@ -10,7 +10,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 # (CI) and HEARD_DATA_DIR isn't set, else the default datasets/ (python -m bot.datasets download).
 export HEARD_DATA_DIR ?= $(if $(wildcard ../shared/data),$(abspath ../shared/data),)
 
-.PHONY: install run shell seed train test bench bench-voice bench-limits fuzz nlu-report eval-conversations clean call agent retention
+.PHONY: install run shell seed train test bench bench-voice bench-limits fuzz nlu-report eval-conversations clean call agent retention migrate cluster bench-cluster
 
 $(PY):
 	@python=$$(scripts/find_python.sh) || exit 1; \
@@ -37,6 +37,10 @@ shell: install
 seed: install
 	$(PY) -m bot seed
 
+# The shop database (DATABASE_URL) to the current schema; `make run` does it on start too.
+migrate: install
+	$(PY) -m store migrate
+
 # A sign-in for the agent console: make agent USERNAME=sam NAME="Sam Rivera" (asks for the password).
 agent: install
 	@test -n "$(USERNAME)" -a -n "$(NAME)" || { echo 'usage: make agent USERNAME=sam NAME="Sam Rivera"'; exit 2; }
@@ -49,6 +53,18 @@ train: install
 # figures as sums; `make run` does it daily. Counts first: $(PY) -m bot retention --dry-run
 retention: install
 	$(PY) -m bot retention
+
+# The production topology on this machine: PostgreSQL, Redis and nginx (Debian packages,
+# installed here when run as root), 2 action servers and 2 Rasa replicas. Ctrl-C stops it.
+cluster: install
+	scripts/debian_packages.sh postgresql redis-server nginx
+	$(PY) -m bot cluster
+
+# Load and faults against a cluster of its own (about 15 minutes): lost and duplicated
+# events, wrong replies, errors, turns/s and latency. QUICK=1 for the short CI version.
+bench-cluster: install
+	scripts/debian_packages.sh postgresql redis-server nginx
+	$(PY) -m bench.cluster $(if $(QUICK),--quick,)
 
 test: install
 	$(PY) -m pytest

@@ -1,11 +1,13 @@
 """The shop's rules as pure functions: what may be done to an order, and what it costs."""
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Optional, Tuple
+
+# Staffed hours live in heard/ (heard.settings parses HEARD_STAFFED_HOURS with them).
+from heard.staffed_hours import StaffedHours  # noqa: F401  (actions import it from here)
 
 REFUND_WINDOW_DAYS = 30
 FREE_CANCELLATION_HOURS = 24
@@ -16,8 +18,6 @@ LATE_VOUCHER_MIN = Decimal("5.00")
 MINUTES_PER_WAITING_HANDOFF = 4
 VAT_RATE = Decimal("0.19")
 VAT_DIVISOR = 1 + VAT_RATE  # prices include VAT
-DEFAULT_STAFFED_HOURS = "Mon-Sat 08:00-20:00"
-_DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 
 def money(value: Decimal) -> Decimal:
@@ -118,48 +118,6 @@ def raised_priority(current: str, wanted: str) -> Optional[str]:
     (`wanted`, from how they feel now), or None when it already has as much."""
     rank = CASE_PRIORITIES.index
     return wanted if rank(wanted) > rank(current) else None
-
-
-@dataclass(frozen=True)
-class StaffedHours:
-    days: Tuple[int, ...]  # 0 = Monday
-    opens: time
-    closes: time
-
-    @classmethod
-    def parse(cls, spec: str) -> "StaffedHours":
-        """'Mon-Fri 09:00-17:00' or 'Mon,Wed,Fri 10:00-16:00'."""
-        try:
-            day_part, hour_part = spec.split()
-            if "-" in day_part:
-                first, last = (_DAYS.index(d.lower()) for d in day_part.split("-"))
-                days = tuple(range(first, last + 1))
-            else:
-                days = tuple(_DAYS.index(d.lower()) for d in day_part.split(","))
-            opens, closes = (time.fromisoformat(t) for t in hour_part.split("-"))
-        except ValueError as error:
-            raise ValueError(
-                f"staffed hours {spec!r}: expected e.g. 'Mon-Fri 09:00-17:00'"
-            ) from error
-        if not days or closes <= opens:
-            raise ValueError(f"staffed hours {spec!r} are never open: days run Mon to Sun "
-                             f"and the closing time comes after the opening time")
-        return cls(days, opens, closes)
-
-    @classmethod
-    def from_env(cls) -> "StaffedHours":
-        return cls.parse(os.environ.get("HEARD_STAFFED_HOURS", DEFAULT_STAFFED_HOURS))
-
-    def is_open(self, when: datetime) -> bool:
-        return when.weekday() in self.days and self.opens <= when.time() < self.closes
-
-    def next_opening(self, when: datetime) -> datetime:
-        for offset in range(8):
-            day = (when + timedelta(days=offset)).date()
-            opening = datetime.combine(day, self.opens)
-            if day.weekday() in self.days and opening > when:
-                return opening
-        raise ValueError("staffed hours name no day")
 
 
 def handoff_next_step(now: datetime, waiting: int, hours: StaffedHours) -> Tuple[str, object]:

@@ -1,4 +1,4 @@
-"""Heard's command line: `python -m bot run | shell | train | seed | retention`."""
+"""Heard's command line: `python -m bot run | shell | train | seed | retention | cluster`."""
 from __future__ import annotations
 
 import argparse
@@ -41,33 +41,38 @@ def action_port(endpoints: Path = ROOT / "endpoints.yml") -> int:
 
 
 def seed() -> None:
+    """The shop database migrated to the current schema (store/migrations/), then seeded
+    when it's empty."""
+    from store.migrate import upgrade
     from store.repository import Repository, database_url
     from store.seed import seed as load
 
-    loaded = load(Repository.from_url(database_url()))
+    url = database_url()
+    print(f"database: schema at revision {upgrade(url)}")
+    loaded = load(Repository.from_url(url))
     print("database: demo data loaded" if loaded else "database: has data, left as is")
 
 
-def run(args: argparse.Namespace) -> int:
-    from actions.policy import StaffedHours
-    from store.repository import database_url
-
-    try:  # a bad setting fails here, not in the middle of a customer's handoff
-        StaffedHours.from_env()
-    except ValueError as error:
-        print(f"error: HEARD_STAFFED_HOURS: {error}", file=sys.stderr)
-        return 2
-    from bot import retention
-    from heard import limits
-    from web.sessions import lifetime_from
+def checked_settings():
+    """Every setting (`heard.settings`), or None after saying on stderr which are wrong: a
+    bad one stops the start here, not in the middle of a customer's handoff."""
+    from heard import settings
 
     try:
-        lifetime_from(os.environ)
-        limits.check(os.environ)
-        retention_days = retention.retention_days()
-    except ValueError as error:
-        print(f"error: {error}", file=sys.stderr)
+        return settings.current()
+    except settings.SettingsError as error:
+        print(error.report(), file=sys.stderr)
+        return None
+
+
+def run(args: argparse.Namespace) -> int:
+    current = checked_settings()
+    if current is None:
         return 2
+    from bot import retention
+    from store.repository import database_url
+
+    retention_days = current.retention_days
     seed()
     servers = Servers(ensure_trained(), rasa_port=args.port, action_port=action_port())
     print("starting the action server and the Rasa server...", flush=True)
@@ -112,6 +117,8 @@ def run(args: argparse.Namespace) -> int:
 
 def shell(args: argparse.Namespace) -> int:
     """Chat in the terminal, with the action server running beside it."""
+    if checked_settings() is None:
+        return 2
     seed()
     model = ensure_trained()
     servers = Servers(model, action_port=action_port())
@@ -126,9 +133,10 @@ def shell(args: argparse.Namespace) -> int:
 def retention_command(args: argparse.Namespace) -> int:
     from store.repository import database_url
     from bot import retention
+    from heard.settings import parse_retention_days
 
     try:  # a bad --days or HEARD_RETENTION_DAYS, or no SQL tracker store
-        days = (retention.parse_days(args.days, "--days") if args.days is not None
+        days = (parse_retention_days(args.days, "--days") if args.days is not None
                 else retention.retention_days())
         if days is None:
             print("retention: off, nothing deleted")
@@ -154,6 +162,15 @@ def main(argv=None) -> int:
     retention_parser.add_argument("--days", help="instead of HEARD_RETENTION_DAYS (default 90)")
     retention_parser.add_argument("--dry-run", action="store_true",
                                   help="count what would be deleted, change nothing")
+    cluster_parser = commands.add_parser(
+        "cluster", help="the production topology on this machine: PostgreSQL, Redis, nginx, "
+        "Rasa replicas and action servers")
+    cluster_parser.add_argument("--folder", type=Path, default=ROOT / "var" / "cluster",
+                                help="databases, logs and nginx's files (default var/cluster)")
+    cluster_parser.add_argument("--replicas", type=int, default=2, choices=range(1, 3),
+                                help="Rasa replicas (ports 5005, 5006)")
+    cluster_parser.add_argument("--action-servers", type=int, default=2, choices=range(1, 3),
+                                help="action servers (ports 5055, 5056)")
     args = parser.parse_args(argv)
     _quiet_environment()
     if args.command == "run":
@@ -162,6 +179,10 @@ def main(argv=None) -> int:
         return shell(args)
     if args.command == "retention":
         return retention_command(args)
+    if args.command == "cluster":
+        from bot import cluster
+
+        return cluster.main(args.folder.resolve(), args.replicas, args.action_servers)
     if args.command == "train":
         print(ensure_trained())
         return 0

@@ -3,14 +3,13 @@
 A conversation (a sender id of Rasa's SQL tracker store) goes when its last event is older
 than the retention: all its events, and the shop database's records of it from before
 then (handoffs with their transcripts, ratings, resolutions). Its dashboard figures stay,
-as the sums in `web.dashboard_queries.RETAINED`, written in the transaction that deletes
+as the sums in `store.retained.RETAINED`, written in the transaction that deletes
 its events: a date range shows the same figures after a run as before, and a second run
 finds nothing to add again. Work goes in batches, so no lock is held for long; the output
 and the logs carry counts only. `python -m bot retention`, and daily under `make run`.
 """
 from __future__ import annotations
 
-import os
 import threading
 import time
 import warnings
@@ -22,41 +21,24 @@ from typing import Callable, List, Mapping, Optional
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from store import models as shop
+from store import retained
+from store import retention as records
 from store.repository import Repository
 from bot.servers import ROOT
-from web import models as console
 from web.dashboard import tally
-from web.dashboard_queries import EVENTS, RETAINED, conversations_of, shop_records
+from web.dashboard_queries import EVENTS, conversations_of, shop_records
 
 DAYS_VAR = "HEARD_RETENTION_DAYS"
-DEFAULT_DAYS = 90
-MAX_DAYS = 3650
 BATCH = 200  # conversations per transaction (and ids per IN list: well under SQLite's cap)
 # The shop's records of a conversation: deleted with it, counted in its sums first.
-RECORDS = {"handoffs": shop.Handoff, "ratings": shop.Feedback,
-           "resolutions": shop.Resolution}
+RECORDS = records.RECORDS
 
 
-def parse_days(raw: str, name: str = DAYS_VAR) -> Optional[int]:
-    """Days a conversation is kept after its last event; None for "off" (kept forever)."""
-    raw = raw.strip()
-    if not raw:
-        return DEFAULT_DAYS
-    if raw.lower() == "off":
-        return None
-    try:
-        days = int(raw)
-    except ValueError:
-        days = 0
-    if not 1 <= days <= MAX_DAYS:
-        raise ValueError(f"{name} must be a whole number of days from 1 to {MAX_DAYS}, or "
-                         f"off, not {raw!r}")
-    return days
+def retention_days(environ: Optional[Mapping[str, str]] = None) -> Optional[int]:
+    """HEARD_RETENTION_DAYS: this process's settings, or `environ`'s (`heard.settings`)."""
+    from heard import settings
 
-
-def retention_days(environ: Mapping[str, str] = os.environ) -> Optional[int]:
-    return parse_days(environ.get(DAYS_VAR, ""))
+    return settings.read(DAYS_VAR, environ)
 
 
 def cutoff(now: float, days: int) -> float:
@@ -102,8 +84,7 @@ def _purge_batch(tracker: Engine, shop_db: Engine, senders: List[str], dry_run: 
                      "key": key, "value": value}
                     for (day, channel), counts in groups.items()
                     for name, key, value in counts.items()]
-            if rows:
-                connection.execute(RETAINED.insert(), rows)
+            retained.add(connection, rows)
             deleted = connection.execute(
                 sa.delete(EVENTS).where(EVENTS.c.sender_id.in_(senders))).rowcount
             if deleted != events:
@@ -154,19 +135,9 @@ def _purge_records(tracker: Engine, shop_db: Engine, model, before: float, dry_r
                 sa.select(EVENTS.c.sender_id).distinct()
                 .where(EVENTS.c.sender_id.in_(ids), EVENTS.c.timestamp >= before)).scalars())
         gone = [i for i in ids if i not in active]
-        if not gone:
-            continue
-        rows = sa.and_(model.conversation_id.in_(gone), model.created_at < since)
-        with shop_db.begin() as connection:
-            if dry_run:
-                removed += connection.execute(
-                    sa.select(sa.func.count()).select_from(model).where(rows)).scalar_one()
-                continue
-            if model is shop.Handoff:  # who took it goes with it
-                connection.execute(sa.delete(console.Takeover).where(
-                    console.Takeover.handoff_reference.in_(
-                        sa.select(shop.Handoff.reference).where(rows))))
-            removed += connection.execute(sa.delete(model).where(rows)).rowcount
+        if gone:
+            removed += (records.count_records if dry_run else records.delete_records)(
+                shop_db, model, gone, since)
 
 
 def purge(tracker: Engine, shop_db: Engine, before: float, dry_run: bool = False,
@@ -179,8 +150,7 @@ def purge(tracker: Engine, shop_db: Engine, before: float, dry_run: bool = False
     if not sa.inspect(tracker).has_table("events"):  # Rasa never stored a conversation here
         return outcome
     if not dry_run:
-        RETAINED.create(tracker, checkfirst=True)
-        console.Base.metadata.create_all(shop_db)  # the takeovers deleted with handoffs
+        retained.create(tracker)
     _purge_tracker(tracker, shop_db, before, dry_run, batch, stopped, outcome)
     # Only after every old conversation is summed: its sums need the records.
     for field, model in RECORDS.items():

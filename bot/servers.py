@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
+from heard import settings
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -27,7 +29,7 @@ class Servers:
     log_dir: Path = ROOT / "var" / "log"
     environment: Dict[str, str] = field(default_factory=dict)  # e.g. DATABASE_URL
     # Rasa's HTTP API (trackers, parse) reads every conversation: it needs this token.
-    api_token: str = field(default_factory=lambda: os.environ.get("HEARD_API_TOKEN")
+    api_token: str = field(default_factory=lambda: settings.read("HEARD_API_TOKEN")
                            or secrets.token_urlsafe(24))
     by_name: Dict[str, subprocess.Popen] = field(default_factory=dict)  # "actions", "rasa"
     launched: Dict[str, Tuple[List[str], Dict[str, str]]] = field(default_factory=dict)
@@ -37,10 +39,12 @@ class Servers:
     def in_folder(cls, model: Path, folder: Path, credentials: Optional[str] = None) -> "Servers":
         """Servers of their own (tests, benchmarks): free ports, and a seeded shop database,
         tracker store, logs and (given `credentials` as YAML text) channels in `folder`."""
+        from store.migrate import upgrade
         from store.repository import Repository
         from store.seed import seed
 
         database = f"sqlite:///{folder}/heard.db"
+        upgrade(database)  # as `python -m bot run` does before it seeds
         seed(Repository.from_url(database))
         rasa_port, action_port = free_port(), free_port()
         endpoints = folder / "endpoints.yml"

@@ -1,1 +1,1 @@
-"""What Heard's processes share: input limits, formats, log redaction (stdlib only)."""
+"""What Heard's processes share: settings, input limits, formats, log redaction (stdlib only)."""

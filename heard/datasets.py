@@ -9,23 +9,23 @@ the evaluations and the NLU test set's overlap test all read them through here.
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
-from typing import Mapping
+from typing import Mapping, Optional
+
+from heard import settings
 
 ENV_VAR = "HEARD_DATA_DIR"
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT = ROOT / "datasets"
+DEFAULT = settings.DEFAULT_DATA_DIR  # ROOT / "datasets"
 
 
-def data_dir(environ: Mapping[str, str] = os.environ) -> Path:
-    value = environ.get(ENV_VAR, "").strip()
-    return Path(value).expanduser().resolve() if value else DEFAULT
+def data_dir(environ: Optional[Mapping[str, str]] = None) -> Path:
+    return settings.read(ENV_VAR, environ)
 
 
-def goemotions_dir(environ: Mapping[str, str] = os.environ) -> Path:
+def goemotions_dir(environ: Optional[Mapping[str, str]] = None) -> Path:
     return data_dir(environ) / "goemotions"
 
 
-def clinc150_file(environ: Mapping[str, str] = os.environ) -> Path:
+def clinc150_file(environ: Optional[Mapping[str, str]] = None) -> Path:
     return data_dir(environ) / "clinc150" / "clinc150.json"

@@ -10,11 +10,11 @@ machine only); the length limit always applies.
 from __future__ import annotations
 
 import logging
-import os
 import re
 import traceback
-from typing import Mapping
+from typing import Mapping, Optional
 
+from heard import settings
 from heard.formats import EMAIL_RE
 
 MAX_MESSAGE_CHARS = 1_000
@@ -53,7 +53,10 @@ def _record_class(keep_personal_data: bool) -> type:
     return CleanLogRecord
 
 
-def install(environ: Mapping[str, str] = os.environ) -> None:
+def install(environ: Optional[Mapping[str, str]] = None) -> None:
     """Every log record created from now on in this process is cleaned."""
-    logging.setLogRecordFactory(
-        _record_class(environ.get("HEARD_LOG_PERSONAL_DATA", "") == "1"))
+    try:
+        keep_personal_data = settings.read("HEARD_LOG_PERSONAL_DATA", environ)
+    except ValueError:  # the server's start refuses it; until then nothing personal is logged
+        keep_personal_data = False
+    logging.setLogRecordFactory(_record_class(keep_personal_data))

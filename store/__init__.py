@@ -1,1 +1,1 @@
-"""SQLAlchemy models and the repository actions use to reach them."""
+"""The shop database's one owner: its tables, the writes to them and their migrations."""

@@ -1,4 +1,6 @@
-"""SQLAlchemy tables of the shop: customers, orders and everything Heard records."""
+"""SQLAlchemy tables of the shop database: customers, orders, everything Heard records
+and the agent console's agents, sign-ins and takeovers. Alembic (store/migrations/) makes
+them; a change here needs a revision (README, *Database migrations*)."""
 from __future__ import annotations
 
 from decimal import Decimal
@@ -208,3 +210,35 @@ class Resolution(Base):
     resolved = Column(Boolean, nullable=False)
     turn = Column(Integer, nullable=False)
     created_at = Column(DateTime, nullable=False)
+
+
+# --- the agent console (web/): who may sign in, their sign-ins, who took which handoff ---
+
+
+class Agent(Base):
+    __tablename__ = "console_agents"
+    id = Column(Integer, primary_key=True)
+    username = Column(String(40), nullable=False, unique=True)
+    name = Column(String(80), nullable=False)
+    password_hash = Column(String(200), nullable=False)  # argon2id, never the password
+    created_at = Column(DateTime, nullable=False)
+
+
+class AgentSession(Base):
+    __tablename__ = "console_sessions"
+    token_hash = Column(String(64), primary_key=True)  # sha256 of the cookie's token
+    agent_id = Column(Integer, ForeignKey("console_agents.id", ondelete="CASCADE"),
+                      nullable=False, index=True)
+    created_at = Column(DateTime, nullable=False)
+    expires_at = Column(DateTime, nullable=False, index=True)
+
+
+class Takeover(Base):
+    """Which agent took a handoff (the handoff's own row keeps its status)."""
+
+    __tablename__ = "handoff_takeovers"
+    handoff_reference = Column(String(20), primary_key=True)
+    agent_username = Column(String(40), nullable=False)
+    agent_name = Column(String(80), nullable=False)
+    taken_at = Column(DateTime, nullable=False)
+    released_at = Column(DateTime)

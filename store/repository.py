@@ -1,7 +1,6 @@
 """The only way actions touch the database: one session per operation, plain views out."""
 from __future__ import annotations
 
-import os
 import secrets
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,14 +16,16 @@ from sqlalchemy.orm import Session
 
 from store import models as m
 
-DEFAULT_DATABASE_URL = "sqlite:///var/heard.db"
 TICKET_SUMMARY_LIMIT = 20_000
 # INSERT ... ON CONFLICT DO NOTHING on the backends Heard runs on (SQLite 3.24+, PostgreSQL).
 _INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 
 
 def database_url() -> str:
-    return os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+    """DATABASE_URL, checked by `heard.settings` (default sqlite:///var/heard.db)."""
+    from heard import settings
+
+    return settings.read("DATABASE_URL")
 
 
 def utcnow() -> datetime:
@@ -171,6 +172,13 @@ def _lock_order(s: Session, number: str) -> None:
                                                      synchronize_session=False)
 
 
+def engine_for(url: str) -> Engine:
+    """An engine on the shop database; a relative SQLite file's folder is made first."""
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+        Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+    return create_engine(url, future=True, pool_pre_ping=True)
+
+
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
     """One short unit of work: committed at the end, rolled back on any error."""
@@ -192,11 +200,8 @@ class Repository:
 
     @classmethod
     def from_url(cls, url: str, clock: Callable[[], datetime] = utcnow) -> "Repository":
-        if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
-            Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, future=True, pool_pre_ping=True)
-        m.Base.metadata.create_all(engine)
-        return cls(engine, clock)
+        """On a database `store.migrate.upgrade` has brought to the current schema."""
+        return cls(engine_for(url), clock)
 
     @classmethod
     def from_env(cls) -> "Repository":

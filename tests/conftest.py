@@ -10,7 +10,9 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
+from store.migrate import upgrade
 from store.repository import Repository
 from store.seed import seed
 from bot.servers import free_port
@@ -40,8 +42,10 @@ def clock() -> Clock:
 
 @pytest.fixture
 def repo(tmp_path, clock) -> Repository:
-    """A seeded SQLite database of its own for each test."""
-    repository = Repository.from_url(f"sqlite:///{tmp_path}/heard.db", clock=clock)
+    """A seeded SQLite database of its own for each test, made by the migrations."""
+    url = f"sqlite:///{tmp_path}/heard.db"
+    upgrade(url)
+    repository = Repository.from_url(url, clock=clock)
     seed(repository)
     return repository
 
@@ -77,6 +81,26 @@ def postgres_url():
     finally:
         run(str(bin_dir / "pg_ctl"), "-D", str(data / "db"), "-m", "fast", "stop")
         shutil.rmtree(data, ignore_errors=True)
+
+
+def empty_postgres(url: str) -> None:
+    """Every table of the session's one PostgreSQL database dropped, alembic_version and
+    Rasa's too, so the next test starts from an empty database."""
+    engine = sa.create_engine(url, future=True)
+    try:
+        with engine.begin() as connection:
+            connection.execute(sa.text("DROP SCHEMA public CASCADE"))
+            connection.execute(sa.text("CREATE SCHEMA public"))
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def empty_postgres_url(postgres_url):
+    """The session's PostgreSQL database, empty before the test and again after it."""
+    empty_postgres(postgres_url)
+    yield postgres_url
+    empty_postgres(postgres_url)
 
 
 @pytest.fixture(scope="session")
@@ -119,14 +143,11 @@ def trained_model() -> Path:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def backend_repo(request, tmp_path, clock) -> Repository:
-    """A freshly seeded database on each backend the product supports."""
-    from store import models
-
+    """A freshly migrated and seeded database on each backend the product supports."""
     url = (f"sqlite:///{tmp_path}/heard.db" if request.param == "sqlite"
-           else request.getfixturevalue("postgres_url"))
+           else request.getfixturevalue("empty_postgres_url"))
+    upgrade(url)
     repository = Repository.from_url(url, clock=clock)
-    models.Base.metadata.drop_all(repository.engine)
-    models.Base.metadata.create_all(repository.engine)
     seed(repository)
     yield repository
     repository.engine.dispose()

@@ -17,10 +17,10 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from store import models as shop
+from store.migrate import upgrade
 from store.repository import Repository
 from bot import retention
 from bot.__main__ import main
-from web import models as console
 from web.dashboard import Filters
 from tests.waiting import eventually
 from web.dashboard_queries import EVENTS, RETAINED, dashboard
@@ -97,16 +97,16 @@ def filled(store, shop_url):
     asyncio.run(store.save(DialogueStateTracker.from_events(
         "silent", [ActionExecuted("action_listen", timestamp=at(8, 3, 9))])))
     clock = Clock()
+    upgrade(shop_url)
     repo = Repository.from_url(shop_url, clock=clock)
     for conversation, reason, when in HANDOFFS:
         clock.now = naive(*when)
         repo.create_handoff(conversation, CONVERSATIONS[conversation][0], reason, 2,
                             "summary with the customer's words", [], [])
-    console.Base.metadata.create_all(repo.engine)
     with repo.engine.begin() as connection:  # an agent took one of the old handoffs
         reference = connection.execute(sa.select(shop.Handoff.reference).where(
             shop.Handoff.conversation_id == "old-angry")).scalars().first()
-        connection.execute(sa.insert(console.Takeover).values(
+        connection.execute(sa.insert(shop.Takeover).values(
             handoff_reference=reference, agent_username="sam", agent_name="Sam",
             taken_at=naive(8, 1, 12)))
     for conversation, rating, when in RATINGS:
@@ -132,12 +132,7 @@ def databases(request, tmp_path):
     if request.param == "sqlite":
         yield request.getfixturevalue("sqlite_databases")
         return
-    url = request.getfixturevalue("postgres_url")
-    fresh = sa.create_engine(url)
-    for metadata in (shop.Base.metadata, console.Base.metadata, RETAINED.metadata,
-                     SQLTrackerStore.Base.metadata):
-        metadata.drop_all(fresh)
-    fresh.dispose()
+    url = request.getfixturevalue("empty_postgres_url")  # the tracker's and the shop's
     yield from filled(SQLTrackerStore(Domain.empty(), dialect="postgresql", host=url), url)
 
 
@@ -150,7 +145,7 @@ def snapshot(tracker, shop_db):
     """Every row retention could touch, comparable."""
     tables = {tracker: [EVENTS, RETAINED],
               shop_db: [shop.Handoff.__table__, shop.Feedback.__table__,
-                        shop.Resolution.__table__, console.Takeover.__table__]}
+                        shop.Resolution.__table__, shop.Takeover.__table__]}
     rows = {}
     for engine, found in tables.items():
         names = set(sa.inspect(engine).get_table_names())
@@ -190,7 +185,7 @@ def test_old_conversations_go_with_their_records_and_the_rest_stays(databases):
     assert conversation_ids(shop_db, shop.Resolution) == ["revived"]
     with shop_db.connect() as connection:  # who took a deleted handoff goes with it
         assert connection.execute(sa.select(sa.func.count()).select_from(
-            console.Takeover)).scalar_one() == 0
+            shop.Takeover)).scalar_one() == 0
 
 
 def test_records_without_stored_events_go_only_when_old(databases):

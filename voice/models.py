@@ -18,6 +18,8 @@ import zipfile
 from pathlib import Path, PurePosixPath
 from typing import Callable, Optional
 
+from heard import settings
+
 log = logging.getLogger(__name__)
 
 OFFICIAL_SMALL_EN_URL = "https://alphacephei.com/vosk/models/vosk-model-small-en-us-0.15.zip"
@@ -100,11 +102,10 @@ def ensure_model(
     expected top folder) and unpacked beside its destination, then renamed into place,
     so a broken or interrupted download never leaves a half model behind.
     """
-    override = os.environ.get(ENV_VAR)
-    if override:
-        path = Path(override).expanduser()
-        if _looks_like_model(path):
-            return path
+    override = settings.read(ENV_VAR)  # a Path, or None when unset
+    if override is not None:
+        if _looks_like_model(override):
+            return override
         _voice_off(f"{ENV_VAR}={override} is not a Vosk model folder")
         return None
 

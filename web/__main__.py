@@ -9,7 +9,9 @@ from typing import Optional
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from store.repository import Repository, database_url
+from heard import settings
+from store.migrate import upgrade
+from store.repository import Repository
 from web.agents import AgentError, Agents, name_problem, password_problem, username_problem
 
 
@@ -70,8 +72,13 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[list] = None) -> int:
     args = parser().parse_args(argv)
-    url = database_url()
+    try:  # every setting, checked as the servers check them (exit code 2 like theirs)
+        url = settings.current().database_url
+    except settings.SettingsError as error:
+        print(error.report(), file=sys.stderr)
+        return 2
     try:
+        upgrade(url)  # a first `make agent` may come before the first `make run`
         agents = Agents(Repository.from_url(url).engine)
         return args.run(args, agents)
     except AgentError as problem:

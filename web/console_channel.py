@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import time
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Dict, Optional
 
@@ -20,13 +19,14 @@ from sanic.response import HTTPResponse
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine
 
+from heard.redis_client import redis_url
 from store.repository import database_url, utcnow
 from web import dashboard, dashboard_queries, transcript
 from web.agents import AgentView, Agents
 from web.conversations import Conversations
 from web.handoff_queue import HandoffQueue, Outcome
 from web.http import CONSOLE_HEADERS, error, json_body, same_origin
-from web.login_throttle import LoginThrottle
+from web.login_throttle import throttle_for
 from web.sessions import COOKIE, Sessions
 
 logger = logging.getLogger(__name__)
@@ -85,7 +85,7 @@ class ConsoleInput(InputChannel):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         bp = Blueprint("heard_console", __name__)
         services = lambda: self.services  # noqa: E731
-        throttle = LoginThrottle()
+        throttle = throttle_for(redis_url())  # shared by the replicas when REDIS_URL is set
         run = asyncio.to_thread
 
         async def signed_in(request: Request) -> Optional[AgentView]:
@@ -130,17 +130,17 @@ class ConsoleInput(InputChannel):
                     and 0 < len(username) <= 40 and 0 < len(password) <= 200):
                 return error(400, "Send your username and password as JSON.")
             attempt = throttle.key(username, request.remote_addr or request.ip or "")
-            wait = throttle.wait(attempt, time.monotonic())
+            wait = await run(throttle.wait, attempt)
             if wait is not None:
                 logger.warning("web.console.login_throttled username=%s", username[:40])
                 return error(429, f"Too many failed sign-ins. Please try again in "
                                   f"{max(1, round(wait / 60))} minutes.")
             agent = await run(services().agents.check, username.strip(), password)
             if agent is None:
-                throttle.failed(attempt, time.monotonic())
+                await run(throttle.failed, attempt)
                 logger.info("web.console.login_failed username=%s", username[:40])
                 return error(401, "Wrong username or password.")
-            throttle.succeeded(attempt)
+            await run(throttle.succeeded, attempt)
             started = await run(services().sessions.start, agent)
             logger.info("web.console.login username=%s", agent.username)
             res = response.json({"name": agent.name, "username": agent.username})

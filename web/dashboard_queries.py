@@ -1,7 +1,7 @@
 """Reads the dashboard's records: customer messages from Rasa's SQL tracker store,
 handoffs, ratings and the actions' records of requests (resolutions) from the shop
-database, and the sums retention kept of deleted conversations (table RETAINED, beside
-the tracker's events)."""
+database, and the sums retention kept of deleted conversations (store.retained, beside
+the tracker's events). Reads only: store/ declares and writes the tables."""
 from __future__ import annotations
 
 import json
@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from store import models as shop
+from store.retained import RETAINED
 from web.dashboard import (Conversation, Counts, DayChannel, Filters, conversations_from,
                            figures)
 
@@ -19,18 +20,6 @@ from web.dashboard import (Conversation, Counts, DayChannel, Filters, conversati
 EVENTS = sa.table("events", sa.column("id", sa.Integer), sa.column("sender_id", sa.String),
                   sa.column("type_name", sa.String), sa.column("timestamp", sa.Float),
                   sa.column("intent_name", sa.String), sa.column("data", sa.Text))
-
-# The Counts (web/dashboard.py) of the conversations retention deleted, one row per day,
-# channel and count (`name`, and `key` for the counted ones: a reason, an emotion, an
-# intent). bot/retention.py adds rows in the transaction that deletes the events they sum
-# up, so the figures of a date range stay as they were; the dashboard adds them up again.
-RETAINED = sa.Table("heard_retained_counts", sa.MetaData(),
-                    sa.Column("id", sa.Integer, primary_key=True),
-                    sa.Column("day", sa.Date, nullable=False, index=True),
-                    sa.Column("channel", sa.String(255), nullable=False),
-                    sa.Column("name", sa.String(40), nullable=False),
-                    sa.Column("key", sa.String(255), nullable=False),
-                    sa.Column("value", sa.Integer, nullable=False))
 
 
 def tracker_engine(store: Any) -> Optional[Engine]:

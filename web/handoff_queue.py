@@ -1,4 +1,5 @@
-"""The handoff queue the console works from: list, take, hand back; who has what."""
+"""The handoff queue the console works from: list, take, hand back; who has what.
+The decisions and the JSON are here; store/console.py makes the changes."""
 from __future__ import annotations
 
 import logging
@@ -6,13 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from sqlalchemy import update
 from sqlalchemy.engine import Engine
 
 from store import models as shop
+from store.console import AgentView, ConsoleRecords
 from store.repository import OrderView, Repository, session_scope, utcnow
-from web import models
-from web.agents import AgentView
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +73,7 @@ def order_json(order: Optional[OrderView]) -> Optional[Dict[str, Any]]:
     }
 
 
-def handoff_json(h: shop.Handoff, takeover: Optional[models.Takeover],
+def handoff_json(h: shop.Handoff, takeover: Optional[shop.Takeover],
                  order: Optional[OrderView], now: datetime) -> Dict[str, Any]:
     return {
         "reference": h.reference, "conversation_id": h.conversation_id, "channel": h.channel,
@@ -93,13 +92,12 @@ class HandoffQueue:
         self.engine = engine
         self.clock = clock
         self.shop = Repository(engine, clock)
-        shop.Base.metadata.create_all(engine)
-        models.Base.metadata.create_all(engine)
+        self.records = ConsoleRecords(engine)
 
-    def _rows(self, s, *criteria) -> List[Tuple[shop.Handoff, Optional[models.Takeover]]]:
-        return (s.query(shop.Handoff, models.Takeover)
-                .outerjoin(models.Takeover,
-                           models.Takeover.handoff_reference == shop.Handoff.reference)
+    def _rows(self, s, *criteria) -> List[Tuple[shop.Handoff, Optional[shop.Takeover]]]:
+        return (s.query(shop.Handoff, shop.Takeover)
+                .outerjoin(shop.Takeover,
+                           shop.Takeover.handoff_reference == shop.Handoff.reference)
                 .filter(*criteria)
                 .order_by(shop.Handoff.priority, shop.Handoff.created_at, shop.Handoff.id)
                 .all())
@@ -129,17 +127,7 @@ class HandoffQueue:
         return handoff.status, takeover.agent_username if takeover else None
 
     def take(self, reference: str, agent: AgentView) -> Outcome:
-        with session_scope(self.engine) as s:
-            # The conditional update is the lock: of two agents, exactly one changes the row.
-            won = s.execute(update(shop.Handoff)
-                            .where(shop.Handoff.reference == reference,
-                                   shop.Handoff.status == "waiting")
-                            .values(status="taken")).rowcount == 1
-            if won:
-                s.merge(models.Takeover(handoff_reference=reference,
-                                        agent_username=agent.username, agent_name=agent.name,
-                                        taken_at=self.clock(), released_at=None))
-        if won:
+        if self.records.take(reference, agent, self.clock()):
             handoff = self.get(reference)
             logger.info("web.handoff.taken conversation=%s reference=%s agent=%s",
                         handoff["conversation_id"], reference, agent.username)
@@ -147,18 +135,7 @@ class HandoffQueue:
         return self._refused(reference, agent, take_decision)
 
     def release(self, reference: str, agent: AgentView) -> Outcome:
-        with session_scope(self.engine) as s:
-            # Only the holder's release changes the row (checked in the same statement).
-            held = s.query(models.Takeover.handoff_reference).filter_by(
-                handoff_reference=reference, agent_username=agent.username).scalar()
-            won = held is not None and s.execute(
-                update(shop.Handoff).where(shop.Handoff.reference == reference,
-                                           shop.Handoff.status == "taken")
-                .values(status="returned")).rowcount == 1
-            if won:
-                s.query(models.Takeover).filter_by(handoff_reference=reference).update(
-                    {"released_at": self.clock()})
-        if won:
+        if self.records.release(reference, agent, self.clock()):
             handoff = self.get(reference)
             logger.info("web.handoff.returned conversation=%s reference=%s agent=%s",
                         handoff["conversation_id"], reference, agent.username)
@@ -185,8 +162,8 @@ class HandoffQueue:
     def agent_on(self, conversation_id: str) -> Optional[str]:
         """The display name of the agent who has this conversation now, if any."""
         with session_scope(self.engine) as s:
-            row = (s.query(models.Takeover.agent_name)
-                   .join(shop.Handoff, shop.Handoff.reference == models.Takeover.handoff_reference)
+            row = (s.query(shop.Takeover.agent_name)
+                   .join(shop.Handoff, shop.Handoff.reference == shop.Takeover.handoff_reference)
                    .filter(shop.Handoff.conversation_id == conversation_id,
                            shop.Handoff.status == "taken")
                    .first())

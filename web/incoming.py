@@ -47,11 +47,15 @@ def read(data: Any, sender: Any) -> Union[Incoming, Refused]:
     return Incoming(sender, clean_text(text), message_id)
 
 
-def read_json(body: bytes) -> Union[Incoming, Refused]:
-    """A REST request body."""
+def read_json(body: bytes, request_id: Optional[str] = None) -> Union[Incoming, Refused]:
+    """A REST request body. `request_id` (the load balancer's `X-Request-Id`, the same on
+    its retry to another replica) is the message id when the body names none."""
     try:
         data = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         return Refused("The body must be JSON (UTF-8), like "
                        "{\"sender\": \"abc-123\", \"message\": \"hi\"}.")
+    if isinstance(data, dict) and data.get("message_id") is None and request_id \
+            and _MESSAGE_ID.fullmatch(request_id):
+        data = {**data, "message_id": request_id}
     return read(data, data.get("sender") if isinstance(data, dict) else None)

@@ -42,7 +42,7 @@ class HeardRestInput(RestInput):
 
         @blueprint.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
-            incoming = read_json(request.body or b"")
+            incoming = read_json(request.body or b"", request.headers.get("x-request-id"))
             if isinstance(incoming, Refused):
                 logger.warning("web.rest.refused reason=%s", incoming.reason[:60])
                 return error(400, incoming.reason)

@@ -8,6 +8,12 @@ UUIDs (anything else gets a fresh one); a malformed message is answered with a
 `heard_error` event (`{"status": 400, "error": ...}`) instead of reaching Rasa; client
 metadata is ignored; packets over `HEARD_MAX_REQUEST_BYTES` are refused unread; and the
 console can push an agent's message or status into a session's room.
+
+With REDIS_URL set the server's client manager is python-socketio's `AsyncRedisManager`:
+rooms still hold this replica's sockets, but every emit to a room (Heard's replies, the
+console's pushes) is also published through Redis to the other replicas, which deliver it
+to their sockets in that room. The widget's socket may live on one replica while the turn
+or the agent's reply is handled by another.
 """
 from __future__ import annotations
 
@@ -18,7 +24,9 @@ from typing import Any, Awaitable, Callable, Dict, Optional
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
+from socketio import AsyncManager, AsyncServer
 
+from heard import redis_client
 from heard.limits import max_request_bytes
 from web.incoming import Refused, read
 from web.transcript import valid_session_id
@@ -30,11 +38,25 @@ ERROR_EVENT = "heard_error"
 SESSION_RULE = "Ask for a session with session_request and send its session_id."
 
 
+def share_rooms(sio: AsyncServer, manager: AsyncManager) -> None:
+    """Gives a new server (before any connection: Rasa's blueprint made it a moment ago)
+    another client manager, as `AsyncServer(client_manager=...)` would have. Rasa builds
+    the server inside `SocketIOInput.blueprint`, so this is done right after it. The
+    manager starts (subscribes) on the server's first connection; emits publish anyway."""
+    if sio.manager_initialized:
+        raise RuntimeError("the socket.io server is already running its client manager")
+    sio.manager = manager
+    manager.set_server(sio)
+
+
 class HeardSocketIOInput(SocketIOInput):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         blueprint = super().blueprint(on_new_message)
         sio, namespace = self.sio, self.namespace or "/"
         sio.eio.max_http_buffer_size = max_request_bytes()
+        url = redis_client.redis_url()
+        if url:
+            share_rooms(sio, redis_client.socketio_manager(url))
 
         async def session_request(sid: str, data: Optional[Dict] = None) -> None:
             requested = (data or {}).get("session_id") if isinstance(data, dict) else None

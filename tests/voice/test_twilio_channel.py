@@ -105,9 +105,9 @@ def test_the_shipped_configuration_refuses_forged_webhooks_and_says_so(caplog):
         handler = "after" if req.path == AFTER else "incoming"
         answer = post(twilio, handler, req)
         assert answer.status == 403 and len(answer.body) < 40
-    twilio.transfers[CALL_SID] = "+15550199"  # a transfer forged /after must not reveal
+    twilio.transfers.put(CALL_SID, "+15550199")  # a transfer forged /after must not reveal
     assert post(twilio, "after", request(path=AFTER)).status == 403
-    assert twilio.transfers == {CALL_SID: "+15550199"}
+    assert twilio.transfers.take(CALL_SID) == "+15550199"  # nor use up
     refused = [r.getMessage() for r in caplog.records]
     assert len(refused) == len(forged) + 1
     assert all("voice.twilio.refused" in line and "reason=closed" in line for line in refused)

@@ -11,6 +11,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from store.migrate import upgrade
 from store.repository import Repository
 from web import dashboard
 from web.dashboard_queries import dashboard as figures_from, tracker_engine
@@ -62,6 +63,7 @@ CONVERSATIONS = {
 def databases(tmp_path, clock):
     store = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tmp_path / "tracker.db"))
     save_conversations(store, CONVERSATIONS)
+    upgrade(f"sqlite:///{tmp_path}/heard.db")
     shop = Repository.from_url(f"sqlite:///{tmp_path}/heard.db", clock=clock)
     for conversation, reason in (("c1", "repeated_anger"), ("c3", "customer_request"),
                                  ("c3", "rising_frustration"), ("before", "customer_request")):
@@ -306,6 +308,7 @@ def test_contained(intents, escalated, is_contained):
 def outcome_databases(tmp_path, clock):
     store = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tmp_path / "tracker.db"))
     save_conversations(store, OUTCOMES)
+    upgrade(f"sqlite:///{tmp_path}/heard.db")
     shop = Repository.from_url(f"sqlite:///{tmp_path}/heard.db", clock=clock)
     for conversation, reason in OUTCOME_HANDOFFS:
         shop.create_handoff(conversation, OUTCOMES[conversation][0], reason, 2, "summary", [], [])

@@ -3,7 +3,6 @@ the synthesiser it uses, and running one call from connect to hang-up."""
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
@@ -11,6 +10,7 @@ from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic.exceptions import WebsocketClosed
 from websockets.exceptions import ConnectionClosed
 
+from heard import settings
 from voice.call import CallConfig, CallSession, ConfigError, Transport, TransportClosed
 from voice.models import DEFAULT_DEST, ENV_VAR, OFFICIAL_SMALL_EN_URL
 from voice.prosody import CallerVoice
@@ -33,7 +33,7 @@ async def send(ws: Any, data: Any) -> None:
 
 def default_model_path() -> Path:
     name = OFFICIAL_SMALL_EN_URL.rsplit("/", 1)[-1].removesuffix(".zip")
-    return Path(os.environ.get(ENV_VAR) or DEFAULT_DEST / name)
+    return settings.read(ENV_VAR) or DEFAULT_DEST / name
 
 
 class VoiceChannel(InputChannel):

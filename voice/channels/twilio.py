@@ -9,19 +9,26 @@ POST /webhooks/twilio_voice/after     asked by Twilio when the stream ends: dial
 Closed unless configured: without `auth_token` every webhook is refused (403) and every
 stream closed, except with `insecure_dev_mode: true` (local tests). A stream is accepted
 only with the token /incoming put in its TwiML for that CallSid (`tp.stream_token`).
+
+A transfer is asked for on the stream and carried out by /after, which behind a load
+balancer may reach another replica: with REDIS_URL set the pending transfers are kept in
+Redis (`RedisTransfers`), else in the process (`MemoryTransfers`).
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 import time
-from typing import Any, Awaitable, Callable, Dict, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, Optional, Text, Tuple, Union
 
 from rasa.core.channels.channel import UserMessage
+from redis.exceptions import RedisError
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from heard import redis_client
 from voice import twilio_protocol as tp
 from voice.audio import TELEPHONY_RATE, AudioChunk
 from voice.call import CallSession, ConfigError
@@ -30,6 +37,51 @@ from voice.rasa_dialogue import pick_prompt
 
 log = logging.getLogger(__name__)
 MAX_BAD_MESSAGES = 20  # in a row: after that the peer isn't speaking Twilio's protocol
+TRANSFER_TTL_SECONDS = 15 * 60  # Twilio asks /after as soon as the stream closes
+
+
+class MemoryTransfers:
+    """Pending transfers (call sid -> number) in this process, each read once."""
+
+    def __init__(self, ttl: float = TRANSFER_TTL_SECONDS,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl, self.clock = ttl, clock
+        self._numbers: Dict[str, Tuple[str, float]] = {}
+
+    def put(self, call_sid: str, number: str) -> None:
+        now = self.clock()
+        for sid, (_, expires) in list(self._numbers.items()):  # calls /after never reached
+            if expires <= now:
+                self._numbers.pop(sid, None)
+        self._numbers[call_sid] = (number, now + self.ttl)
+
+    def take(self, call_sid: str) -> Optional[str]:
+        number, expires = self._numbers.pop(call_sid, (None, 0.0))
+        return number if number is not None and expires > self.clock() else None
+
+
+class RedisTransfers:
+    """Pending transfers in Redis, for every replica: a key per call that expires after
+    `ttl`, read and deleted at once (GETDEL, Redis 6.2+) so only one /after dials it."""
+
+    def __init__(self, client: Any, ttl: float = TRANSFER_TTL_SECONDS,
+                 namespace: str = "heard:twilio-transfer:") -> None:
+        self.client, self.ttl, self.namespace = client, ttl, namespace
+
+    def put(self, call_sid: str, number: str) -> None:
+        self.client.set(self.namespace + call_sid, number, px=max(1, int(self.ttl * 1000)))
+
+    def take(self, call_sid: str) -> Optional[str]:
+        number = self.client.getdel(self.namespace + call_sid)
+        return number.decode() if number is not None else None
+
+
+Transfers = Union[MemoryTransfers, RedisTransfers]
+
+
+def transfers_for(url: Optional[str]) -> Transfers:
+    """Shared through Redis when a URL is given (REDIS_URL), else in the process."""
+    return RedisTransfers(redis_client.client(url)) if url else MemoryTransfers()
 
 
 class TwilioTransport:
@@ -60,7 +112,12 @@ class TwilioTransport:
         number = self.channel.transfer_number
         if not number:
             return False
-        self.channel.transfers[self.call_sid] = number
+        try:
+            await asyncio.to_thread(self.channel.transfers.put, self.call_sid, number)
+        except RedisError as error:  # the caller hears that the transfer failed
+            log.error("voice.twilio.transfer_not_stored call=%s error=%s", self.call_sid,
+                      type(error).__name__)
+            return False
         log.info("voice.twilio.transfer call=%s reference=%s", self.call_sid,
                  handoff.get("reference"))
         await self.ws.close()
@@ -89,7 +146,7 @@ class TwilioMediaStreamsInput(VoiceChannel):
         self.stream_key = secret.encode() if secret else secrets.token_bytes(32)
         self.public_url = (public_url or "").rstrip("/") or None
         self.transfer_number = transfer_number or None
-        self.transfers: Dict[str, str] = {}  # call sid -> number, read once by /after
+        self.transfers = transfers_for(redis_client.redis_url())  # read once by /after
         if insecure_dev_mode:
             log.warning("voice.twilio INSECURE: insecure_dev_mode is on, so anyone who can "
                         "reach this server can start phone calls; for local tests only")
@@ -150,7 +207,13 @@ class TwilioMediaStreamsInput(VoiceChannel):
         refused = self._refusal(request)
         if refused:
             return refused
-        number = self.transfers.pop(request.form.get("CallSid"), None)
+        call_sid = request.form.get("CallSid")
+        try:
+            number = await asyncio.to_thread(self.transfers.take, call_sid)
+        except RedisError as error:  # Twilio still gets TwiML: the goodbye
+            log.error("voice.twilio.transfer_not_read call=%s error=%s", call_sid,
+                      type(error).__name__)
+            number = None
         twiml = tp.dial_twiml(number) if number else tp.say_and_hang_up_twiml()
         return response.text(twiml, content_type="text/xml")
 

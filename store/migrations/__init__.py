@@ -1,0 +1,1 @@
+"""Alembic's scripts for the shop database (run them with `python -m store migrate`)."""
