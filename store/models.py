@@ -35,8 +35,6 @@ class Money(TypeDecorator):
     def process_result_value(self, value, dialect):
         return None if value is None else (Decimal(value) / 100).quantize(Decimal("0.01"))
 
-ORDER_STATUSES = ("processing", "shipped", "delivered", "delayed", "cancelled")
-
 
 class Customer(Base):
     __tablename__ = "customers"

@@ -12,6 +12,7 @@ import pytest
 import websockets
 
 from voice.audio import AudioChunk
+from tests.waiting import until
 from voice.phone_emulator import silence
 
 pytestmark = pytest.mark.slow
@@ -115,8 +116,8 @@ def test_a_caller_who_hangs_up_mid_reply_leaves_nothing_behind(voice_live, speec
             async with call:
                 await call.reply()
                 await call.say(speech("What are your opening hours?"))
-                while call.heard.first_audio_at is None:
-                    await asyncio.sleep(0.01)
+                await until(lambda: call.heard.first_audio_at is not None, 60,
+                            "no answer audio came")
                 await call._ws.close()  # gone, mid-answer, without a stop message
 
         asyncio.run(drop())

@@ -10,6 +10,7 @@ import uuid
 import pytest
 
 from voice.audio import read_wav, resample
+from tests.waiting import until
 from voice.phone_emulator import silence
 
 pytestmark = pytest.mark.slow
@@ -79,8 +80,8 @@ def test_speaking_over_heard_clears_its_audio_and_is_answered(voice_live, speech
 
     async def talk():
         async with call:
-            while call.heard.first_audio_at is None:
-                await asyncio.sleep(0.02)
+            await until(lambda: call.heard.first_audio_at is not None, 60,
+                        "no greeting audio came")
             await asyncio.sleep(0.5)  # mid-greeting
             await call.say(speech("What are your opening hours?"), realtime=True)
             return await call.reply(quiet=1.0)
