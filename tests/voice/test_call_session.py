@@ -87,6 +87,9 @@ class Tone:
         return AudioChunk(tone.tobytes(), RATE)
 
 
+STEPS_TIMEOUT = 30  # seconds: every scenario here takes a few
+
+
 def run_call(script_lines, steps, config=CallConfig(), dialogue=None, transport=None,
              features=None):
     """Starts a session, runs `steps(session)` and returns (transport, dialogue, session)."""
@@ -99,7 +102,11 @@ def run_call(script_lines, steps, config=CallConfig(), dialogue=None, transport=
                               features=features)
         await session.start()
         try:
-            await steps(session)
+            try:
+                await asyncio.wait_for(steps(session), STEPS_TIMEOUT)
+            except asyncio.TimeoutError:
+                raise AssertionError(f"the call's steps did not finish within "
+                                     f"{STEPS_TIMEOUT} s") from None
         finally:
             await session.end("test_over")
         return session
