@@ -9,16 +9,15 @@ code this relies on.
 """
 from __future__ import annotations
 
-import asyncio
 from functools import lru_cache
 from typing import Any, Dict, List, Optional
 
 import sqlalchemy as sa
 from rasa_sdk import endpoint
 from rasa_sdk.executor import ActionExecutor
-from sanic import response
 from rasa_sdk.interfaces import ActionExecutionRejection
 
+from heard import health
 from heard.domain_digest import UNKNOWN, Domains
 
 _original = {"run": ActionExecutor.run, "create_app": endpoint.create_app}
@@ -32,20 +31,8 @@ async def run(self: ActionExecutor, action_call: Dict[str, Any]) -> Optional[Dic
 
 
 def create_app(*args: Any, **kwargs: Any) -> Any:
-    app = _original["create_app"](*args, **kwargs)
-    app.add_route(_live, "/health/live", methods=["GET"])
-    app.add_route(_ready, "/health/ready", methods=["GET"])
-    return app
-
-
-async def _live(request: Any) -> Any:
-    return response.json({"status": "live"})
-
-
-async def _ready(request: Any) -> Any:
-    problems = await asyncio.to_thread(readiness_problems)
-    return response.json({"status": "not ready" if problems else "ready",
-                                   "problems": problems}, status=503 if problems else 200)
+    return health.add_routes(_original["create_app"](*args, **kwargs),
+                             lambda app: readiness_problems())
 
 
 @lru_cache(maxsize=1)

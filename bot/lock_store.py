@@ -36,12 +36,13 @@ from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LockError, RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
 
+from heard import redis_client
+
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 DEFAULT_LEASE_SECONDS = 10.0
 DEFAULT_POLL_SECONDS = 0.05
-SOCKET_TIMEOUT_SECONDS = 5.0
 
 
 class AtomicRedisLockStore(RedisLockStore):
@@ -54,8 +55,7 @@ class AtomicRedisLockStore(RedisLockStore):
         url = url or (endpoint_config.url if endpoint_config is not None else None)
         if not url or "://" not in url:
             raise ValueError("the lock store needs url: redis://host:port/db (e.g. ${REDIS_URL})")
-        self.red = redis.Redis.from_url(url, socket_timeout=SOCKET_TIMEOUT_SECONDS,
-                                        socket_connect_timeout=SOCKET_TIMEOUT_SECONDS)
+        self.red = redis_client.client(url)
         self.key_prefix = "lock:"
         prefix = options.get("key_prefix", key_prefix)
         if prefix:

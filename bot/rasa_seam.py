@@ -71,13 +71,12 @@ from rasa.shared.core.events import (ActionExecuted, ActiveLoop, BotUttered,
 from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 from rasa.shared.exceptions import RasaException
 from rasa.shared.utils.schemas.events import EVENT_SCHEMA
-from sanic import response as sanic_response
 from sanic.errorpages import JSONRenderer, exception_response
 from sanic.handlers import ErrorHandler
 
 from actions import frustration
 from bot import sessions
-from heard import domain_digest
+from heard import domain_digest, health
 from heard.formats import clean_text
 from heard.limits import max_message_chars, session_max_turns
 
@@ -448,21 +447,8 @@ def init_store(self: SQLTrackerStore, *args: Any, **kwargs: Any) -> None:
 
 def configure_app(*args: Any, **kwargs: Any) -> Any:
     """Rasa's web app, with the health routes."""
-    app = _original["configure_app"](*args, **kwargs)
-    app.add_route(_live, "/health/live", methods=["GET"])
-    app.add_route(_ready, "/health/ready", methods=["GET"])
-    return app
-
-
-async def _live(request: Any) -> Any:
-    return sanic_response.json({"status": "live"})
-
-
-async def _ready(request: Any) -> Any:
-    agent = getattr(request.app.ctx, "agent", None)
-    problems = await asyncio.to_thread(readiness_problems, agent)
-    return sanic_response.json({"status": "not ready" if problems else "ready",
-                                "problems": problems}, status=503 if problems else 200)
+    return health.add_routes(_original["configure_app"](*args, **kwargs),
+                             lambda app: readiness_problems(getattr(app.ctx, "agent", None)))
 
 
 def _innermost(store: Any) -> Any:

@@ -332,10 +332,11 @@ def test_kubernetes_probes_ask_each_servers_health_paths():
 
 
 def test_the_servers_answer_the_probes_paths():
+    routes = (ROOT / "heard/health.py").read_text()  # both servers' routes, in one place
+    for path in {LIVE, *(s.health for s in container_topology("t").services())}:
+        assert f'"{path}"' in routes, f"heard/health.py has no route {path}"
     for seam in ("bot/rasa_seam.py", "actions/sdk_seam.py"):
-        source = (ROOT / seam).read_text()
-        for path in {LIVE, *(s.health for s in container_topology("t").services())}:
-            assert f'"{path}"' in source, f"{seam} has no route {path}"
+        assert "health.add_routes(" in (ROOT / seam).read_text(), f"{seam} adds no health routes"
 
 
 def test_kubernetes_servers_finish_their_turns_before_they_stop():
