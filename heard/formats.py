@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import re
 
-# Also the `email` regex feature in data/nlu.yml (a test keeps the two identical).
-EMAIL = r"(?<![\w.+-])[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}"
+from heard.contract import CONVERSATION_ID, EMAIL, ORDER_NUMBER
+
 EMAIL_RE = re.compile(EMAIL)
-ORDER_NUMBER_RE = re.compile(r"(?<!\d)\d{6,8}(?!\d)")
-# A conversation id from a client (REST `sender`): no paths, no spaces, bounded.
-CONVERSATION_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}")
+ORDER_NUMBER_RE = re.compile(rf"(?<!\d){ORDER_NUMBER}(?!\d)")
+CONVERSATION_ID_RE = re.compile(CONVERSATION_ID)
 
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
