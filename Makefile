@@ -10,7 +10,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 # (CI) and HEARD_DATA_DIR isn't set, else the default datasets/ (python -m bot.datasets download).
 export HEARD_DATA_DIR ?= $(if $(wildcard ../shared/data),$(abspath ../shared/data),)
 
-.PHONY: install run shell seed train test bench bench-voice bench-limits fuzz nlu-report eval-conversations clean call agent retention migrate cluster bench-cluster
+.PHONY: install run shell seed train lint test test-fast bench bench-voice bench-limits fuzz nlu-report eval-conversations clean call agent retention migrate cluster bench-cluster
 
 $(PY):
 	@python=$$(scripts/find_python.sh) || exit 1; \
@@ -66,8 +66,18 @@ bench-cluster: install
 	scripts/debian_packages.sh postgresql redis-server nginx
 	$(PY) -m bench.cluster $(if $(QUICK),--quick,)
 
-test: install
+# ruff (lint and format check) and mypy on the product packages; `make test` runs it first.
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+test: install lint
 	$(PY) -m pytest
+
+# The tests not marked slow: none of them needs the trained model or the servers.
+test-fast: install
+	$(PY) -m pytest -m "not slow"
 
 bench: install
 	$(PY) -m bench.turns

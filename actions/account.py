@@ -43,26 +43,32 @@ def create_account(ctx: Context) -> bool:
 
 
 def edit_account(ctx: Context) -> bool:
-    field, value = parse_profile_update(ctx.slot("profile_update"))
-    customer = ctx.order.customer
+    update = parse_profile_update(ctx.slot("profile_update"))
+    assert update is not None  # request_form keeps only a profile_update it can read
+    field, value = update
+    order = ctx.checked_order
+    customer = order.customer
     if field == "phone":
         ctx.repo.update_customer(customer.id, phone=value)
     else:
         first, _, last = value.partition(" ")
-        ctx.repo.update_customer(customer.id, first_name=first, last_name=last or customer.last_name)
+        ctx.repo.update_customer(customer.id, first_name=first,
+                                 last_name=last or customer.last_name)
     ctx.refresh_order()
     ctx.say("utter_profile_updated", field=field, value=value)
     return True
 
 
 def delete_account(ctx: Context) -> bool:
-    ctx.say("utter_delete_confirm", masked_email=mask_email(ctx.order.customer.email))
+    order = ctx.checked_order
+    ctx.say("utter_delete_confirm", masked_email=mask_email(order.customer.email))
     ctx.set("awaiting_confirmation", "delete_account")
     return False
 
 
 def confirm_delete(ctx: Context) -> bool:
-    ctx.repo.delete_customer(ctx.order.customer.id)
+    order = ctx.checked_order
+    ctx.repo.delete_customer(order.customer.id)
     ctx.say("utter_account_deleted")
     for slot in ("verified_order", "order_id", "email"):
         ctx.set(slot, None)
@@ -70,7 +76,8 @@ def confirm_delete(ctx: Context) -> bool:
 
 
 def switch_account(ctx: Context) -> bool:
-    customer = ctx.order.customer
+    order = ctx.checked_order
+    customer = order.customer
     wanted = ctx.slot("account_type")
     if customer.account_type == wanted:
         ctx.say("utter_plan_already", account_type=wanted)

@@ -7,7 +7,7 @@ from actions.formatting import euros, mask_email
 
 
 def payment_issue(ctx: Context) -> bool:
-    o = ctx.order
+    o = ctx.checked_order
     if policy.is_double_charge(o.payments):
         reference = ctx.open_case(
             "double_charge", f"Double charge on order {o.number}: "
@@ -32,14 +32,14 @@ def invoice_number(order_number: str) -> str:
 
 
 def check_invoice(ctx: Context) -> bool:
-    o = ctx.order
+    o = ctx.checked_order
     ctx.say("utter_invoice_details", invoice=invoice_number(o.number), total=euros(o.total),
             vat=euros(policy.money(o.total - o.total / policy.VAT_DIVISOR)))
     return True
 
 
 def get_invoice(ctx: Context) -> bool:
-    o = ctx.order
+    o = ctx.checked_order
     ctx.repo.queue_email(o.customer.email, "invoice", f"Your invoice {invoice_number(o.number)}")
     ctx.say("utter_invoice_sent", invoice=invoice_number(o.number),
             masked_email=mask_email(o.customer.email))

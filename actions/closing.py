@@ -7,6 +7,7 @@ from typing import Any, Dict, List
 
 from actions import conversation, frustration
 from actions.context import Context
+from heard.contract import FRUSTRATION, PROGRESS_TURN
 
 # What marks "I'm done": a goodbye, thanks, or "no" to "anything else?".
 DONE_INTENTS = ("goodbye", "thank_you", "deny")
@@ -37,8 +38,8 @@ def after_resolution(ctx: Context, request: str, resolved: bool,
                             "facts": ctx.facts, "ranking": ranking})
     if not resolved:
         return
-    ctx.set("frustration", frustration.after_resolution(float(ctx.slot("frustration") or 0)))
-    ctx.set("progress_turn", turn)
+    ctx.set(FRUSTRATION, frustration.after_resolution(float(ctx.slot(FRUSTRATION) or 0)))
+    ctx.set(PROGRESS_TURN, turn)
     ctx.set("resolved_requests", int(ctx.slot("resolved_requests") or 0) + 1)
     if not ctx.slot("awaiting_confirmation") and not ctx.slot("queued_requests"):
         ctx.say("utter_anything_else_question")

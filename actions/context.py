@@ -1,12 +1,10 @@
-"""What every Heard action shares: the turn's context, the empathy preface and escalation."""
+"""The turn's context every Heard action works in: the tracker read, what is said, the
+slot events collected, the verified customer's order and the cases opened."""
 from __future__ import annotations
 
-import asyncio
-import logging
-from abc import ABC, abstractmethod
 from typing import Any, Dict, List, Optional
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -14,7 +12,6 @@ from actions import conversation, empathy, policy
 from actions.formatting import day
 from store.repository import OrderView, Repository
 
-logger = logging.getLogger(__name__)
 # A write (a refund, a case) for a request read with less confidence than this is asked
 # about first ("Just to check: a refund for order ...?"); `awaiting_confirmation` then
 # holds CONFIRM_REQUEST + the request. Tuned on validation data, never on the test set:
@@ -22,16 +19,6 @@ logger = logging.getLogger(__name__)
 UNSURE_WRITES = ("get_refund", "change_order", "payment_issue")
 CONFIRM_BELOW = 0.55
 CONFIRM_REQUEST = "request:"
-VOICE = "voice"  # the input channel of phone and browser calls (voice/rasa_dialogue.py)
-_repository: Optional[Repository] = None
-
-
-def shared_repository() -> Repository:
-    """One engine per action-server process, made on first use (never at import)."""
-    global _repository
-    if _repository is None:
-        _repository = Repository.from_env()
-    return _repository
 
 
 class Context:
@@ -101,6 +88,14 @@ class Context:
         if number and (self._order is None or self._order.number != number):
             self._order = self.repo.find_order(number)
         return self._order if number else None
+
+    @property
+    def checked_order(self) -> OrderView:
+        """The verified order, for handlers that `dialogue.py` runs only once it is known."""
+        order = self.order
+        if order is None:
+            raise LookupError("a request handler ran without a verified order")
+        return order
 
     def refresh_order(self) -> None:
         self._order = None
@@ -198,46 +193,3 @@ class Context:
         self.say("utter_case_already_open_raised" if raised else "utter_case_already_open",
                  reference=ticket.reference, team=policy.CASE_TEAMS[kind], expected=day(expected))
         return None
-
-
-class HeardAction(Action, ABC):
-    """Base of Heard's actions: escalation check, then the action's own `handle`.
-
-    Database work runs in a worker thread so the action server's event loop stays free.
-    """
-
-    acknowledges = True  # say the emotion acknowledgement before handling
-
-    def __init__(self, repo: Optional[Repository] = None):
-        self._repo = repo
-
-    @property
-    def repo(self) -> Repository:
-        return self._repo or shared_repository()
-
-    @abstractmethod
-    def handle(self, ctx: Context) -> None:
-        """The action's own work, after the escalation check and acknowledgement."""
-
-    def _run(self, ctx: Context) -> None:
-        from actions.handoff import escalation_for, hand_over
-
-        reason = escalation_for(ctx)
-        if reason:
-            hand_over(ctx, reason)
-            return
-        if self.acknowledges:
-            ctx.acknowledge()
-        self.handle(ctx)
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[str, Any]) -> List[Dict[str, Any]]:
-        ctx = Context(dispatcher, tracker, domain, self.repo)
-        try:
-            await asyncio.to_thread(self._run, ctx)
-        except Exception:  # a failure must never reach the customer as a crash
-            logger.exception("actions.failed action=%s conversation=%s",
-                             self.name(), tracker.sender_id)
-            dispatcher.utter_message(response="utter_technical_problem")
-            return []
-        return ctx.events

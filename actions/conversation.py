@@ -1,20 +1,14 @@
-"""Pure readings of a conversation's events: user turns, transcript, emotion timeline, summary."""
+"""Pure readings of a conversation's events: user turns, emotion timeline, summary (its
+transcript is `heard.contract.transcript`, the one every process reads)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Any, Dict, Iterable, List, Mapping, Optional
 
 from actions import follow_ups
 from actions.empathy import REPEATED_CONTACT, Emotion, Turn
+from heard.contract import FRUSTRATION, iso_time
 
 Event = Mapping[str, Any]
-
-
-def _stamp(event: Event) -> Optional[str]:
-    ts = event.get("timestamp")
-    if ts is None:
-        return None
-    return datetime.fromtimestamp(float(ts), tz=timezone.utc).isoformat(timespec="seconds")
 
 
 def _intent(event: Event) -> str:
@@ -44,7 +38,7 @@ def request_message(events: Iterable[Event], request_text: Optional[str]) -> Opt
     first 2000 characters), else the latest user event."""
     users = [e for e in events if e.get("event") == "user"]
     made = [e for e in users if request_text and (e.get("text") or "")[:2000] == request_text]
-    return (made or users or [None])[-1]
+    return (made or users)[-1] if users else None
 
 
 def request_turns(events: Iterable[Event], request_text: Optional[str]) -> List[Turn]:
@@ -58,19 +52,6 @@ def request_turns(events: Iterable[Event], request_text: Optional[str]) -> List[
     return user_turns(users[made[-1] if made else max(0, len(users) - 1):])
 
 
-def transcript(events: Iterable[Event]) -> List[Dict[str, Any]]:
-    lines = []
-    for e in events:
-        if e.get("event") == "user":
-            lines.append({"speaker": "customer", "text": e.get("text") or "",
-                          "at": _stamp(e)})
-        elif e.get("event") == "bot" and e.get("text"):
-            # The agent console records a colleague's replies as bot events marked "agent".
-            speaker = "agent" if (e.get("metadata") or {}).get("sender") == "agent" else "heard"
-            lines.append({"speaker": speaker, "text": e["text"], "at": _stamp(e)})
-    return lines
-
-
 def emotion_timeline(events: Iterable[Event]) -> List[Dict[str, Any]]:
     """Per user turn: emotion, intensity, intent and the conversation's frustration score
     as updated for that turn (the `frustration` slot event that follows it)."""
@@ -78,10 +59,10 @@ def emotion_timeline(events: Iterable[Event]) -> List[Dict[str, Any]]:
     for e in events:
         if e.get("event") == "user":
             emotion = Emotion.from_parse(e.get("parse_data"))
-            timeline.append({"turn": len(timeline) + 1, "at": _stamp(e),
+            timeline.append({"turn": len(timeline) + 1, "at": iso_time(e.get("timestamp")),
                              "emotion": emotion.name, "intensity": emotion.intensity,
                              "intent": _intent(e), "frustration": None})
-        elif (e.get("event") == "slot" and e.get("name") == "frustration" and timeline
+        elif (e.get("event") == "slot" and e.get("name") == FRUSTRATION and timeline
               and timeline[-1]["frustration"] is None):
             timeline[-1]["frustration"] = e.get("value")
     return timeline

@@ -3,13 +3,23 @@ from __future__ import annotations
 
 import re
 from abc import abstractmethod
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Mapping, Optional
 
 from rasa_sdk.events import FollowupAction
 
-from actions import (account, clarify, closing, conversation, feedback, follow_up_replies,
-                     info, orders, refunds)
-from actions.context import CONFIRM_REQUEST, Context, HeardAction
+from actions import (
+    account,
+    clarify,
+    closing,
+    conversation,
+    feedback,
+    follow_up_replies,
+    info,
+    orders,
+    refunds,
+)
+from actions.base import HeardAction
+from actions.context import CONFIRM_REQUEST, Context
 from actions.request_form import EXTRA_READERS
 from actions.requests import DETAIL_SLOTS, REQUESTS
 
@@ -31,7 +41,7 @@ def offer_human_if_angry(ctx: Context) -> None:
         ctx.say_once("utter_offer_human")
 
 
-def ranking_of(event: Optional[Dict[str, Any]]) -> List[Dict[str, Any]]:
+def ranking_of(event: Optional[Mapping[str, Any]]) -> List[Dict[str, Any]]:
     return [{"name": r.get("name"), "confidence": r.get("confidence")}
             for r in ((event or {}).get("parse_data") or {}).get("intent_ranking") or []][:4]
 
@@ -75,10 +85,11 @@ def begin(ctx: Context, request: str, text: str, details: Optional[str] = None) 
     mentioned, verified = ctx.slot("order_id"), ctx.slot("verified_order")
     if verified and mentioned and mentioned != verified:
         # Another order of the same customer needs no new check; anyone else's does.
-        other = ctx.repo.find_order(mentioned)
-        same_customer = other and ctx.order and other.customer.id == ctx.order.customer.id
-        ctx.set("verified_order", other.number if same_customer else None)
-        if not same_customer:
+        other, current = ctx.repo.find_order(mentioned), ctx.order
+        if other and current and other.customer.id == current.customer.id:
+            ctx.set("verified_order", other.number)
+        else:
+            ctx.set("verified_order", None)
             ctx.set("email", None)
 
 

@@ -10,7 +10,8 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, Mapping, Optional, Sequence, Tuple
 
-NEGATIVE = ("anger", "frustration", "sadness", "anxiety", "confusion")
+from heard.contract import NEGATIVE_EMOTIONS
+
 HIGH_INTENSITY = 0.6
 FRUSTRATION_ESCALATES_AT = 0.85  # the conversation-level score (actions/frustration.py)
 # Faults the shop owns; every other problem is validated without an apology.
@@ -48,7 +49,7 @@ class Emotion:
 
     @property
     def negative(self) -> bool:
-        return self.name in NEGATIVE
+        return self.name in NEGATIVE_EMOTIONS
 
 
 @dataclass(frozen=True)

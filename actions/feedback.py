@@ -5,7 +5,7 @@ import re
 
 from actions import conversation
 from actions.context import Context
-from actions.handoff import hand_over
+from actions.escalation import hand_over
 
 _SEVERE = re.compile(r"\b(lawyer|legal action|sue|court|fraud|scam|police|ombudsman|"
                      r"trading standards|chargeback|dangerous|injur\w*|fire|burn\w*)\b", re.I)

@@ -2,12 +2,14 @@
 (the `last_result` slot: the request, its main response and the values in it)."""
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Dict, List, Optional
 
 from actions import clarify, empathy, follow_ups, info, policy
 from actions.context import Context
 from actions.formatting import mask_email
 from actions.requests import REQUESTS
+from heard import settings
 
 # Facts that say when something happens, most specific first.
 WHEN_FACTS = ("expected", "estimate", "callback_time")  # dates still to come
@@ -69,11 +71,14 @@ def answer(ctx: Context, kind: str) -> None:
 
 def _queue_status(ctx: Context) -> None:
     waiting = ctx.repo.waiting_handoff(ctx.conversation_id)
+    if waiting is None:  # `which` found it waiting, but a colleague has taken it since
+        raise LookupError(f"no handoff waiting in conversation {ctx.conversation_id}")
     step, when = policy.handoff_next_step(ctx.repo.clock(), ctx.repo.waiting_handoffs() - 1,
-                                          policy.StaffedHours.from_env())
+                                          settings.read("HEARD_STAFFED_HOURS"))
     if step == "wait":
         ctx.say("utter_handoff_status", reference=waiting.reference, minutes=when)
     else:
+        assert isinstance(when, datetime)  # a callback's `when` is its time
         ctx.say("utter_handoff_status_callback", reference=waiting.reference,
                 callback_time=when.strftime("%A at %H:%M"))
 

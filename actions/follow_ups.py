@@ -22,8 +22,8 @@ KINDS = (
     ("not_asked", re.compile(
         r"\b(that'?s|that is|this is|it'?s) not what i (asked|meant|wanted|said)|\bnot what i "
         r"(asked|meant)|\byou (misunderstood|got it wrong|didn'?t understand)|\bthat'?s not my "
-        r"question|\bthat (doesn'?t|does not|didn'?t) answer|\bwrong (answer|thing)|\bi (didn'?t|did"
-        r" not) ask (for|about) that", re.I)),
+        r"question|\bthat (doesn'?t|does not|didn'?t) answer|\bwrong (answer|thing)|"
+        r"\bi (didn'?t|did not) ask (for|about) that", re.I)),
     ("repeat", re.compile(
         r"\b(say|repeat) (that|it|this) (again|one more time)|\brepeat (that|it|please)|"
         r"\bcome again\b|^\s*(sorry|pardon)\s*\??\s*$|\bpardon\b|\bdidn'?t (catch|get) (that|it)|"

@@ -4,7 +4,7 @@ It rises with negative emotions (weighted by how strongly they are felt), misund
 messages, the same request asked again and mentions of waiting; it cools a little every
 turn, a lot when a request is resolved, and with joy or thanks. Escalation reads it.
 
-The Rasa server updates it in each turn (`bot.rasa_seam`), before any action runs.
+The Rasa server updates it in each turn (`rasa_seam.turn`), before any action runs.
 """
 from __future__ import annotations
 

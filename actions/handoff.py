@@ -1,89 +1,9 @@
-"""Handing a conversation to a human, with everything Heard knows."""
+"""The customer asks for a person: `action_handoff`."""
 from __future__ import annotations
 
-import logging
-from typing import Optional
-
-from actions import conversation, empathy, policy
-from actions.context import VOICE, Context, HeardAction
-
-logger = logging.getLogger(__name__)
-PHONE = "twilio"  # the call transport with a phone line (browser calls are joined in chat)
-
-
-def _turns_since_last_handoff(ctx: Context):
-    turns = conversation.user_turns(ctx.tracker.events)
-    return turns[int(ctx.slot("handoff_turn") or 0):], len(turns)
-
-
-def escalation_for(ctx: Context) -> Optional[str]:
-    turns, total = _turns_since_last_handoff(ctx)
-    return empathy.escalation_reason(turns, int(ctx.slot("identity_attempts") or 0),
-                                     float(ctx.slot("frustration") or 0.0),
-                                     total - int(ctx.slot("progress_turn") or 0))
-
-
-def _with_callback_number(summary: str, number: Optional[str]) -> str:
-    return f"{summary} Call back on {number}." if number else summary
-
-
-def hand_over(ctx: Context, reason: str) -> None:
-    """Records the handoff, tells the customer what happens next, resets the request. A
-    conversation already waiting for a colleague keeps its one handoff."""
-    events = ctx.tracker.events
-    recent, total_turns = _turns_since_last_handoff(ctx)
-    waiting = ctx.repo.waiting_handoff(ctx.conversation_id)
-    if waiting:
-        ctx.say("utter_handoff_already_waiting", reference=waiting.reference)
-        _reset_after_handoff(ctx, total_turns)
-        return
-    worst = max((t.emotion for t in recent if t.emotion.negative),
-                key=lambda e: e.intensity, default=ctx.emotion)
-    order = ctx.order
-    now = ctx.repo.clock()
-    step, when = policy.handoff_next_step(now, ctx.repo.waiting_handoffs(),
-                                          policy.StaffedHours.from_env())
-    on_phone = ctx.channel == VOICE and ctx.call.get("transport") == PHONE
-    if on_phone:
-        step, when = policy.phone_handoff_step(now, step, when, bool(ctx.call.get("can_transfer")))
-    record = ctx.repo.create_handoff(
-        conversation_id=ctx.conversation_id, channel=ctx.channel, reason=reason,
-        priority=empathy.handoff_priority(worst, reason),
-        summary=_with_callback_number(
-            conversation.summary(conversation.user_turns(events),
-                                 {k: ctx.slot(k) for k in
-                                  ("verified_order", "order_id", "identity_attempts")},
-                                 reason),
-            ctx.call.get("caller") if step == "callback" and on_phone else None),
-        transcript=conversation.transcript(events),
-        emotion_timeline=conversation.emotion_timeline(events),
-        customer_id=order.customer.id if order else None,
-        order_number=order.number if order else None,
-        callback_at=when if step == "callback" else None,
-    )
-    logger.info("actions.handoff.created conversation=%s reason=%s priority=%s",
-                ctx.conversation_id, reason, record.priority)
-    if ctx.emotion.negative:
-        ctx.acknowledge()
-    ctx.say(f"utter_handoff_{reason}")
-    if step == "wait":
-        ctx.say("utter_handoff_wait", reference=record.reference, minutes=when)
-    elif step == "transfer":
-        ctx.say("utter_handoff_transfer", reference=record.reference)
-    else:
-        ctx.say("utter_handoff_callback_phone" if on_phone else "utter_handoff_callback",
-                reference=record.reference, callback_time=when.strftime("%A at %H:%M"))
-    if ctx.channel == VOICE:  # the call itself transfers or carries on
-        ctx.dispatcher.utter_message(json_message={"handoff": {
-            "reference": record.reference, "step": step, "reason": reason}})
-    _reset_after_handoff(ctx, total_turns)
-
-
-def _reset_after_handoff(ctx: Context, total_turns: int) -> None:
-    ctx.set("handoff_turn", total_turns)
-    ctx.set("identity_attempts", 0)
-    ctx.set("pending_request", None)
-    ctx.set("awaiting_confirmation", None)
+from actions.base import HeardAction
+from actions.context import Context
+from actions.escalation import hand_over
 
 
 class ActionHandoff(HeardAction):

@@ -7,7 +7,7 @@ from actions.formatting import day, euros
 
 
 def track_order(ctx: Context) -> bool:
-    o = ctx.order
+    o = ctx.checked_order
     today = ctx.repo.clock().date()
     if policy.is_late(o.status, o.promised_date, today):
         ctx.apologise("late_delivery")
@@ -29,7 +29,7 @@ def track_order(ctx: Context) -> bool:
 
 
 def report_late_delivery(ctx: Context) -> bool:
-    o = ctx.order
+    o = ctx.checked_order
     today = ctx.repo.clock().date()
     if o.status == "delivered":  # a search is a case for the carrier: asked first
         ctx.say("utter_delivered_search_offer", delivered=day(o.delivered_at))
@@ -52,7 +52,7 @@ def report_late_delivery(ctx: Context) -> bool:
 
 
 def confirm_not_received(ctx: Context) -> bool:
-    o = ctx.order
+    o = ctx.checked_order
     reference = ctx.open_case("not_received", f"Customer says delivered order {o.number} "
                               f"has not arrived.", "high")
     if reference:
@@ -61,7 +61,7 @@ def confirm_not_received(ctx: Context) -> bool:
 
 
 def cancel_order(ctx: Context) -> bool:
-    o = ctx.order
+    o = ctx.checked_order
     fee = policy.cancellation_fee(o.status, o.shipped_at is not None, o.placed_at,
                                   ctx.repo.clock(), o.total)
     if fee is None:
@@ -74,7 +74,7 @@ def cancel_order(ctx: Context) -> bool:
 
 
 def confirm_cancel(ctx: Context) -> bool:
-    o = ctx.order
+    o = ctx.checked_order
     fee = policy.cancellation_fee(o.status, o.shipped_at is not None, o.placed_at,
                                   ctx.repo.clock(), o.total)
     if fee is None:  # it shipped while we were talking
@@ -87,7 +87,7 @@ def confirm_cancel(ctx: Context) -> bool:
 
 
 def change_order(ctx: Context) -> bool:
-    o = ctx.order
+    o = ctx.checked_order
     if not policy.can_change(o.status):
         ctx.say("utter_change_too_late")
         return True
@@ -101,7 +101,7 @@ def change_order(ctx: Context) -> bool:
 
 
 def change_shipping_address(ctx: Context) -> bool:
-    o = ctx.order
+    o = ctx.checked_order
     if not policy.can_change(o.status):
         ctx.say("utter_address_too_late")
         return True
@@ -111,6 +111,7 @@ def change_shipping_address(ctx: Context) -> bool:
 
 
 def set_up_shipping_address(ctx: Context) -> bool:
-    ctx.repo.update_customer(ctx.order.customer.id, default_address=ctx.slot("new_address"))
+    o = ctx.checked_order
+    ctx.repo.update_customer(o.customer.id, default_address=ctx.slot("new_address"))
     ctx.say("utter_default_address_saved", address=ctx.slot("new_address"))
     return True

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Optional, Tuple
+from typing import Optional, Tuple, Union
 
 # Staffed hours live in heard/ (heard.settings parses HEARD_STAFFED_HOURS with them).
 from heard.staffed_hours import StaffedHours  # noqa: F401  (actions import it from here)
@@ -68,8 +68,9 @@ def new_estimate(estimated: Optional[date], promised: date, today: date) -> date
     return candidate if candidate > today else today + timedelta(days=2)
 
 
-def can_change(status: str) -> bool:
-    """Items and address can change only while the warehouse still has the order."""
+def can_change(status: Optional[str]) -> bool:
+    """Items and address can change only while the warehouse still has the order (None:
+    no order found, so nothing to change)."""
     return status == "processing"
 
 
@@ -120,15 +121,21 @@ def raised_priority(current: str, wanted: str) -> Optional[str]:
     return wanted if rank(wanted) > rank(current) else None
 
 
-def handoff_next_step(now: datetime, waiting: int, hours: StaffedHours) -> Tuple[str, object]:
+# A handoff step's `when`: the minutes to wait for "wait" (and "transfer"), the time of
+# the call back for "callback".
+HandoffWhen = Union[int, datetime]
+
+
+def handoff_next_step(now: datetime, waiting: int,
+                      hours: StaffedHours) -> Tuple[str, HandoffWhen]:
     """('wait', minutes) while staff are in, else ('callback', when they are back)."""
     if hours.is_open(now):
         return "wait", max(2, (waiting + 1) * MINUTES_PER_WAITING_HANDOFF)
     return "callback", hours.next_opening(now)
 
 
-def phone_handoff_step(now: datetime, step: str, when: object,
-                       can_transfer: bool) -> Tuple[str, object]:
+def phone_handoff_step(now: datetime, step: str, when: HandoffWhen,
+                       can_transfer: bool) -> Tuple[str, HandoffWhen]:
     """A caller can't wait for a chat agent: while staff are in they are put through (when
     a transfer number is set up), otherwise called back - as soon as a colleague is free,
     or when the team is back."""
@@ -136,4 +143,5 @@ def phone_handoff_step(now: datetime, step: str, when: object,
         return step, when
     if can_transfer:
         return "transfer", when
-    return "callback", now + timedelta(minutes=int(when))
+    assert isinstance(when, int)  # a wait is in minutes
+    return "callback", now + timedelta(minutes=when)

@@ -10,7 +10,7 @@ from actions.formatting import day, euros
 
 
 def get_refund(ctx: Context) -> bool:
-    o = ctx.order
+    o = ctx.checked_order
     refunds = ctx.repo.refunds_for(o.number)
     decision = policy.refund_decision(o.status, o.delivered_at, ctx.repo.clock(),
                                       already_refunded=bool(refunds))
@@ -31,7 +31,7 @@ def get_refund(ctx: Context) -> bool:
 
 
 def track_refund(ctx: Context) -> bool:
-    o = ctx.order
+    o = ctx.checked_order
     refunds = ctx.repo.refunds_for(o.number)
     if not refunds:
         ctx.say("utter_no_refund_found")
@@ -77,7 +77,7 @@ def is_safety_incident(text: str) -> bool:
 def report_damaged_item(ctx: Context) -> bool:
     """Damaged or defective: replaced or refunded, nothing to send back. Unsafe: the same,
     as an urgent safety case (the customer was offered a colleague when they said it)."""
-    o = ctx.order
+    o = ctx.checked_order
     remedy = ctx.slot("remedy")
     text = ctx.slot("request_text") or ""
     safety = is_safety_incident(text)

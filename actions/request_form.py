@@ -11,18 +11,22 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
 from actions import account, conversation, info, refunds
-from actions.context import VOICE, Context, shared_repository
+from actions.base import shared_repository
+from actions.context import Context
 from actions.empathy import Turn
-from actions.handoff import escalation_for, hand_over
+from actions.escalation import escalation_for, hand_over
 from actions.requests import IDENTITY_SLOTS, REQUESTS, required_slots
-from store.repository import Repository
+from heard.contract import ORDER_NUMBER, VOICE_CHANNEL
 from heard.formats import EMAIL_RE, ORDER_NUMBER_RE
+from store.repository import Repository
 
 MAX_IDENTITY_ATTEMPTS = 3
 # A mid-form message that doesn't answer the question counts as a new request only when
 # the classifier is this sure; otherwise it is read as a (wrong) answer and asked again.
 SWITCH_CONFIDENCE = 0.8
-_ORDER_NUMBER = re.compile(r"(?<!\d)(\d[\d -]{4,10}\d)(?!\d)")
+# An order number as customers write it: its digits may be grouped by spaces or hyphens.
+_WRITTEN_ORDER_NUMBER = re.compile(r"(?<!\d)(\d[\d -]{4,10}\d)(?!\d)")
+_ORDER_NUMBER_DIGITS = re.compile(ORDER_NUMBER)
 # Words a customer uses to stop a half-finished request.
 STOP_INTENTS = ("deny", "goodbye")
 # Questions on the side that leave the request where it was: policy answers and the like.
@@ -33,9 +37,9 @@ DIGRESSION_CONFIDENCE = 0.6
 
 def order_number_from(text: str) -> Optional[str]:
     """'#123-4567', 'order 1234567' -> '1234567'; None unless it has 6 to 8 digits."""
-    for candidate in _ORDER_NUMBER.findall(str(text)):
+    for candidate in _WRITTEN_ORDER_NUMBER.findall(str(text)):
         digits = re.sub(r"[ -]", "", candidate)
-        if 6 <= len(digits) <= 8:
+        if _ORDER_NUMBER_DIGITS.fullmatch(digits):
             return digits
     return None
 
@@ -117,7 +121,7 @@ def new_upset_feeling(turns: List[Turn]) -> bool:
 
 def reads_back(slot: str, channel: Optional[str]) -> bool:
     """On the phone a misheard digit is easy to miss, so the order number is said back."""
-    return slot == "order_id" and channel == VOICE
+    return slot == "order_id" and channel == VOICE_CHANNEL
 
 
 class ValidateRequestForm(FormValidationAction):

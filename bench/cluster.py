@@ -41,6 +41,7 @@ from bot.cluster import Cluster
 from bot.servers import free_port
 from bot.supervisor import supervise
 from bot.topology import TRACKER_DB, Topology
+from rasa_seam.tracker_events import EVENTS
 
 TOGETHER = ("what is your refund policy?", "which payment methods do you take?")
 ATTEMPTS = 5  # per turn, the client's retries included
@@ -183,11 +184,11 @@ def stored(engine: sa.engine.Engine,
     found: Dict[str, List[Tuple[str, List[str], List[str]]]] = {}
     for start in range(0, len(senders), 500):
         with engine.connect() as connection:
-            rows = connection.execute(sa.text(
-                "SELECT sender_id, type_name, data FROM events WHERE sender_id IN :senders "
-                "AND type_name IN ('user', 'bot', 'action', 'slot') ORDER BY id"
-            ).bindparams(sa.bindparam("senders", expanding=True)),
-                {"senders": senders[start:start + 500]}).fetchall()
+            rows = connection.execute(
+                sa.select(EVENTS.c.sender_id, EVENTS.c.type_name, EVENTS.c.data)
+                .where(EVENTS.c.sender_id.in_(senders[start:start + 500]),
+                       EVENTS.c.type_name.in_(("user", "bot", "action", "slot")))
+                .order_by(EVENTS.c.id)).fetchall()
         for sender, kind, data in rows:
             event = json.loads(data)
             turns = found.setdefault(sender, [])

@@ -151,7 +151,7 @@ def effects(before: Rows, after: Rows) -> Effects:
                                and old_orders.get((number,), {}).get("status") != "cancelled")),
         emails=len(added("outbound_emails")),
         feedback=len(added("feedback")),
-        handoffs=tuple(Handoff(h["reason"], sum(line.get("speaker") == "customer"
+        handoffs=tuple(Handoff(h["reason"], sum(line.get("sender") == "customer"
                                                 for line in h["transcript"] or []))
                        for h in added("handoffs")))
 

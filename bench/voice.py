@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import hashlib
 import os
 import re
@@ -23,18 +24,25 @@ import time
 from pathlib import Path
 from typing import Dict, List, Sequence, Tuple
 
-import websockets
+from websockets.exceptions import ConnectionClosed
 
 from bench import voice_stt
 from bench.report import percentile, print_table
 from bench.turns import rss_mb
 from bot.servers import Servers
 from bot.training import ensure_trained
-from voice.audio import TELEPHONY_RATE, AudioChunk, chunk_from_mulaw, chunk_to_mulaw, read_wav, resample
+from heard.paths import ROOT
+from voice.audio import (
+    TELEPHONY_RATE,
+    AudioChunk,
+    chunk_from_mulaw,
+    chunk_to_mulaw,
+    read_wav,
+    resample,
+)
 from voice.phone_emulator import PhoneCall, silence
-from voice.vad import EnergyVad, split_frames
+from voice.vad import FRAME_MS, EnergyVad
 
-ROOT = Path(__file__).resolve().parent.parent
 SHARED_AUDIO = ROOT.parent / "shared" / "audio"
 # What callers say, call by call; the scripted recogniser "hears" the same words.
 CALLS: List[List[str]] = [
@@ -67,13 +75,17 @@ def voiced_frames(audio: AudioChunk) -> List[int]:
     """Indexes of the 20 ms frames the server's VAD calls speech, in the frames the
     phone sends (8 kHz mu-law), so they line up with PhoneCall.send_audio's send times."""
     phone = chunk_from_mulaw(chunk_to_mulaw(resample(audio, TELEPHONY_RATE)))
+    size = 2 * TELEPHONY_RATE * FRAME_MS // 1000
+    frames = [AudioChunk(phone.pcm[i:i + size], TELEPHONY_RATE)
+              for i in range(0, len(phone.pcm) - size + 1, size)]  # whole frames, as the VAD's
     vad = EnergyVad()
-    return [i for i, frame in enumerate(split_frames(phone)) if vad.classify(frame).speech]
+    return [i for i, frame in enumerate(frames) if vad.classify(frame).speech]
 
 
 def parse_timings(log: str, calls: Sequence[str]) -> Dict[str, List[float]]:
     """The server's per-turn split (`voice.turn.timing` lines) for the given calls, in ms."""
-    wanted, split = set(calls), {}
+    wanted = set(calls)
+    split: Dict[str, List[float]] = {}
     for call_id, fields in TIMING.findall(log):
         if call_id in wanted:
             for name, value in re.findall(r"(\w+)=(-?\d+)ms", fields):
@@ -110,10 +122,9 @@ class Bench:
                     speech = espeak(line, self.speech)
                     sent = await call.send_audio(speech, realtime=True)
                     end_of_speech = sent[voiced_frames(speech)[-1]]
-                    try:
+                    # After "thanks bye" Heard says goodbye and hangs up.
+                    with contextlib.suppress(ConnectionClosed):
                         await call.send_audio(silence(1.0), realtime=True)
-                    except websockets.ConnectionClosed:
-                        pass  # "thanks bye": Heard said goodbye and hung up
                     answer = await call.reply(quiet=1.0)
                     if answer.first_audio_at is not None:
                         latencies.append((answer.first_audio_at - end_of_speech) * 1000)
@@ -230,7 +241,8 @@ def measure(folder: Path, args: argparse.Namespace, started: float) -> Dict[str,
         if split.get(key):
             rows[f"{name} p50 / p95"] = p50_p95(split[key])
     if split.get("end_of_turn_wait") and split.get("decision_to_first_audio"):
-        server = [w + d for w, d in zip(split["end_of_turn_wait"], split["decision_to_first_audio"])]
+        server = [wait + decision for wait, decision in zip(split["end_of_turn_wait"],
+                                                            split["decision_to_first_audio"])]
         rows["  transport and timer granularity (client total - server total), p50"] = (
             f"{statistics.median(latencies) - statistics.median(server):.0f} ms")
     rows["barge-in: first voiced frame -> clear, p50 / p95 (target p50 <= 300)"] = (

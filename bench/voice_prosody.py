@@ -48,6 +48,8 @@ def main() -> None:
         rows[f"features {label}, ms per s of audio (p95)"] = f"{percentile(times, 0.95):.2f}"
         rows[f"features {label}, ms per s of audio (best)"] = f"{min(times):.2f}"  # least load
     found = features(clip)
+    if found is None:
+        raise SystemExit(f"{name} holds no voiced speech to measure")
     start = time.perf_counter()
     for _ in range(1000):
         arousal(found, Baseline())

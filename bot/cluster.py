@@ -24,7 +24,7 @@ from bot.topology import DB_USER, ENDPOINTS, FAIL_TIMEOUT, SHOP_DB, TRACKER_DB, 
 from heard import settings
 
 PACKAGES = "postgresql redis-server nginx"
-LOCK_STORE = "bot.lock_store.AtomicRedisLockStore"
+LOCK_STORE = "rasa_seam.lock_store.AtomicRedisLockStore"
 
 
 class ClusterError(RuntimeError):
@@ -81,6 +81,8 @@ class Cluster:
 
     def start_postgres(self) -> None:
         bin_dir, user = postgres_bin(), self._as_postgres()
+        if bin_dir is None:
+            raise ClusterError("PostgreSQL's server is not installed (apt-get install postgresql)")
         data, sockets = self.folder / "postgres", self.folder / "postgres-sockets"
         if user:
             self.folder.chmod(0o755)  # its user must reach its folders inside (mkdtemp: 700)
@@ -129,7 +131,10 @@ class Cluster:
         """Redis with an append-only file, so a restart keeps the conversations' locks."""
         folder = self.folder / "redis"
         folder.mkdir(exist_ok=True)
-        self._infra("redis", [shutil.which("redis-server"), "--port",
+        server = shutil.which("redis-server")
+        if server is None:
+            raise ClusterError("Redis is not installed (apt-get install redis-server)")
+        self._infra("redis", [server, "--port",
                               str(self.topology.redis_port), "--bind", "127.0.0.1",
                               "--dir", str(folder), "--appendonly", "yes", "--save", ""])
         self._wait("Redis", self._redis_answers, 15)

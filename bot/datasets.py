@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any, Dict
 
 from bot.emotion import download as goemotions
-from bot.emotion.download import _fetch as fetch
-from bot.emotion.download import staged_download
+from bot.emotion.download import fetch_file, staged_download
 from heard import datasets
+from heard.download import DownloadError
 
 CLINC150_SOURCE = "https://raw.githubusercontent.com/clinc/oos-eval/master/data/"
 CLINC150_FILES = ("data_full.json", "domains.json")
@@ -55,7 +55,7 @@ def download_clinc150(dest: Path, source: str = CLINC150_SOURCE) -> int:
 
     def fill(staging: Path) -> None:
         for name in CLINC150_FILES:
-            fetch(source + name, staging / name)
+            fetch_file(source + name, staging / name)
         full = json.loads((staging / "data_full.json").read_text(encoding="utf-8"))
         domains = json.loads((staging / "domains.json").read_text(encoding="utf-8"))
         if not isinstance(full, dict) or not isinstance(domains, dict):
@@ -65,7 +65,8 @@ def download_clinc150(dest: Path, source: str = CLINC150_SOURCE) -> int:
         (staging / "data_full.json").unlink()
 
     failed = staged_download(
-        dest, "CLINC150", source, fill, (OSError, ValueError, TypeError, AttributeError),
+        dest, "CLINC150", source, fill,
+        (DownloadError, OSError, ValueError, TypeError, AttributeError),
         f"Offline? Copy data/data_full.json from the clinc/oos-eval repository on "
         f"GitHub to {target} by hand (the same layout; training reads only its train "
         f"and oos_train rows). Training works without it, with the out_of_scope "

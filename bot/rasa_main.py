@@ -2,7 +2,7 @@
 
 Before Rasa builds its web app: log records lose personal data (`heard.logs`), Sanic
 refuses bodies over `HEARD_MAX_REQUEST_BYTES` with 413 before reading them (it reads
-`SANIC_*` variables when the app is made), and `bot.rasa_seam` is installed. skops, which
+`SANIC_*` variables when the app is made), and `rasa_seam` is installed. skops, which
 Rasa uses to load the intent classifier, is imported here too: its first import walks
 scikit-learn's build helpers into `numpy.distutils`, which sets the root logger to
 WARNING. Imported before Rasa sets up logging, that no longer silences every INFO log
@@ -21,6 +21,7 @@ for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_variable, "1")
 
 from heard import settings  # noqa: E402  (standard library only: numpy is not loaded)
+
 
 def refuse_unsafe_replicas(argv: list, replicas: int) -> None:
     """Exit code 2 when replicas would share the tracker store without Heard's Redis lock:
@@ -42,7 +43,7 @@ if __name__ == "__main__":
     # a wrong one stops the server here, with exit code 2 and the reasons on stderr.
     refuse_unsafe_replicas(sys.argv[1:], settings.at_start().replicas)
 
-from bot import rasa_seam  # noqa: E402  (after the thread settings)
+import rasa_seam  # noqa: E402  (after the thread settings and the settings check)
 from heard import limits, logs  # noqa: E402
 
 
@@ -56,7 +57,6 @@ def configure(environ=os.environ) -> None:
 
 if __name__ == "__main__":
     configure()
-    from rasa.__main__ import main
+    from rasa_seam import command_line
 
-    sys.argv[0] = "rasa"
-    main()
+    command_line.run()

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import threading
 import time
-import warnings
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -21,12 +20,13 @@ from typing import Callable, List, Mapping, Optional
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from bot.servers import ROOT
+from rasa_seam.tracker_events import EVENTS, engine_from_endpoints
 from store import retained
 from store import retention as records
 from store.repository import Repository
-from bot.servers import ROOT
 from web.dashboard import tally
-from web.dashboard_queries import EVENTS, conversations_of, shop_records
+from web.dashboard_queries import conversations_of, shop_records
 
 DAYS_VAR = "HEARD_RETENTION_DAYS"
 BATCH = 200  # conversations per transaction (and ids per IN list: well under SQLite's cap)
@@ -147,7 +147,7 @@ def purge(tracker: Engine, shop_db: Engine, before: float, dry_run: bool = False
     ends it between batches."""
     stopped = stopped or threading.Event()
     outcome = Outcome()
-    if not sa.inspect(tracker).has_table("events"):  # Rasa never stored a conversation here
+    if not sa.inspect(tracker).has_table(EVENTS.name):  # Rasa never stored a conversation here
         return outcome
     if not dry_run:
         retained.create(tracker)
@@ -162,28 +162,9 @@ def purge(tracker: Engine, shop_db: Engine, before: float, dry_run: bool = False
 
 
 def tracker_store_engine(endpoints: Path) -> Engine:
-    """An engine on the SQL tracker store `endpoints` names, with Rasa's own URL and engine
-    settings. A relative SQLite path is the project's, where the Rasa server runs."""
-    with warnings.catch_warnings():  # Rasa's deprecation notices, nothing to act on here
-        warnings.simplefilter("ignore", DeprecationWarning)
-        from rasa.core.tracker_store import (SQLTrackerStore, create_engine_kwargs,
-                                             validate_port)
-        from rasa.utils.endpoints import read_endpoint_config
-
-    config = read_endpoint_config(str(endpoints), "tracker_store")
-    if config is None or (config.type or "").lower() != "sql":
-        raise ValueError(f"retention needs the SQL tracker store; {endpoints} names none")
-    # login_db is only where Rasa connects to create `db`, so it is left out.
-    settings = {name: config.kwargs[name] for name in
-                ("dialect", "port", "db", "username", "password", "query")
-                if name in config.kwargs}
-    settings["port"] = validate_port(settings.get("port"))
-    if settings.get("dialect", "sqlite") == "sqlite":
-        settings["db"] = str(ROOT / settings.get("db", "rasa.db"))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        url = SQLTrackerStore.get_db_url(host=config.url, **settings)
-    return sa.create_engine(url, future=True, **create_engine_kwargs(url))
+    """An engine on the SQL tracker store `endpoints` names, as the Rasa server (which runs
+    in the project's folder) reaches it."""
+    return engine_from_endpoints(endpoints, ROOT)
 
 
 def run(days: int, endpoints: Path, database_url: str, dry_run: bool = False,

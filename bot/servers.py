@@ -15,8 +15,7 @@ from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
 from heard import settings
-
-ROOT = Path(__file__).resolve().parent.parent
+from heard.paths import ROOT
 
 
 @dataclass

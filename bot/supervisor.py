@@ -4,7 +4,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from typing import Callable, Sequence
+from typing import Callable, Deque, Dict, Sequence
 
 from bot.servers import Servers
 
@@ -28,8 +28,8 @@ def supervise(servers: Servers, stopped: threading.Event, log: Callable[[str], N
               poll: float = 0.5) -> None:
     """Restarts a server that exits, after `restart_delay`, until `stopped` is set."""
     started = {name: time.monotonic() for name in servers.by_name}
-    uptimes = {name: deque(maxlen=32) for name in servers.by_name}  # enough for the cap
-    due = {}  # name -> when to restart it
+    uptimes: Dict[str, Deque[float]] = {name: deque(maxlen=32) for name in servers.by_name}
+    due: Dict[str, float] = {}  # name -> when to restart it
     while not stopped.wait(poll):
         now = time.monotonic()
         for name, process in list(servers.by_name.items()):

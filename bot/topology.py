@@ -18,9 +18,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 import argparse
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, Optional
 
-ROOT = Path(__file__).resolve().parent.parent
+from heard.paths import ROOT
+
 ENDPOINTS = ROOT / "deploy" / "endpoints.yml"  # read by every Rasa replica, in and out of containers
 SHOP_DB, TRACKER_DB, DB_USER = "heard", "heard_tracker", "heard"
 FAIL_TIMEOUT = 3  # seconds nginx leaves a replica alone after a failed connection
@@ -184,7 +185,7 @@ http {{
 """
 
 
-def main(argv: List[str] = None) -> None:
+def main(argv: Optional[List[str]] = None) -> None:
     """Prints nginx's configuration for other hosts, e.g. containers (deploy/nginx.conf)."""
     parser = argparse.ArgumentParser(prog="python -m bot.topology nginx")
     parser.add_argument("what", choices=["nginx"])

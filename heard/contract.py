@@ -49,6 +49,11 @@ EMAIL = r"(?<![\w.+-])[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}"
 # A conversation id, from every channel (a REST `sender`, a widget's session, a call): no
 # paths, no spaces, bounded.
 CONVERSATION_ID = r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}"
+# A widget's conversation id, a subset of CONVERSATION_ID: a random UUID (dashes optional)
+# the widget keeps. The widget reads its history without signing in, so the id is the only
+# proof that the conversation is the visitor's and must be unguessable: other channels'
+# ids (a REST sender, a call's) are never served to a widget.
+WIDGET_SESSION_ID = r"[0-9a-fA-F]{8}(?:-?[0-9a-fA-F]{4}){3}-?[0-9a-fA-F]{12}"
 
 # --- the transcript ---------------------------------------------------------------------
 # One line of a conversation as people read it: in the live console, in a stored handoff

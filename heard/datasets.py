@@ -15,7 +15,6 @@ from typing import Mapping, Optional
 from heard import settings
 
 ENV_VAR = "HEARD_DATA_DIR"
-ROOT = Path(__file__).resolve().parent.parent
 DEFAULT = settings.DEFAULT_DATA_DIR  # ROOT / "datasets"
 
 

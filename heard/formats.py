@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import re
 
-from heard.contract import CONVERSATION_ID, EMAIL, ORDER_NUMBER
+from heard.contract import CONVERSATION_ID, EMAIL, ORDER_NUMBER, WIDGET_SESSION_ID
 
 EMAIL_RE = re.compile(EMAIL)
 ORDER_NUMBER_RE = re.compile(rf"(?<!\d){ORDER_NUMBER}(?!\d)")
 CONVERSATION_ID_RE = re.compile(CONVERSATION_ID)
+WIDGET_SESSION_ID_RE = re.compile(WIDGET_SESSION_ID)
 
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
@@ -27,3 +28,7 @@ def clean_text(text: str) -> str:
 def valid_conversation_id(value: object) -> bool:
     return (isinstance(value, str) and CONVERSATION_ID_RE.fullmatch(value) is not None
             and ".." not in value)
+
+
+def valid_widget_session_id(value: object) -> bool:
+    return isinstance(value, str) and WIDGET_SESSION_ID_RE.fullmatch(value) is not None

@@ -25,7 +25,7 @@ def max_request_bytes(environ: Optional[Mapping[str, str]] = None) -> int:
 
 
 def session_max_turns(environ: Optional[Mapping[str, str]] = None) -> int:
-    """Customer messages per session (`bot.sessions`): what bounds the work of a turn."""
+    """Customer messages per session (`rasa_seam.sessions`): what bounds the work of a turn."""
     return settings.read(SESSION_MAX_TURNS_VAR, environ)
 
 

@@ -25,9 +25,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
+from heard.paths import ROOT
 from heard.staffed_hours import DEFAULT_STAFFED_HOURS, StaffedHours
 
-ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = ROOT / "datasets"
 DEFAULT_DATABASE_URL = "sqlite:///var/heard.db"
 DATABASE_DIALECTS = ("sqlite", "postgresql")  # what store/ runs on (INSERT ... ON CONFLICT)
@@ -233,7 +233,7 @@ VARIABLES: Tuple[Variable, ...] = (
     Variable("HEARD_SESSION_MAX_TURNS", "session_max_turns", "20", _whole_number(5, 10_000),
              "customer messages per session: a longer conversation goes on in a new session "
              "that keeps everything (slots, an open question, a colleague's takeover), so no "
-             "turn's work grows with the conversation (`bot/sessions.py`; 5 to 10000)"),
+             "turn's work grows with the conversation (`rasa_seam/sessions.py`; 5 to 10000)"),
     Variable("HEARD_RETENTION_DAYS", "retention_days", "90", parse_retention_days,
              "days a conversation is kept after its last message (1 to 3650); `off` keeps "
              "everything. See *Retention*"),
@@ -317,6 +317,7 @@ def load(environ: Mapping[str, str] = os.environ) -> Settings:
     values: Dict[str, Any] = {}
     problems: List[str] = []
     for variable in LOADED:
+        assert variable.field is not None  # LOADED holds only the variables with a field
         try:
             values[variable.field] = _parse(variable, environ)
         except ValueError as error:

@@ -39,13 +39,6 @@ class StaffedHours:
                              f"and the closing time comes after the opening time")
         return cls(days, opens, closes)
 
-    @classmethod
-    def from_env(cls) -> "StaffedHours":
-        """HEARD_STAFFED_HOURS, through `heard.settings`."""
-        from heard import settings
-
-        return settings.read("HEARD_STAFFED_HOURS")
-
     def is_open(self, when: datetime) -> bool:
         return when.weekday() in self.days and self.opens <= when.time() < self.closes
 

@@ -13,8 +13,9 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
+from alembic.runtime.environment import NameFilterParentNames
 from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
+from alembic.script import Script, ScriptDirectory
 from sqlalchemy.engine import Connection, Engine
 
 from store.repository import engine_for
@@ -27,7 +28,7 @@ LOCK_KEY = 0x4865617264  # "Heard"
 _ALEMBIC = threading.Lock()
 
 
-def include_name(name: str, type_: str, parent_names: dict) -> bool:
+def include_name(name: Optional[str], type_: str, parent_names: NameFilterParentNames) -> bool:
     """Only the shop's tables: Rasa's tracker tables may share the database."""
     from store import models
 
@@ -43,7 +44,8 @@ def config(connection: Optional[Connection] = None) -> Config:
     return settings
 
 
-def head() -> str:
+def head() -> Optional[str]:
+    """The newest revision; None only when store/migrations/versions/ has none."""
     return ScriptDirectory.from_config(config()).get_current_head()
 
 
@@ -52,7 +54,7 @@ def current(connection: Connection) -> Optional[str]:
     return MigrationContext.configure(connection).get_current_revision()
 
 
-def upgrade(url: str, revision: str = "head") -> str:
+def upgrade(url: str, revision: str = "head") -> Optional[str]:
     """Migrates the database at `url` to `revision`; returns the revision it is then at.
     One transaction: on PostgreSQL, whose DDL is transactional, a failed revision leaves
     nothing half done. There it also holds an advisory lock, so a second server starting
@@ -102,11 +104,11 @@ def revision(url: str, message: str, autogenerate: bool = False) -> Path:
     committing: autogenerate misses renames and server defaults."""
     engine = engine_for(url)
     try:
-        with engine.connect() as connection:
-            with _ALEMBIC, connection.begin():
-                script = command.revision(config(connection), message=message,
-                                          autogenerate=autogenerate,
-                                          rev_id=next_revision_id())
+        with engine.connect() as connection, _ALEMBIC, connection.begin():
+            script = command.revision(config(connection), message=message,
+                                      autogenerate=autogenerate, rev_id=next_revision_id())
     finally:
         engine.dispose()
+    # One head and no process_revision_directives: alembic writes exactly one file.
+    assert isinstance(script, Script), script
     return Path(script.path)

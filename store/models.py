@@ -4,6 +4,7 @@ them; a change here needs a revision (README, *Database migrations*)."""
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -20,7 +21,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import declarative_base, relationship
 from sqlalchemy.types import TypeDecorator
 
-Base = declarative_base()
+# SQLAlchemy 1.4 ships no type information (no sqlalchemy2-stubs here): Any lets mypy
+# accept the declarative classes below as subclasses.
+Base: Any = declarative_base()
 
 
 class Money(TypeDecorator):

@@ -382,13 +382,6 @@ class Repository:
         with self.session() as s:
             s.query(m.Ticket).filter_by(reference=reference).one().priority = priority
 
-    def tickets(self, kind: Optional[str] = None) -> List[m.Ticket]:
-        with self.session() as s:
-            query = s.query(m.Ticket)
-            if kind:
-                query = query.filter_by(kind=kind)
-            return query.order_by(m.Ticket.id).all()
-
     def waiting_handoffs(self) -> int:
         with self.session() as s:
             return s.query(m.Handoff).filter_by(status="waiting").count()
@@ -415,11 +408,6 @@ class Repository:
             s.add(handoff)
             s.flush()
             return _handoff_view(handoff)
-
-    def handoffs(self) -> List[HandoffView]:
-        with self.session() as s:
-            rows = s.query(m.Handoff).order_by(m.Handoff.priority, m.Handoff.created_at).all()
-            return [_handoff_view(h) for h in rows]
 
     def record_feedback(self, conversation_id: str, channel: Optional[str], rating: int,
                         emotion_start: Optional[str], emotion_end: Optional[str],

@@ -17,7 +17,6 @@ from store.repository import Repository
 from store.seed import seed
 from bot.servers import free_port
 
-ROOT = Path(__file__).resolve().parent.parent
 # A fixed "now": Wednesday 25 November 2026, 10:00 (inside staffed hours).
 NOW = datetime(2026, 11, 25, 10, 0, 0)
 

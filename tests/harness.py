@@ -6,15 +6,15 @@ import inspect
 import string
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import frustration
+from heard.contract import FRUSTRATION
+from heard.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 CONVERSATION = "test-conversation"
 
 
@@ -106,14 +106,14 @@ class Conversation:
 
     def hear(self, turn: Turn) -> float:
         """A message the Rasa server takes in without running an action: it updates the
-        frustration score in the turn (bot/rasa_seam.py), from the same function."""
+        frustration score in the turn (rasa_seam/turn.py), from the same function."""
         self.events.append(user_event(turn.text, turn.intent, turn.emotion, turn.intensity,
                                       turn.entities, turn.confidence, turn.cues,
                                       turn.ranking, turn.clauses))
         said = [e for e in self.events if e["event"] == "user"]
-        score = frustration.after_message(float(self.slots.get("frustration") or 0), said)
-        self.slots["frustration"] = score
-        self.events.append({"event": "slot", "name": "frustration", "value": score})
+        score = frustration.after_message(float(self.slots.get(FRUSTRATION) or 0), said)
+        self.slots[FRUSTRATION] = score
+        self.events.append({"event": "slot", "name": FRUSTRATION, "value": score})
         return score
 
     def run(self, action_class, turn: Optional[Turn] = None, **slots: Any) -> Result:
@@ -141,3 +141,9 @@ class Conversation:
         self.slots.update(order_id=order, email=email, verified_order=order)
         return self
 
+
+def stored(repo: Any, model: type, **equal: Any) -> List[Any]:
+    """The rows of `model` in the shop database whose columns equal `equal`, in the order
+    they were written: what a test checks an action did, read from the tables themselves."""
+    with repo.session() as s:
+        return s.query(model).filter_by(**equal).order_by(*model.__table__.primary_key).all()

@@ -10,9 +10,9 @@ import uuid
 import pytest
 import requests
 
+from bot.servers import Servers, _answers
 from store import models as m
 from store.repository import Repository
-from bot.servers import Servers, _answers
 from tests.live import snapshot
 
 pytestmark = pytest.mark.slow

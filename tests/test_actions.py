@@ -2,17 +2,25 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
-from actions.dialogue import (ActionAnswer, ActionBeginRequest, ActionConfirm, ActionDecline,
-                              ActionFallback, ActionInform, ActionResolveRequest,
-                              ActionSmallTalk)
+from actions.dialogue import (
+    ActionAnswer,
+    ActionBeginRequest,
+    ActionConfirm,
+    ActionDecline,
+    ActionFallback,
+    ActionInform,
+    ActionResolveRequest,
+    ActionSmallTalk,
+)
 from actions.handoff import ActionHandoff
+from heard.contract import agent_metadata
 from store import models as m
-from tests.harness import Conversation, Turn, domain, user_event
+from tests.harness import Conversation, Turn, domain, stored, user_event
 
 JANE = ("1234567", "jane.doe@example.com")
 
@@ -96,10 +104,11 @@ def test_shipped_order_cannot_be_cancelled(conv):
 def test_order_changes_only_before_shipping(conv):
     _, ok = request(conv.verified(*JANE), "change_order", "change the size to L please")
     assert "utter_change_order_logged" in ok.responses
-    assert conv.repo.tickets("order_change")[0].summary == "change the size to L please"
+    (ticket,) = stored(conv.repo, m.Ticket, kind="order_change")
+    assert ticket.summary == "change the size to L please"
     _, late = request(conv.verified("2345678", JANE[1]), "change_order")
     assert "utter_change_too_late" in late.responses
-    assert len(conv.repo.tickets("order_change")) == 1
+    assert len(stored(conv.repo, m.Ticket, kind="order_change")) == 1
 
 
 def test_address_change_by_status(conv):
@@ -139,7 +148,7 @@ def test_refund_refused_by_policy_changes_nothing(conv, order, email, response):
 def test_overdue_refund_is_owned_and_escalated_to_billing(conv):
     _, result = request(conv.verified("8901234", "mei.chen@example.org"), "track_refund")
     assert result.responses[:2] == ["utter_apology_refund_overdue", "utter_refund_overdue"]
-    (ticket,) = conv.repo.tickets("refund_overdue")
+    (ticket,) = stored(conv.repo, m.Ticket, kind="refund_overdue")
     assert ticket.priority == "high"
 
 
@@ -161,7 +170,7 @@ def test_damaged_item(conv, remedy, response, refunds):
                         "it arrived broken", "sadness", 0.7, remedy=remedy)
     assert result.responses[0] == "utter_apology_damaged_item"
     assert response in result.responses
-    assert conv.repo.tickets("damage")[0].priority == "high"
+    assert stored(conv.repo, m.Ticket, kind="damage")[0].priority == "high"
     assert len(conv.repo.refunds_for("3456789")) == refunds
 
 
@@ -171,14 +180,14 @@ def test_double_charge_opens_a_priority_billing_ticket(conv):
                             "I was charged twice", "anxiety", 0.7)
     assert begun.responses == ["utter_ack_anxiety_high"]
     assert result.responses[:2] == ["utter_apology_double_charge", "utter_double_charge_ticket"]
-    assert conv.repo.tickets("double_charge")[0].priority == "high"
+    assert stored(conv.repo, m.Ticket, kind="double_charge")[0].priority == "high"
 
 
 def test_single_payment_question_is_not_apologised_for(conv):
     _, result = request(conv.verified(*JANE), "payment_issue", "why was I charged this?")
     assert "utter_payment_issue_ticket" in result.responses
     assert not any(r.startswith("utter_apology") for r in result.responses)
-    assert conv.repo.tickets("payment_question")[0].priority == "normal"
+    assert stored(conv.repo, m.Ticket, kind="payment_question")[0].priority == "normal"
 
 
 def test_invoices(conv):
@@ -264,9 +273,10 @@ def test_complaint_ticket_and_severe_complaint_escalates(conv):
     severe = Conversation(conv.repo, sender="another-conversation").run(
         ActionAnswer, Turn("this is fraud, I'm calling my lawyer", "complaint", "anger", 0.9))
     assert "utter_handoff_severe_complaint" in severe.responses
-    (handoff,) = conv.repo.handoffs()
+    (handoff,) = stored(conv.repo, m.Handoff)
     assert handoff.reason == "severe_complaint" and handoff.priority == 1
-    assert [t.priority for t in conv.repo.tickets("complaint")] == ["normal", "urgent"]
+    complaints = stored(conv.repo, m.Ticket, kind="complaint")
+    assert [t.priority for t in complaints] == ["normal", "urgent"]
 
 
 def test_small_talk(conv):
@@ -287,7 +297,7 @@ def already_open(reference: str, team: str, expected: str) -> str:
 def test_an_overdue_refund_asked_about_three_times_has_one_case(conv):
     conv.verified("8901234", MEI)
     first, *again = [request(conv, "track_refund", "where is my refund?")[1] for _ in range(3)]
-    (ticket,) = conv.repo.tickets("refund_overdue")
+    (ticket,) = stored(conv.repo, m.Ticket, kind="refund_overdue")
     assert first.responses == ["utter_apology_refund_overdue", "utter_refund_overdue",
                                "utter_anything_else_question"]
     assert ticket.reference in first.texts()[1]
@@ -303,7 +313,7 @@ def test_a_double_charge_reported_in_two_conversations_has_one_case(repo):
     assert opened.responses[:2] == ["utter_apology_double_charge", "utter_double_charge_ticket"]
     call = Conversation(repo, sender="call").verified("7890123", MEI)
     _, again = request(call, "payment_issue", "you took the money twice")
-    (ticket,) = repo.tickets("double_charge")
+    (ticket,) = stored(repo, m.Ticket, kind="double_charge")
     # This conversation hasn't heard the apology: it gets one, then the open case.
     assert again.responses == ["utter_apology_double_charge", "utter_case_already_open",
                                "utter_anything_else_question"]
@@ -319,7 +329,7 @@ def test_a_damaged_item_reported_twice_gets_one_refund_and_one_case(conv):
     _, again = request(conv, "report_damaged_item", "the lamp is broken, as I said",
                        "sadness", 0.7, remedy="refund")
     assert first.responses[:2] == ["utter_apology_damaged_item", "utter_damaged_refund"]
-    (ticket,) = conv.repo.tickets("damage")
+    (ticket,) = stored(conv.repo, m.Ticket, kind="damage")
     assert again.texts()[:1] == [already_open(ticket.reference, "returns",
                                               "Thursday 26 November")]
     assert len(conv.repo.refunds_for("3456789")) == 1
@@ -333,7 +343,7 @@ def test_a_closed_damage_case_opens_again_but_never_refunds_twice(conv):
         s.query(m.Ticket).update({"status": "closed"})
     _, again = request(conv, "report_damaged_item", "it arrived broken", remedy="refund")
     assert "utter_damaged_refund" in again.responses
-    assert len(conv.repo.tickets("damage")) == 2
+    assert len(stored(conv.repo, m.Ticket, kind="damage")) == 2
     assert len(conv.repo.refunds_for("3456789")) == 1
 
 
@@ -343,7 +353,7 @@ def test_a_more_upset_repeat_raises_the_case(conv):
     begun, raised = request(later, "payment_issue", "What is going on with this charge?!",
                             "anger", 0.9)
     assert begun.responses[0] == "utter_ack_anger_high"
-    (ticket,) = conv.repo.tickets("payment_question")
+    (ticket,) = stored(conv.repo, m.Ticket, kind="payment_question")
     assert ticket.priority == "urgent"
     assert raised.texts()[:1] == [
         f"You already have an open case for this: {ticket.reference}, with our billing team. "
@@ -351,7 +361,8 @@ def test_a_more_upset_repeat_raises_the_case(conv):
         "Thursday 26 November."]
     _, calmer = request(later, "payment_issue", "any news on that charge?")
     assert calmer.responses == ["utter_case_already_open", "utter_anything_else_question"]
-    assert conv.repo.tickets("payment_question")[0].priority == "urgent"  # never lowered
+    (ticket,) = stored(conv.repo, m.Ticket, kind="payment_question")
+    assert ticket.priority == "urgent"  # never lowered
 
 
 def test_how_the_request_was_made_counts_not_the_calm_answers_after_it(conv):
@@ -363,18 +374,18 @@ def test_how_the_request_was_made_counts_not_the_calm_answers_after_it(conv):
                        verified_order="8901234")
     assert result.responses[:2] == ["utter_apology_refund_overdue",
                                     "utter_case_already_open_raised"]
-    assert conv.repo.tickets("refund_overdue")[0].priority == "urgent"
+    assert stored(conv.repo, m.Ticket, kind="refund_overdue")[0].priority == "urgent"
 
 
 def test_a_parcel_search_is_answered_within_two_business_days(conv):
     conv.verified("3456789", JANE[1])
     _, offered = request(conv, "report_late_delivery", "it never arrived")
     assert offered.responses == ["utter_delivered_search_offer"]  # a search is asked first
-    assert conv.repo.tickets("not_received") == []
+    assert stored(conv.repo, m.Ticket, kind="not_received") == []
     opened = conv.run(ActionConfirm, Turn("yes please", "affirm"))
     request(conv, "report_late_delivery", "it never arrived")
     again = conv.run(ActionConfirm, Turn("yes", "affirm"))
-    (ticket,) = conv.repo.tickets("not_received")
+    (ticket,) = stored(conv.repo, m.Ticket, kind="not_received")
     assert "utter_late_but_delivered" in opened.responses
     assert again.texts()[:1] == [already_open(ticket.reference, "delivery",
                                               "Friday 27 November")]
@@ -383,7 +394,7 @@ def test_a_parcel_search_is_answered_within_two_business_days(conv):
 def test_a_second_change_to_the_same_order_joins_its_open_case(conv):
     request(conv.verified(*JANE), "change_order", "change the size to L please")
     _, again = request(conv, "change_order", "and the colour to blue")
-    (ticket,) = conv.repo.tickets("order_change")
+    (ticket,) = stored(conv.repo, m.Ticket, kind="order_change")
     assert again.texts()[:1] == [already_open(ticket.reference, "orders",
                                               "Thursday 26 November")]
     assert "change the size to L please" in ticket.summary
@@ -394,14 +405,14 @@ def test_a_complaint_without_an_order_has_one_case_per_conversation(conv):
     conv.run(ActionAnswer, Turn("the courier was rude to me", "complaint", "frustration", 0.4))
     again = conv.run(ActionAnswer, Turn("the courier was really rude", "complaint",
                                         "frustration", 0.4))
-    (ticket,) = conv.repo.tickets("complaint")
+    (ticket,) = stored(conv.repo, m.Ticket, kind="complaint")
     assert again.responses == ["utter_ack_frustration_low", "utter_case_already_open",
                                "utter_anything_else_question"]
     assert again.texts()[1] == already_open(ticket.reference, "customer care",
                                             "Thursday 26 November")
     other = Conversation(conv.repo, sender="someone-else")
     other.run(ActionAnswer, Turn("your website keeps logging me out", "complaint"))
-    assert len(conv.repo.tickets("complaint")) == 2
+    assert len(stored(conv.repo, m.Ticket, kind="complaint")) == 2
 
 
 def test_a_complaint_turning_severe_raises_its_case_and_hands_over(conv):
@@ -410,7 +421,7 @@ def test_a_complaint_turning_severe_raises_its_case_and_hands_over(conv):
                                          "complaint"))
     assert severe.responses[:2] == ["utter_case_already_open_raised",
                                     "utter_handoff_severe_complaint"]
-    (ticket,) = conv.repo.tickets("complaint")
+    (ticket,) = stored(conv.repo, m.Ticket, kind="complaint")
     assert ticket.priority == "high"
 
 
@@ -429,7 +440,7 @@ def test_a_review_is_kept_once_with_what_is_added_later(conv):
                  "The box was far too big though"):
         result = conv.run(ActionAnswer, Turn(text, "review"))
         assert result.responses[0] == "utter_review_thanks"
-    (ticket,) = conv.repo.tickets("review")
+    (ticket,) = stored(conv.repo, m.Ticket, kind="review")
     assert ticket.summary.count("Fast delivery and friendly help") == 1
     assert "The box was far too big though" in ticket.summary
 
@@ -495,9 +506,32 @@ def test_a_number_without_a_pending_rating_is_not_stored(conv):
 def test_customer_asks_for_a_human(conv):
     result = conv.run(ActionHandoff, Turn("agent please", "contact_human_agent"))
     assert result.responses == ["utter_handoff_customer_request", "utter_handoff_wait"]
-    (handoff,) = conv.repo.handoffs()
-    assert handoff.transcript[0]["text"] == "agent please"
+    (handoff,) = stored(conv.repo, m.Handoff)
+    assert handoff.transcript == [{"sender": "customer", "text": "agent please",
+                                   "time": 1764064800.0, "agent": None, "buttons": []}]
     assert handoff.emotion_timeline[0]["emotion"] == "neutral"
+
+
+def test_a_handoff_keeps_the_transcript_as_the_console_shows_it(conv):
+    """Heard's buttons and a colleague's replies (by name) are kept; a triggered intent,
+    which nobody saw, is not."""
+    conv.events += [
+        user_event("money thing", "nlu_fallback"),
+        {"event": "bot", "text": "Did you mean a refund?", "timestamp": 1764064801.0,
+         "data": {"buttons": [{"title": "Yes", "payload": "/get_refund"}]}},
+        {"event": "user", "text": None, "timestamp": 1764064802.0},
+        {"event": "bot", "text": "Hi, I'm Sam.", "timestamp": 1764064803.0,
+         "metadata": agent_metadata("Sam Rivera")},
+    ]
+    conv.run(ActionHandoff, Turn("a person please", "contact_human_agent"))
+    (handoff,) = stored(conv.repo, m.Handoff)
+    assert [(line["sender"], line["text"], line["agent"], line["buttons"])
+            for line in handoff.transcript] == [
+        ("customer", "money thing", None, []),
+        ("heard", "Did you mean a refund?", None, [{"title": "Yes", "payload": "/get_refund"}]),
+        ("agent", "Hi, I'm Sam.", "Sam Rivera", []),
+        ("customer", "a person please", None, []),
+    ]
 
 
 def test_high_anger_twice_in_a_row_hands_over_with_context(conv):
@@ -508,13 +542,13 @@ def test_high_anger_twice_in_a_row_hands_over_with_context(conv):
     second = conv.run(ActionBeginRequest, Turn("ARE YOU EVEN LISTENING", "track_order",
                                                "anger", 0.95))
     assert "utter_handoff_repeated_anger" in second.responses
-    (handoff,) = conv.repo.handoffs()
+    (handoff,) = stored(conv.repo, m.Handoff)
     assert handoff.priority == 1 and handoff.order_number == "4567890"
     assert [t["emotion"] for t in handoff.emotion_timeline] == ["anger", "anger"]
     assert "4567890" in handoff.summary
     # The counter starts again after a handoff: one more angry line is not a second one.
     conv.run(ActionAnswer, Turn("STILL ANGRY", "complaint", "anger", 0.9))
-    assert len([h for h in conv.repo.handoffs() if h.reason == "repeated_anger"]) == 1
+    assert len([h for h in stored(conv.repo, m.Handoff) if h.reason == "repeated_anger"]) == 1
 
 
 def test_a_conversation_waiting_for_a_colleague_keeps_its_one_handoff(conv):
@@ -523,7 +557,7 @@ def test_a_conversation_waiting_for_a_colleague_keeps_its_one_handoff(conv):
     assert "utter_handoff_severe_complaint" in first.responses
     again = conv.run(ActionHandoff, Turn("I want a human now", "contact_human_agent"))
     assert again.responses == ["utter_handoff_already_waiting"]
-    (handoff,) = conv.repo.handoffs()
+    (handoff,) = stored(conv.repo, m.Handoff)
     assert again.messages[0]["reference"] == handoff.reference
     assert handoff.reason == "severe_complaint"
 
@@ -563,9 +597,10 @@ def test_no_buttons_without_two_plausible_requests(conv, pairs):
 
 
 def test_every_offerable_request_has_a_button_that_the_seam_lets_through():
-    from actions import clarify
-    from bot.rasa_seam import text_to_parse
     from rasa.shared.core.domain import Domain
+
+    from actions import clarify
+    from rasa_seam.parsing import text_to_parse
 
     menu = domain()["responses"]["utter_clarify_options"]
     assert len(clarify.buttons(sorted(clarify.OFFERABLE), menu)) == len(clarify.OFFERABLE)
@@ -579,7 +614,7 @@ def test_outside_staffed_hours_a_callback_is_booked(conv, clock):
     clock.now = clock.now.replace(hour=22)  # Wednesday 22:00, staff gone home
     result = conv.run(ActionHandoff, Turn("human please", "contact_human_agent"))
     assert "utter_handoff_callback" in result.responses
-    (handoff,) = conv.repo.handoffs()
+    (handoff,) = stored(conv.repo, m.Handoff)
     assert handoff.callback_at == clock.now.replace(hour=8) + timedelta(days=1)
 
 
@@ -597,7 +632,7 @@ def test_a_caller_is_put_through_when_a_transfer_number_is_set_up(conv):
     result = conv.run(ActionHandoff)
     assert result.responses[-2:] == ["utter_handoff_transfer", None]
     signal = result.messages[-1]["custom"]["handoff"]
-    (handoff,) = conv.repo.handoffs()
+    (handoff,) = stored(conv.repo, m.Handoff)
     assert signal == {"reference": handoff.reference, "step": "transfer",
                       "reason": "customer_request"}
     assert handoff.channel == "voice" and handoff.callback_at is None
@@ -607,7 +642,7 @@ def test_a_caller_who_cannot_be_put_through_is_called_back_on_their_number(conv,
     phone_turn(conv, "a human please", "contact_human_agent", can_transfer=False)
     result = conv.run(ActionHandoff)
     assert "utter_handoff_callback_phone" in result.responses
-    (handoff,) = conv.repo.handoffs()
+    (handoff,) = stored(conv.repo, m.Handoff)
     assert clock.now < handoff.callback_at <= clock.now + timedelta(minutes=30)
     assert "Call back on +15550123." in handoff.summary
     assert result.messages[-1]["custom"]["handoff"]["step"] == "callback"

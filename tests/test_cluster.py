@@ -22,7 +22,7 @@ from bot.topology import ENDPOINTS, Topology
     (None, 1, False),
     (None, 2, True),
     ({"type": "redis", "url": "localhost"}, 2, True),  # Rasa's own: tickets not atomic
-    ({"type": "bot.lock_store.AtomicRedisLockStore", "url": "redis://x"}, 2, False),
+    ({"type": "rasa_seam.lock_store.AtomicRedisLockStore", "url": "redis://x"}, 2, False),
 ])
 def test_replicas_sharing_a_tracker_store_need_heards_redis_lock(lock_store, replicas, refused):
     endpoints = {"tracker_store": {"type": "SQL"}}

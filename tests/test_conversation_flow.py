@@ -6,12 +6,19 @@ import pytest
 from rasa_sdk.events import FollowupAction
 
 from actions import follow_ups, policy
+from actions.dialogue import (
+    ActionAnswer,
+    ActionBeginRequest,
+    ActionConfirm,
+    ActionDecline,
+    ActionFallback,
+    ActionInform,
+    ActionResolveRequest,
+    ActionSmallTalk,
+)
 from actions.formatting import day
-from actions.dialogue import (ActionAnswer, ActionBeginRequest, ActionConfirm, ActionDecline,
-                              ActionFallback, ActionInform, ActionResolveRequest,
-                              ActionSmallTalk)
 from store import models as m
-from tests.harness import Conversation, Turn
+from tests.harness import Conversation, Turn, stored
 
 JANE = "jane.doe@example.com"
 OMAR = "omar.haddad@example.com"
@@ -83,7 +90,7 @@ def test_how_long_after_an_overdue_refund_gives_the_cases_date_not_the_missed_on
     later = conv.run(ActionAnswer, Turn("how long will that take", "delivery_period",
                                         confidence=0.8))
     assert later.responses == ["utter_follow_up_when"]
-    (ticket,) = conv.repo.tickets("refund_overdue")
+    (ticket,) = stored(conv.repo, m.Ticket, kind="refund_overdue")
     case_done = policy.case_expected_by("refund_overdue", ticket.priority, ticket.created_at,
                                         conv.repo.clock().date())
     assert overdue["due"] not in later.texts()[0]  # the date it should have come by
@@ -204,7 +211,7 @@ def test_a_delivered_order_gets_no_parcel_search_unless_confirmed(conv, repo):
                       emotion="anger", intensity=0.5)
     assert "utter_delivered_search_offer" in offered.responses
     conv.run(ActionDecline, Turn("no it's fine", "deny"))
-    assert repo.tickets("not_received") == []
+    assert stored(repo, m.Ticket, kind="not_received") == []
 
 
 # --- policies -----------------------------------------------------------------------------
@@ -215,9 +222,9 @@ def test_a_safety_incident_is_an_urgent_safety_case_with_a_person_offered(conv, 
     conv.slots.update(order_id="3456789", email=JANE, verified_order="3456789",
                       remedy="refund")
     done = conv.run(ActionResolveRequest)
-    (ticket,) = repo.tickets("safety")
+    (ticket,) = stored(repo, m.Ticket, kind="safety")
     assert ticket.priority == "urgent"
-    assert repo.tickets("damage") == []
+    assert stored(repo, m.Ticket, kind="damage") == []
     assert "utter_safety_case" in done.responses and "utter_damaged_refund" in done.responses
 
 
@@ -241,7 +248,7 @@ def test_the_third_time_asking_goes_to_a_person(conv, repo):
     result = conv.run(ActionBeginRequest, Turn("this is the third time I'm asking about my "
                                                "refund", "track_refund", "frustration", 0.5))
     assert "utter_handoff_repeated_contact" in result.responses
-    (handoff,) = repo.handoffs()
+    (handoff,) = stored(repo, m.Handoff)
     assert handoff.reason == "repeated_contact"
 
 
@@ -250,7 +257,7 @@ def test_three_upset_turns_without_progress_go_to_a_person(conv, repo):
             for text in ("this is ridiculous", "I'm so fed up with this", "honestly, useless")]
     assert not any("utter_handoff_no_progress" in r for r in said[:2])
     assert "utter_handoff_no_progress" in said[2]
-    assert [h.reason for h in repo.handoffs()] == ["no_progress"]
+    assert [h.reason for h in stored(repo, m.Handoff)] == ["no_progress"]
 
 
 def test_upset_turns_with_a_resolution_between_them_stay_with_heard(conv, repo):
@@ -258,14 +265,14 @@ def test_upset_turns_with_a_resolution_between_them_stay_with_heard(conv, repo):
     conv.run(ActionAnswer, Turn("what's your refund policy then", "check_refund_policy",
                                 "frustration", 0.3))
     conv.run(ActionSmallTalk, Turn("still annoyed", "out_of_scope", "frustration", 0.3))
-    assert repo.handoffs() == []
+    assert stored(repo, m.Handoff) == []
 
 
 def test_follow_ups_the_classifier_could_not_place_are_not_misunderstandings(conv, repo):
     resolve(conv, "track_order", "where is it", "2345678")
     for text in ("can you email me that?", "and why?"):
         conv.run(ActionFallback, Turn(text, "nlu_fallback"))
-    assert repo.handoffs() == []
+    assert stored(repo, m.Handoff) == []
 
 
 # --- two requests in one message ------------------------------------------------------------
@@ -390,7 +397,7 @@ def test_a_declined_rating_files_no_review(conv, repo):
     conv.run(ActionSmallTalk, Turn("thanks, bye", "goodbye"))
     declined = conv.run(ActionAnswer, Turn("no thanks, I don't do ratings", "review"))
     assert declined.responses == ["utter_rating_declined"]
-    assert repo.tickets("review") == [] and conv.slots["awaiting_rating"] is False
+    assert stored(repo, m.Ticket, kind="review") == [] and conv.slots["awaiting_rating"] is False
 
 
 def test_a_no_to_a_cancellation_is_not_taken_for_an_earlier_rating(conv, repo):

@@ -184,7 +184,7 @@ def test_effects_are_rows_added_and_orders_newly_cancelled():
              "tickets": {(1,): {"kind": "damage", "priority": "high"}},
              "outbound_emails": {(1,): {}, (2,): {}},
              "handoffs": {(1,): {"reason": "customer_request", "transcript": [
-                 {"speaker": "customer"}, {"speaker": "heard"}, {"speaker": "customer"}]}}}
+                 {"sender": "customer"}, {"sender": "heard"}, {"sender": "customer"}]}}}
     assert effects(before, after) == Effects(
         tickets=(("damage", "high"),), refunds=1, cancelled=("1",), emails=2,
         handoffs=(Handoff("customer_request", 2),))

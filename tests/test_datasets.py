@@ -108,6 +108,8 @@ def test_offline_download_says_so_and_how_to_place_the_files(tmp_path, monkeypat
     assert command.main(["download", "--dest", str(dest)]) == 1
     err = capsys.readouterr().err
     assert "Offline?" in err and "by hand" in err and "data_full.json" in err
+    # Each failure names what could not be fetched.
+    assert "http://127.0.0.1:9/train.tsv" in err and "http://127.0.0.1:9/data_full.json" in err
     assert "Training works without it" in err
     assert not (dest / "goemotions").exists() and not (dest / "clinc150").exists()
 

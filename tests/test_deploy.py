@@ -335,7 +335,7 @@ def test_the_servers_answer_the_probes_paths():
     routes = (ROOT / "heard/health.py").read_text()  # both servers' routes, in one place
     for path in {LIVE, *(s.health for s in container_topology("t").services())}:
         assert f'"{path}"' in routes, f"heard/health.py has no route {path}"
-    for seam in ("bot/rasa_seam.py", "actions/sdk_seam.py"):
+    for seam in ("rasa_seam/readiness.py", "actions/sdk_seam.py"):
         assert "health.add_routes(" in (ROOT / seam).read_text(), f"{seam} adds no health routes"
 
 
@@ -518,7 +518,8 @@ def test_dockerignore_leaves_out_what_git_ignores_and_no_project_file():
 
     needed = ["pyproject.toml", "constraints.txt", "README.md", "config.yml", "domain.yml",
               "credentials.yml", "endpoints.yml", "deploy/endpoints.yml"]
-    for folder in ("actions", "bot", "data", "heard", "nlu", "store", "voice", "web"):
+    for folder in ("actions", "bot", "data", "heard", "nlu", "rasa_seam", "store", "voice",
+                   "web"):
         needed += [str(path.relative_to(ROOT)) for path in (ROOT / folder).rglob("*")
                    if path.is_file() and not {"__pycache__", "node_modules"} & set(path.parts)
                    and path.suffix != ".pyc"]

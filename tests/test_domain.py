@@ -8,10 +8,11 @@ import pytest
 import yaml
 
 from actions import empathy, info, policy
+from heard.contract import NEGATIVE_EMOTIONS
 from tests.harness import ROOT, domain
 
 RESPONSES = domain()["responses"]
-NEGATIVE_LEVELS = [f"utter_ack_{e}_{lvl}" for e in empathy.NEGATIVE for lvl in ("low", "high")]
+NEGATIVE_LEVELS = [f"utter_ack_{e}_{lvl}" for e in NEGATIVE_EMOTIONS for lvl in ("low", "high")]
 # Warm moments may sound glad; everything else stays calm (no exclamation marks).
 MAY_EXCLAIM = {"utter_ack_joy_high", "utter_goodbye", "utter_rating_thanks_high",
                "utter_you_are_welcome"}
@@ -22,7 +23,7 @@ def code_response_names():
     for path in [*(ROOT / "actions").rglob("*.py"), *(ROOT / "voice").rglob("*.py")]:
         names |= set(re.findall(r'"(utter_[a-z_]+)"', path.read_text()))
     names |= set(info.ANSWERS.values()) | set(info.SMALL_TALK.values())
-    names |= {f"utter_ack_{e}_{lvl}" for e in (*empathy.NEGATIVE, "joy")
+    names |= {f"utter_ack_{e}_{lvl}" for e in (*NEGATIVE_EMOTIONS, "joy")
               for lvl in ("low", "high")}
     names |= {f"utter_apology_{fault}" for fault in empathy.SHOP_FAULTS}
     names |= {f"utter_handoff_{reason}" for reason in (

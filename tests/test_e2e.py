@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from store import models as m
+from tests.harness import stored
 
 pytestmark = pytest.mark.slow
 
@@ -59,7 +60,7 @@ def test_furious_customer_is_acknowledged_calmly_and_handed_over_once(live):
     assert any("ticket number" in r.lower() for r in first)
     replies = chat.say("I want to speak to a human agent now")
     assert any("already in the queue" in r.lower() for r in replies)
-    (handoff,) = [h for h in live.repo.handoffs() if h.conversation_id == chat.sender]
+    (handoff,) = stored(live.repo, m.Handoff, conversation_id=chat.sender)
     assert handoff.reason == "severe_complaint" and handoff.reference in replies[-1]
     assert handoff.transcript[0]["text"].startswith("This is absolutely unacceptable")
     assert handoff.emotion_timeline[0]["emotion"] in ("anger", "frustration")

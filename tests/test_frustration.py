@@ -7,7 +7,8 @@ from actions import frustration as fr
 from actions.dialogue import ActionAnswer
 from actions.empathy import Emotion, Turn, escalation_reason
 from store import models as m
-from tests.harness import Conversation, Turn as Said
+from tests.harness import Conversation, stored
+from tests.harness import Turn as Said
 
 CALM = Emotion()
 
@@ -69,7 +70,8 @@ def test_the_handoff_timeline_carries_the_score(repo):
                    cues=["repeated_contact"]))
     conv.slots["frustration"] = 0.9
     conv.run(ActionAnswer, Said("and again nothing", "complaint", "frustration", 0.5))
-    (handoff,) = repo.handoffs()
+    (handoff,) = stored(repo, m.Handoff)
     assert handoff.reason == "rising_frustration"
-    assert [t["frustration"] for t in handoff.emotion_timeline][:2] == [0.3, 0.86]  # the second complaint is also a repeat
+    # The second complaint is also a repeat.
+    assert [t["frustration"] for t in handoff.emotion_timeline][:2] == [0.3, 0.86]
     assert repo.count(m.Ticket) == 0  # handed over before the complaint was filed

@@ -3,14 +3,12 @@ from __future__ import annotations
 
 import re
 import time
-from pathlib import Path
 
 import pytest
 import yaml
 
 from heard import formats, limits
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.harness import ROOT
 
 
 def test_defaults():
@@ -68,3 +66,13 @@ def test_email_pattern_is_linear_on_a_megabyte(text):
 ])
 def test_conversation_ids(value, valid):
     assert formats.valid_conversation_id(value) is valid
+
+
+@pytest.mark.parametrize("value, valid", [
+    ("1a2b3c4d-0000-4e5f-8a9b-0123456789ab", True), ("1A2B3C4D00004E5F8A9B0123456789AB", True),
+    ("test-1a2b3c4d", False), ("user1", False), ("1a2b3c4d-0000-4e5f-8a9b-0123456789a", False),
+    ("1a2b3c4d-0000-4e5f-8a9b-0123456789abc", False), ("g" * 32, False), (None, False),
+])
+def test_widget_session_ids_are_uuids_and_conversation_ids(value, valid):
+    assert formats.valid_widget_session_id(value) is valid
+    assert not valid or formats.valid_conversation_id(value)

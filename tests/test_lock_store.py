@@ -10,7 +10,7 @@ import redis
 from rasa.core.lock_store import LockStore
 from rasa.utils.endpoints import EndpointConfig
 
-from bot.lock_store import AtomicRedisLockStore
+from rasa_seam.lock_store import AtomicRedisLockStore
 
 
 @pytest.fixture
@@ -103,7 +103,7 @@ def test_the_lock_is_gone_from_redis_when_no_turn_waits(replicas, redis_url):
 
 
 def test_endpoints_yml_makes_it_with_its_options(redis_url):
-    config = EndpointConfig(url=redis_url, type="bot.lock_store.AtomicRedisLockStore",
+    config = EndpointConfig(url=redis_url, type="rasa_seam.lock_store.AtomicRedisLockStore",
                             key_prefix="heard", lease_seconds=4)
     store = LockStore.create(config)
     assert isinstance(store, AtomicRedisLockStore)

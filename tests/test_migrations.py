@@ -1,6 +1,7 @@
 """The shop database's migrations (store/migrations/) on SQLite and PostgreSQL: they make
 what the models say and what create_all made before them, adopt a database create_all made
-(rows kept), change nothing the second time, and let two servers start at once."""
+(rows kept), bring stored handoff transcripts to heard.contract's shape (and back), change
+nothing the second time, and let two servers start at once."""
 from __future__ import annotations
 
 import multiprocessing
@@ -15,15 +16,29 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 
+from heard.contract import transcript_line
 from store import migrate, models
 from store.console import ConsoleRecords
 from store.repository import Repository, engine_for
 from store.seed import seed
+from tests.harness import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 11, 25, 10)
 CONSOLE_TABLES = {"console_agents", "console_sessions", "handoff_takeovers"}
+OLD_LINES = [  # a handoff's transcript as Heard stored it before revision 0002
+    {"speaker": "customer", "text": "Where is my parcel?", "at": "2025-11-25T10:00:00+00:00"},
+    {"speaker": "heard", "text": "Let me check.", "at": None},
+    {"speaker": "agent", "text": "Hi, I'm Sam.", "at": "2025-11-25T10:05:30+00:00"},
+]
+LINES = [  # the same lines in heard.contract's shape
+    {"sender": "customer", "text": "Where is my parcel?", "time": 1764064800.0, "agent": None,
+     "buttons": []},
+    {"sender": "heard", "text": "Let me check.", "time": 0.0, "agent": None, "buttons": []},
+    {"sender": "agent", "text": "Hi, I'm Sam.", "time": 1764065130.0, "agent": None,
+     "buttons": []},
+]
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -94,7 +109,7 @@ def made_before_migrations(engine, console: bool = True) -> None:
     repo = Repository(engine, clock=lambda: NOW)
     seed(repo)
     handoff = repo.create_handoff("old-conversation", "rest", "customer_request", 2,
-                                  "summary", [{"speaker": "customer", "text": "help"}],
+                                  "summary", OLD_LINES,
                                   [{"emotion": "anger", "intensity": 0.8}])
     repo.record_resolution("old-conversation", "rest", "track_order", True, 1)
     if console:
@@ -135,10 +150,56 @@ def test_a_database_made_before_migrations_keeps_its_rows_and_reaches_head(url, 
     assert versions(engine) == [migrate.head()]
     assert migrate.differences(engine) == []  # the console's tables made when missing
     after = rows(engine)
-    assert after == {**before, **({} if console else {name: [] for name in CONSOLE_TABLES})}
+    assert after == {**before, "handoffs": with_transcript(before["handoffs"], LINES),
+                     **({} if console else {name: [] for name in CONSOLE_TABLES})}
     repo = Repository(engine)  # and the shop works on it as before
     assert repo.verify_identity("2345678", "jane.doe@example.com").number == "2345678"
     assert repo.waiting_handoffs() == (0 if console else 1)
+
+
+def with_transcript(handoff_rows: list, lines: list) -> list:
+    at = [column.name for column in models.Handoff.__table__.columns].index("transcript")
+    return [row[:at] + (lines,) + row[at + 1:] for row in handoff_rows]
+
+
+def transcripts(engine) -> dict:
+    with engine.connect() as connection:
+        return dict(connection.execute(
+            sa.select(models.Handoff.reference, models.Handoff.transcript)).all())
+
+
+def run_alembic(engine, do, revision: str) -> None:
+    """An Alembic command (`command.downgrade`, `command.stamp`) as store.migrate runs one."""
+    with engine.connect() as connection, connection.begin():
+        do(migrate.config(connection), revision)
+
+
+def test_stored_transcripts_take_the_contracts_shape_and_back(url, engine):
+    """Revision 0002 rewrites every stored transcript, however many (it reads them in
+    batches), a line already rewritten included; its downgrade gives back the old lines."""
+    migrate.upgrade(url, "0001")
+    handoffs = [{"reference": f"HO-{i:06d}", "conversation_id": f"c-{i}", "channel": "rest",
+                 "reason": "customer_request", "priority": 3, "status": "waiting",
+                 "summary": "", "transcript": OLD_LINES, "emotion_timeline": [],
+                 "created_at": NOW} for i in range(1200)]
+    handoffs[-1]["transcript"] = [OLD_LINES[0], LINES[1]]  # partly rewritten already
+    with engine.begin() as connection:
+        connection.execute(models.Handoff.__table__.insert(), handoffs)
+    last = handoffs[-1]["reference"]
+    assert migrate.upgrade(url) == migrate.head()
+    upgraded = transcripts(engine)
+    assert upgraded == {**{h["reference"]: LINES for h in handoffs[:-1]},
+                        last: [LINES[0], LINES[1]]}
+    # The line the code writes today for the same message.
+    assert LINES[0] == transcript_line({"event": "user", "text": "Where is my parcel?",
+                                        "timestamp": 1764064800.0})
+    run_alembic(engine, command.stamp, "0001")  # as if it had not run: running it again
+    assert migrate.upgrade(url) == migrate.head()  # changes nothing
+    assert transcripts(engine) == upgraded
+    run_alembic(engine, command.downgrade, "0001")
+    assert versions(engine) == ["0001"]
+    assert transcripts(engine) == {**{h["reference"]: OLD_LINES for h in handoffs[:-1]},
+                                   last: [OLD_LINES[0], OLD_LINES[1]]}
 
 
 def test_upgrading_twice_changes_nothing(url, engine):

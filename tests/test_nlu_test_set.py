@@ -20,7 +20,8 @@ from typing import Dict, FrozenSet, Iterable, List, Set, Tuple
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.harness import ROOT
+
 TEST_SET = ROOT / "tests" / "data" / "nlu_test.yml"
 DATA_DIR = ROOT / "data"
 DOMAIN = ROOT / "domain.yml"

@@ -335,28 +335,6 @@ def test_user_turns_with_missing_parse_data(event, expected):
     assert conversation.user_turns([event]) == [expected]
 
 
-def test_transcript():
-    assert conversation.transcript(EVENTS) == [
-        {"speaker": "customer", "text": "where is my order", "at": "2025-11-25T10:00:00+00:00"},
-        {"speaker": "heard", "text": "Could you give me your order number?",
-         "at": "2025-11-25T10:00:01+00:00"},
-        {"speaker": "customer", "text": "1234567", "at": "2025-11-25T10:01:00+00:00"},
-        {"speaker": "heard", "text": "It is late, I'm sorry.", "at": "2025-11-25T10:01:02+00:00"},
-        {"speaker": "customer", "text": "this is ridiculous", "at": "2025-11-25T10:02:00+00:00"},
-    ]
-
-
-def test_transcript_names_a_colleague_who_took_over():
-    agent_line = {"event": "bot", "text": "Hi, I'm Sam.", "timestamp": 1764064800.0,
-                  "metadata": {"sender": "agent", "agent": "Sam"}}
-    assert conversation.transcript([agent_line])[0]["speaker"] == "agent"
-
-
-def test_transcript_without_text_or_timestamp():
-    assert conversation.transcript([{"event": "user", "text": None}]) == [
-        {"speaker": "customer", "text": "", "at": None}]
-
-
 def test_emotion_timeline():
     assert conversation.emotion_timeline(EVENTS) == [
         {"turn": 1, "at": "2025-11-25T10:00:00+00:00", "emotion": "anxiety",

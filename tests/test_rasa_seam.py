@@ -1,8 +1,8 @@
-"""Heard's changes to Rasa: each still fits the pinned Rasa and behaves as documented."""
+"""Heard's changes to Rasa (`rasa_seam.install()`): each still fits the pinned Rasa, is what
+Rasa calls, and behaves as documented."""
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import inspect
 import time
 
@@ -11,20 +11,41 @@ import sqlalchemy as sa
 from jsonschema import ValidationError
 from rasa import server as rasa_server
 from rasa.core import run as rasa_run
+from rasa.core.actions import action as rasa_action
 from rasa.core.actions.action import ActionSessionStart, RemoteAction
+from rasa.core.agent import Agent
 from rasa.core.processor import MessageProcessor
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import (ActionExecuted, ActiveLoop, BotUttered,
-                                     ConversationPaused, Event, SessionStarted, SlotSet,
-                                     UserUttered)
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActiveLoop,
+    BotUttered,
+    ConversationPaused,
+    Event,
+    SessionStarted,
+    SlotSet,
+    UserUttered,
+)
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.exceptions import RasaException
 from rasa.utils.endpoints import EndpointConfig
 from sanic.handlers import ErrorHandler
 
-from bot import rasa_seam
+import rasa_seam
 from bot.servers import free_port
+from rasa_seam import (
+    action_server,
+    error_pages,
+    event_types,
+    parsing,
+    readiness,
+    tracker_sessions,
+    tracker_store,
+    turn,
+    validation,
+)
+from tests.rasa_source import digest
 
 VALID = [
     {"events": [], "responses": []},
@@ -37,47 +58,80 @@ INVALID = [
     {"events": [{"event": "no_such_event"}], "responses": []},
     {"events": [], "responses": ["a string, not an object"]},
 ]
-# Rasa code that Heard's handle_message mirrors step by step: a Rasa upgrade that changes
-# it must be read and mirrored again before this hash is updated.
-MIRRORED = {"handle_message": "0c41d4780d2d4676", "log_message": "f2f8ec66a291d83d",
-            # called, and its result cached per type name: it must stay a pure lookup
-            "resolve_event": "b5cf570fa7f286c7",
-            # called first: the idle expiry
-            "session_expired": "aa0e659a9cfa1f70",
-            # replaced: Heard's session start must still do what Rasa's did, and more
-            "session_start": "c2e7c99a94ca57a5",
-            # replaced: the call must still carry what Rasa's did
-            "call_format": "428795b944f22edb",
-            # replaced: the same rows must come back
-            "event_query": "cd44f7901b860bfd",
-            # called first: it makes the table and the engine
-            "store_init": "64e704d159dfa35b"}
-
-
-# What install() replaces, and with what: the owner, the attribute and Heard's function.
+MODULES = (validation, turn, action_server, error_pages, parsing, tracker_sessions,
+           event_types, tracker_store, readiness)
+# What install() replaces, and with what: the owner, the attribute and Heard's value.
 REPLACED = [
-    (RemoteAction, "_validate_action_result", rasa_seam._validate_action_result),
-    (RemoteAction, "run", rasa_seam._run_remote_action),
-    (MessageProcessor, "handle_message", rasa_seam.handle_message),
-    (MessageProcessor, "parse_message", rasa_seam.parse_message),
-    (ErrorHandler, "default", rasa_seam.json_error_page),
-    (rasa_server, "validate_request_body", rasa_seam.validate_request_body),
-    (MessageProcessor, "_has_session_expired", rasa_seam.has_session_expired),
-    (ActionSessionStart, "run", rasa_seam.start_session),
-    (Event, "resolve_by_type", rasa_seam.resolve_event_type),
-    (RemoteAction, "_action_call_format", rasa_seam.action_call),
-    (SQLTrackerStore, "_event_query", rasa_seam.event_query),
-    (SQLTrackerStore, "__init__", rasa_seam.init_store),
-    (rasa_run, "configure_app", rasa_seam.configure_app),
+    (RemoteAction, "_validate_action_result", validation.validate_action_result),
+    (MessageProcessor, "handle_message", turn.handle_message),
+    (RemoteAction, "run", action_server.run_remote_action),
+    (RemoteAction, "_action_call_format", action_server.action_call),
+    (rasa_action, "DEFAULT_REQUEST_TIMEOUT", action_server.ACTION_TIMEOUT_SECONDS),
+    (ErrorHandler, "default", error_pages.json_error_page),
+    (MessageProcessor, "parse_message", parsing.parse_message),
+    (rasa_server, "validate_request_body", parsing.validate_request_body),
+    (MessageProcessor, "_has_session_expired", tracker_sessions.has_session_expired),
+    (ActionSessionStart, "run", tracker_sessions.start_session),
+    (Event, "resolve_by_type", event_types.resolve_event_type),
+    (SQLTrackerStore, "_event_query", tracker_store.event_query),
+    (SQLTrackerStore, "__init__", tracker_store.init_store),
+    (rasa_run, "configure_app", readiness.configure_app),
 ]
+# The Rasa code each replacement calls or replaces (`_original` of its module). A Rasa
+# upgrade that changes one must be read, and Heard's code that mirrors or calls it
+# changed to fit, before its digest here is updated.
+ORIGINALS = {
+    (validation, "validate"): "f8cdb4be68123961",  # called for invalid responses
+    (action_server, "remote_run"): "ccabf6f1160d527a",  # how it fails when unreachable
+    (action_server, "call_format"): "428795b944f22edb",  # replaced: what a call carries
+    (error_pages, "error_page"): "a8cd312b541b18ec",  # mirrored, with JSON always
+    (parsing, "parse_message"): "b98d8e49b9f2c433",  # called with the bounded text
+    (parsing, "validate_body"): "451d88b84b8d9014",  # called first
+    (tracker_sessions, "session_expired"): "aa0e659a9cfa1f70",  # called first: idle expiry
+    (tracker_sessions, "session_start"): "c2e7c99a94ca57a5",  # replaced: does that, and more
+    (event_types, "resolve_event"): "b5cf570fa7f286c7",  # cached per type: a pure lookup
+    (tracker_store, "event_query"): "cd44f7901b860bfd",  # replaced: the same rows
+    (tracker_store, "store_init"): "64e704d159dfa35b",  # called first: table and engine
+    (readiness, "configure_app"): "72da30416f74c648",  # called: the app the routes join
+}
+# Replaced whole: Heard's handle_message mirrors these step by step.
+MIRRORED = {MessageProcessor.handle_message: "0c41d4780d2d4676",
+            MessageProcessor.log_message: "f2f8ec66a291d83d"}
+# Where Rasa (and Sanic) call what install() replaces: the caller, and the call in it.
+CALLERS = [
+    (Agent.handle_message, "self.processor.handle_message("),
+    (RemoteAction.run, "self._validate_action_result("),
+    (RemoteAction.run, "self._action_call_format("),
+    (RemoteAction.run, "timeout=DEFAULT_REQUEST_TIMEOUT"),  # this module's global
+    (MessageProcessor._run_action, "await action.run("),
+    (MessageProcessor._handle_message_with_tracker, "await self.parse_message("),
+    (MessageProcessor._update_tracker_session, "self._has_session_expired("),
+    (rasa_server.create_app, "validate_request_body("),  # the module's global
+    (Event.from_parameters, "Event.resolve_by_type("),
+    (SQLTrackerStore._retrieve, "self._event_query("),
+    (rasa_run.serve_application, "app = configure_app("),  # the module's global
+    (ErrorHandler.response, "self.default(request, exception)"),
+]
+
+
+# Every attribute of their owners, as Rasa has them.
+UNPATCHED = {(owner, name): value for owner in {owner for owner, _, _ in REPLACED}
+             for name, value in vars(owner).items()}
 
 
 @pytest.fixture
 def patched(monkeypatch):
-    for owner, name, _ in REPLACED:
-        monkeypatch.setattr(owner, name, getattr(owner, name))  # restored after the test
+    for owner, name, _ in REPLACED:  # restored after the test, as they were
+        monkeypatch.setattr(owner, name, inspect.getattr_static(owner, name))
     rasa_seam.install()
     return RemoteAction("action_x", None)
+
+
+def test_install_replaces_nothing_else(patched):
+    owners = {owner for owner, _, _ in REPLACED}
+    changed = {(owner, name) for owner in owners for name, value in vars(owner).items()
+               if value is not UNPATCHED.get((owner, name), value)}
+    assert changed == {(owner, name) for owner, name, _ in REPLACED}
 
 
 @pytest.mark.parametrize("owner, name, replacement", REPLACED)
@@ -85,10 +139,24 @@ def test_install_replaces_the_methods_rasa_calls(patched, owner, name, replaceme
     assert getattr(owner, name) is replacement
 
 
-@pytest.mark.parametrize("name, digest", MIRRORED.items())
-def test_the_mirrored_rasa_code_is_unchanged(name, digest):
-    original = rasa_seam._original.get(name) or getattr(MessageProcessor, name)
-    assert hashlib.sha256(inspect.getsource(original).encode()).hexdigest()[:16] == digest
+@pytest.mark.parametrize("module, key", ORIGINALS)
+def test_the_rasa_code_replaced_or_called_is_unchanged(module, key):
+    assert digest(module._original[key]) == ORIGINALS[module, key]
+
+
+def test_every_replaced_rasa_function_is_pinned():
+    kept = {(module, key) for module in MODULES for key in vars(module).get("_original", {})}
+    assert kept == set(ORIGINALS)
+
+
+@pytest.mark.parametrize("code, expected", MIRRORED.items())
+def test_the_rasa_code_heards_turn_mirrors_is_unchanged(code, expected):
+    assert digest(code) == expected
+
+
+@pytest.mark.parametrize("caller, call", CALLERS)
+def test_rasa_calls_what_install_replaces(caller, call):
+    assert call in inspect.getsource(caller)
 
 
 def test_the_methods_heard_calls_exist_with_their_signatures():
@@ -118,7 +186,7 @@ def test_the_quick_validation_agrees_with_rasas_schema(result):
 
     schema = RemoteAction.action_response_format_spec()
     full = validators.validator_for(schema, default=Draft202012Validator)(schema)
-    assert rasa_seam.valid_action_result(result) is full.is_valid(result)
+    assert validation.valid_action_result(result) is full.is_valid(result)
 
 
 @pytest.mark.parametrize("result", VALID)
@@ -131,7 +199,7 @@ def test_invalid_responses_raise_rasas_error(patched, result):
     with pytest.raises(ValidationError) as ours:
         patched._validate_action_result(result)
     with pytest.raises(ValidationError) as theirs:
-        rasa_seam._original["validate"](patched, result)
+        validation._original["validate"](patched, result)
     assert ours.value.message == theirs.value.message
     assert "Failed to validate Action server response" in ours.value.message
 
@@ -141,11 +209,11 @@ def test_replies_to_a_message_id_are_those_until_the_next_message():
               BotUttered("Hello", {"buttons": [{"title": "1", "payload": "1"}]}),
               BotUttered("How can I help?"), ActionExecuted("action_listen"),
               UserUttered("bye", message_id="m2"), BotUttered("Goodbye")]
-    assert rasa_seam.replies_to(events, "m1") == [
+    assert turn.replies_to(events, "m1") == [
         {"text": "Hello", "buttons": [{"title": "1", "payload": "1"}]},
         {"text": "How can I help?"}]
-    assert rasa_seam.replies_to(events, "m2") == [{"text": "Goodbye"}]
-    assert rasa_seam.replies_to(events, "m3") is None
+    assert turn.replies_to(events, "m2") == [{"text": "Goodbye"}]
+    assert turn.replies_to(events, "m3") is None
 
 
 def run_unreachable_action(in_turn: bool):
@@ -153,20 +221,20 @@ def run_unreachable_action(in_turn: bool):
     tracker = DialogueStateTracker("someone", [])
 
     async def run():
-        token = rasa_seam._in_turn.set(in_turn)
+        token = action_server.in_turn.set(in_turn)
         try:
             await action.run(None, None, tracker, Domain.empty())
         finally:
-            rasa_seam._in_turn.reset(token)
+            action_server.in_turn.reset(token)
 
     asyncio.run(run())
 
 
 def test_an_unreachable_action_server_is_retried_then_ends_the_turn(patched):
     started = time.monotonic()
-    with pytest.raises(rasa_seam.ActionServerUnavailable):
+    with pytest.raises(action_server.ActionServerUnavailable):
         run_unreachable_action(in_turn=True)
-    assert time.monotonic() - started >= sum(rasa_seam.RETRY_PAUSES)  # it did wait and retry
+    assert time.monotonic() - started >= sum(action_server.RETRY_PAUSES)  # it did wait and retry
 
 
 def test_outside_a_turn_rasas_own_error_is_kept(patched):
@@ -190,7 +258,7 @@ DOMAIN = Domain.from_dict({"intents": ["affirm", "deny"], "responses": {"utter_c
     ("happy \U0001F600", "happy \U0001F600"),
 ])
 def test_text_to_parse(text, parsed):
-    assert rasa_seam.text_to_parse(text, DOMAIN, 2000) == parsed
+    assert parsing.text_to_parse(text, DOMAIN, 2000) == parsed
 
 
 @pytest.mark.parametrize("body, problem", [
@@ -199,11 +267,11 @@ def test_text_to_parse(text, parsed):
     (b"[1]", "object"), (b'"hi"', "object"), (b"{}", "text"), (b'{"text": 5}', "text"),
 ])
 def test_parse_body_problem(body, problem):
-    found = rasa_seam.parse_body_problem(body)
+    found = parsing.parse_body_problem(body)
     assert (found is None) if problem is None else (problem in found)
 
 
-# --- 5. work per turn -------------------------------------------------------------------------
+# --- sessions, events, action calls, the tracker store -----------------------------------------
 
 SESSION_DOMAIN = Domain.from_dict({
     "session_config": {"session_expiration_time": 30, "carry_over_slots_to_new_session": True},
@@ -226,7 +294,7 @@ def tracker_of(*events):
 
 
 def new_session(tracker):
-    return [e for e in asyncio.run(rasa_seam.start_session(
+    return [e for e in asyncio.run(tracker_sessions.start_session(
         ActionSessionStart(), None, None, tracker, SESSION_DOMAIN))]
 
 
@@ -234,11 +302,11 @@ def test_the_frustration_score_is_updated_in_the_turn_from_this_session_only():
     angry = said("this is ridiculous", "complaint", "anger", 0.8)
     old = said("where is it", at=1.0)  # the same request in an earlier session
     tracker = tracker_of(old, SessionStarted(), SlotSet("frustration", 0.2), angry)
-    event = rasa_seam.frustration_after_message(tracker)
+    event = turn.frustration_after_message(tracker)
     assert event == SlotSet("frustration", 0.57)  # 0.2 x 0.85 + 0.5 x 0.8, not asked again
     tracker.update(event)
     tracker.update(said("where is it"))
-    assert rasa_seam.frustration_after_message(tracker).value == 0.484  # cooled; not a repeat
+    assert turn.frustration_after_message(tracker).value == 0.484  # cooled; not a repeat
 
 
 @pytest.mark.parametrize("messages, expired", [(19, False), (20, True)])
@@ -248,13 +316,13 @@ def test_a_session_ends_after_the_turn_limit(monkeypatch, messages, expired):
     tracker = tracker_of(*[said("hi", at=now)] * 25, SessionStarted(),
                          *[said("hi", at=now)] * messages)
     processor = type("P", (), {"domain": SESSION_DOMAIN})()
-    assert rasa_seam.has_session_expired(processor, tracker) is expired
+    assert tracker_sessions.has_session_expired(processor, tracker) is expired
 
 
 def test_a_session_still_ends_after_the_idle_time():
     tracker = tracker_of(said("hi", at=time.time() - 31 * 60))
     processor = type("P", (), {"domain": SESSION_DOMAIN})()
-    assert rasa_seam.has_session_expired(processor, tracker) is True
+    assert tracker_sessions.has_session_expired(processor, tracker) is True
 
 
 def test_going_on_after_the_turn_limit_keeps_the_open_form_and_the_takeover():
@@ -281,7 +349,7 @@ def test_coming_back_after_the_idle_time_answers_no_old_question():
 
 def test_event_types_are_resolved_as_rasa_does(patched):
     for name in ("user", "bot", "slot", "action", "session_started", "active_loop"):
-        assert Event.resolve_by_type(name) is rasa_seam._original["resolve_event"](name)
+        assert Event.resolve_by_type(name) is event_types._original["resolve_event"](name)
     with pytest.raises(ValueError):
         Event.resolve_by_type("no_such_event")
 
@@ -292,7 +360,7 @@ def test_an_action_call_carries_the_session_and_the_domain_until_the_server_has_
 
     from heard.domain_digest import DIGEST_KEY, UNKNOWN
 
-    monkeypatch.setattr(rasa_seam, "_domain_sent", {})
+    monkeypatch.setattr(action_server, "_domain_sent", {})
     received, known = [], set()
 
     async def webhook(request):
@@ -331,13 +399,11 @@ def test_an_action_call_carries_the_session_and_the_domain_until_the_server_has_
 
 
 def test_the_session_query_finds_the_same_events_through_the_indexes(tmp_path, monkeypatch):
-    import sqlalchemy as sa
-
     path = tmp_path / "tracker.db"
     old = sa.create_engine(f"sqlite:///{path}")
     sa.Table("events", sa.MetaData(), *[c.copy() for c in SQLTrackerStore.SQLEvent.__table__.c]
              ).create(old)  # a database made before: Rasa's table without Heard's indexes
-    monkeypatch.setattr(SQLTrackerStore, "__init__", rasa_seam.init_store)
+    monkeypatch.setattr(SQLTrackerStore, "__init__", tracker_store.init_store)
     store = SQLTrackerStore(Domain.empty(), db=str(path))
     assert {"heard_events_session_start", "heard_events_sender_time"} <= {
         index["name"] for index in sa.inspect(store.engine).get_indexes("events")}
@@ -355,10 +421,10 @@ def test_the_session_query_finds_the_same_events_through_the_indexes(tmp_path, m
         session.commit()
         for sender in "abc":
             for every in (True, False):
-                ours = rasa_seam.event_query(store, session, sender, every).all()
-                rasas = rasa_seam._original["event_query"](store, session, sender, every).all()
+                ours = tracker_store.event_query(store, session, sender, every).all()
+                rasas = tracker_store._original["event_query"](store, session, sender, every).all()
                 assert [e.id for e in ours] == [e.id for e in rasas], (sender, every)
-        assert [e.timestamp for e in rasa_seam.event_query(store, session, "a", False)] == [
+        assert [e.timestamp for e in tracker_store.event_query(store, session, "a", False)] == [
             4.0, 4.0, 5.0]
 
 
@@ -377,33 +443,3 @@ def test_the_rasa_server_does_its_maths_on_one_thread():
                          text=True, timeout=120, check=True).stdout
     threads = json.loads(out.strip().splitlines()[-1])
     assert threads and set(threads) == {1}
-
-
-class _Agent:
-    processor = object()
-
-    def __init__(self, tracker_store, lock_store):
-        self.tracker_store, self.lock_store = tracker_store, lock_store
-
-    def is_ready(self):
-        return True
-
-
-def test_readiness_names_each_store_that_does_not_answer(tmp_path, redis_url, patched):
-    from rasa.core.tracker_store import AwaitableTrackerStore
-
-    from bot.lock_store import AtomicRedisLockStore
-    from bot.servers import free_port
-
-    store = AwaitableTrackerStore(SQLTrackerStore(Domain.empty(), dialect="sqlite",
-                                                  db=str(tmp_path / "tracker.db")))
-    answering = AtomicRedisLockStore(url=redis_url)
-    silent = AtomicRedisLockStore(url=f"redis://127.0.0.1:{free_port()}/0")
-    assert rasa_seam.readiness_problems(None) == ["the model is not loaded"]
-    assert rasa_seam.readiness_problems(_Agent(store, answering)) == []
-    assert rasa_seam.readiness_problems(_Agent(store, silent)) == [
-        "the lock store does not answer (ConnectionError)"]
-    inner = store._tracker_store  # now its database server is gone
-    inner.engine = sa.create_engine(f"postgresql://heard@127.0.0.1:{free_port()}/heard")
-    assert rasa_seam.readiness_problems(_Agent(store, answering)) == [
-        "the tracker store does not answer (OperationalError)"]

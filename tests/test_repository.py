@@ -9,6 +9,7 @@ import pytest
 from actions import policy
 from store import models as m
 from store.seed import seed
+from tests.harness import stored
 
 NOW = datetime(2026, 11, 25, 10, 0)
 TODAY = NOW.date()
@@ -168,13 +169,13 @@ def test_open_ticket_and_tickets(backend_repo):
     assert (charge.kind, charge.priority, charge.status, charge.created_at) == (
         "double_charge", "high", "open", NOW)
     assert len({charge.reference, damage.reference, question.reference}) == 3
-    assert [t.reference for t in backend_repo.tickets()] == [
+    assert [t.reference for t in stored(backend_repo, m.Ticket)] == [
         charge.reference, damage.reference, question.reference]
-    (first,) = backend_repo.tickets("double_charge")
+    (first,) = stored(backend_repo, m.Ticket, kind="double_charge")
     assert (first.priority, first.status, first.customer_id, first.order_number,
             first.conversation_id, first.summary, first.created_at) == (
         "high", "open", mei, "7890123", "c-1", "Charged twice for the blender", NOW)
-    assert backend_repo.tickets("complaint") == []
+    assert stored(backend_repo, m.Ticket, kind="complaint") == []
 
 
 def test_one_open_ticket_per_order_and_problem_from_any_conversation(backend_repo, clock):
@@ -186,7 +187,7 @@ def test_one_open_ticket_per_order_and_problem_from_any_conversation(backend_rep
                                                     conversation_id="call")
     assert created and not created_again
     assert again == opened  # as it was opened: priority, time and all
-    (ticket,) = backend_repo.tickets("refund_overdue")
+    (ticket,) = stored(backend_repo, m.Ticket, kind="refund_overdue")
     assert (ticket.conversation_id, ticket.summary) == ("chat", "Refund overdue")
 
 
@@ -195,7 +196,7 @@ def test_a_repeat_adds_its_new_words_to_the_open_ticket(backend_repo, clock):
     clock.now = NOW + timedelta(hours=2)
     for text in ("size L please", "and blue", "and blue"):
         backend_repo.open_ticket("order_change", text, order_number="1234567")
-    (ticket,) = backend_repo.tickets("order_change")
+    (ticket,) = stored(backend_repo, m.Ticket, kind="order_change")
     assert ticket.summary == "size L please\nAgain on 2026-11-25 12:00: and blue"
 
 
@@ -204,7 +205,7 @@ def test_a_summary_stops_growing_at_its_limit(backend_repo):
 
     backend_repo.open_ticket("complaint", "x" * TICKET_SUMMARY_LIMIT, conversation_id="c-1")
     backend_repo.open_ticket("complaint", "one more thing", conversation_id="c-1")
-    assert len(backend_repo.tickets("complaint")[0].summary) == TICKET_SUMMARY_LIMIT
+    assert len(stored(backend_repo, m.Ticket, kind="complaint")[0].summary) == TICKET_SUMMARY_LIMIT
 
 
 @pytest.mark.parametrize("first, second, tickets", [
@@ -235,7 +236,7 @@ def test_raise_ticket_priority(backend_repo):
     ticket, _ = backend_repo.open_ticket("payment_question", "why?", "normal",
                                          order_number="1234567")
     backend_repo.raise_ticket_priority(ticket.reference, "urgent")
-    assert backend_repo.tickets("payment_question")[0].priority == "urgent"
+    assert stored(backend_repo, m.Ticket, kind="payment_question")[0].priority == "urgent"
 
 
 def test_reports_at_the_same_moment_open_one_ticket(backend_repo):
@@ -255,9 +256,13 @@ def test_reports_at_the_same_moment_open_one_ticket(backend_repo):
     assert backend_repo.count(m.Ticket) == 1
 
 
-TRANSCRIPT = [
-    {"speaker": "customer", "text": "Wo ist mein Paket? 😠", "at": "2025-11-25T10:00:00+00:00"},
-    {"speaker": "heard", "text": "I'm sorry — let me check.", "at": None},
+TRANSCRIPT = [  # heard.contract's transcript lines
+    {"sender": "customer", "text": "Wo ist mein Paket? 😠", "time": 1764064800.0,
+     "agent": None, "buttons": []},
+    {"sender": "heard", "text": "I'm sorry — let me check.", "time": 1764064801.5,
+     "agent": None, "buttons": [{"title": "Track it", "payload": "/track_order"}]},
+    {"sender": "agent", "text": "Hallo, ich bin Sam.", "time": 1764065100.0, "agent": "Sam",
+     "buttons": []},
 ]
 TIMELINE = [
     {"turn": 1, "at": "2025-11-25T10:00:00+00:00", "emotion": "anger", "intensity": 0.85,
@@ -273,27 +278,29 @@ def test_create_handoff_round_trip(backend_repo):
         "conv-1", "rest", "repeated_anger", 1, "Reason: repeated anger.", TRANSCRIPT, TIMELINE,
         customer_id=omar, order_number="4567890", callback_at=callback)
     assert created.reference.startswith("HO-")
-    [stored] = backend_repo.handoffs()
-    assert stored == created
-    assert (stored.transcript, stored.emotion_timeline) == (TRANSCRIPT, TIMELINE)
-    assert (stored.status, stored.customer_id, stored.order_number, stored.callback_at,
-            stored.created_at) == ("waiting", omar, "4567890", callback, NOW)
+    assert backend_repo.waiting_handoff("conv-1") == created
+    [row] = stored(backend_repo, m.Handoff)
+    assert (row.reference, row.summary) == (created.reference, "Reason: repeated anger.")
+    assert (row.transcript, row.emotion_timeline) == (TRANSCRIPT, TIMELINE)
+    assert (row.status, row.customer_id, row.order_number, row.callback_at,
+            row.created_at) == ("waiting", omar, "4567890", callback, NOW)
 
 
-def test_handoffs_by_priority_then_age_and_waiting_count(backend_repo, clock):
+def test_waiting_handoffs_are_those_no_colleague_has_taken(backend_repo, clock):
     assert backend_repo.waiting_handoffs() == 0
     made = {}
-    for name, priority, minutes in [("late", 3, 0), ("urgent", 1, 5), ("early", 3, -60),
-                                    ("calm", 4, -120), ("angry", 2, 1)]:
+    for name, minutes in [("first", -60), ("again", 0), ("other", 5)]:
         clock.now = NOW + timedelta(minutes=minutes)
-        made[name] = backend_repo.create_handoff(f"conv-{name}", "rest", "customer_request",
-                                                 priority, name, [], []).reference
-    assert [h.reference for h in backend_repo.handoffs()] == [
-        made[n] for n in ("urgent", "angry", "early", "late", "calm")]
-    assert backend_repo.waiting_handoffs() == 5
+        conversation = "conv-other" if name == "other" else "conv-1"
+        made[name] = backend_repo.create_handoff(conversation, "rest", "customer_request", 3,
+                                                 name, [], []).reference
+    assert backend_repo.waiting_handoffs() == 3
+    assert backend_repo.waiting_handoff("conv-1").reference == made["first"]  # the oldest
     with backend_repo.session() as s:  # an agent picks one up
-        s.query(m.Handoff).filter_by(reference=made["urgent"]).one().status = "assigned"
-    assert backend_repo.waiting_handoffs() == 4
+        s.query(m.Handoff).filter_by(reference=made["first"]).one().status = "assigned"
+    assert backend_repo.waiting_handoffs() == 2
+    assert backend_repo.waiting_handoff("conv-1").reference == made["again"]
+    assert backend_repo.waiting_handoff("conv-none") is None
 
 
 @pytest.mark.parametrize("rating", [0, 6, -1, 10])

@@ -7,7 +7,7 @@ from actions import request_form as rf
 from actions.request_form import EXTRA_READERS, ValidateRequestForm
 from actions.requests import DETAIL_SLOTS, IDENTITY_SLOTS, REQUESTS, required_slots
 from store import models as m
-from tests.harness import Conversation, Turn, user_event
+from tests.harness import Conversation, Turn, stored, user_event
 
 
 @pytest.mark.parametrize("request_, verified, status, failed, expected", [
@@ -123,7 +123,7 @@ def test_asking_for_a_human_mid_form_stops_it(repo):
     conv.slots.update(pending_request="track_order", requested_slot="email")
     result = validate(conv, Turn("just get me a human", "contact_human_agent"),
                       email="just get me a human")
-    assert [h.reason for h in repo.handoffs()] == ["customer_request"]
+    assert [h.reason for h in stored(repo, m.Handoff)] == ["customer_request"]
     assert result.slots["requested_slot"] is None and result.slots["pending_request"] is None
 
 
@@ -205,8 +205,10 @@ def test_order_number_is_read_back_on_the_phone_only(repo, channel, read_back):
 
 
 @pytest.mark.parametrize("requested, text, from_text", [
-    ("order_id", "its 3456789 / jane.doe@example.com", {"order_id": "its 3456789 / jane.doe@example.com"}),
-    ("email", "jane.doe@example.com and the order is 3456789", {"email": "jane.doe@example.com and the order is 3456789"}),
+    ("order_id", "its 3456789 / jane.doe@example.com",
+     {"order_id": "its 3456789 / jane.doe@example.com"}),
+    ("email", "jane.doe@example.com and the order is 3456789",
+     {"email": "jane.doe@example.com and the order is 3456789"}),
     (None, "the kettle from order 3456789 arrived dented, mail is jane.doe@example.com", {}),
 ])
 def test_order_number_and_email_are_read_anywhere_in_one_message(repo, requested, text,

@@ -16,14 +16,16 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot import retention
+from bot.__main__ import main
+from rasa_seam.tracker_events import EVENTS
 from store import models as shop
 from store.migrate import upgrade
 from store.repository import Repository
-from bot import retention
-from bot.__main__ import main
-from web.dashboard import Filters
+from store.retained import RETAINED
 from tests.waiting import eventually
-from web.dashboard_queries import EVENTS, RETAINED, dashboard
+from web.dashboard import Filters
+from web.dashboard_queries import dashboard
 
 DAYS = 90
 NOW = datetime(2026, 11, 25, 10, tzinfo=timezone.utc).timestamp()
@@ -194,7 +196,7 @@ def test_records_without_stored_events_go_only_when_old(databases):
     the actions ran, stay: here the same sender id is back."""
     tracker, shop_db = databases
     for when in ((8, 5, 9), (11, 25, 9)):
-        repo = Repository(shop_db, clock=lambda: naive(*when))
+        repo = Repository(shop_db, clock=lambda when=when: naive(*when))
         repo.record_feedback("left-behind", "rest", 3, None, None)
         repo.create_handoff("left-behind", "rest", "customer_request", 2, "summary", [], [])
     outcome = retention.purge(tracker, shop_db, BEFORE)

@@ -14,8 +14,8 @@ import pytest
 
 from heard import settings
 from heard.settings import BY_NAME, LOADED, VARIABLES, Settings, SettingsError
+from tests.harness import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 NAMES = [variable.name for variable in LOADED]
 
 # At least one wrong value for each variable the servers load; the message names it.

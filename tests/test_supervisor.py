@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.supervisor import restart_delay, supervise
 from bot.servers import Servers, free_port
+from bot.supervisor import restart_delay, supervise
 from tests.waiting import eventually
 
 SHORT, LONG = 5.0, 400.0  # seconds a run lasted: a crash, and a run long enough to count as stable

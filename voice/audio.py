@@ -1,4 +1,5 @@
-"""Audio as plain data: PCM16 chunks, G.711 mu-law, resampling, loudness, WAV files.
+"""Audio as plain data: PCM16 chunks, G.711 mu-law, resampling (whole chunks, or a stream in
+pieces), loudness, WAV files.
 
 Everything here is pure (no I/O except `read_wav`) so transports and tests can rely on it.
 """
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Union
 
 import numpy as np
+import soxr
 from scipy.signal import resample_poly
 
 TELEPHONY_RATE = 8000  # Twilio Media Streams: 8 kHz mu-law
@@ -92,6 +94,36 @@ def resample(chunk: AudioChunk, rate: int) -> AudioChunk:
     return AudioChunk.from_samples(np.rint(out).astype(np.int64), rate)
 
 
+class StreamResampler:
+    """Resamples one continuous stream that arrives in pieces (a call's 20 ms frames) as if
+    it were resampled whole. `resample` on each piece would pad both of its edges with
+    silence, a click every 20 ms; here the filter's state carries from piece to piece.
+
+    The filter holds back some audio (about 0.1 s), so a piece's output can be shorter
+    than the piece, even empty: `flush()` returns the rest once the stream ends, after
+    which the resampler takes no more audio.
+    """
+
+    def __init__(self, from_rate: int, to_rate: int) -> None:
+        self.from_rate, self.to_rate = from_rate, to_rate
+        self._soxr = (soxr.ResampleStream(from_rate, to_rate, 1, dtype="int16")
+                      if from_rate != to_rate else None)
+
+    def feed(self, chunk: AudioChunk) -> AudioChunk:
+        if chunk.sample_rate != self.from_rate:
+            raise ValueError(f"stream of {self.from_rate} Hz audio, got {chunk.sample_rate} Hz")
+        return self._resample(chunk.samples, last=False)
+
+    def flush(self) -> AudioChunk:
+        return self._resample(np.zeros(0, dtype="<i2"), last=True)
+
+    def _resample(self, samples: np.ndarray, last: bool) -> AudioChunk:
+        if self._soxr is None:
+            return AudioChunk(samples.tobytes(), self.to_rate)
+        out = self._soxr.resample_chunk(samples, last=last)
+        return AudioChunk(out.astype("<i2").tobytes(), self.to_rate)
+
+
 def dbfs(chunk: AudioChunk) -> float:
     """RMS level in dB relative to full scale (a full-scale sine is -3.01 dBFS).
 
@@ -112,7 +144,8 @@ def read_wav(path: Union[str, Path]) -> AudioChunk:
         frames = w.readframes(w.getnframes())
     samples = np.frombuffer(frames, dtype="<i2")
     if channels > 1:
-        samples = np.rint(samples.reshape(-1, channels).astype(np.int32).mean(axis=1)).astype(np.int64)
+        mono = samples.reshape(-1, channels).astype(np.int32).mean(axis=1)
+        samples = np.rint(mono).astype(np.int64)
         return AudioChunk.from_samples(samples, rate)
     return AudioChunk(samples.tobytes(), rate)
 

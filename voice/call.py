@@ -2,7 +2,8 @@
 
 The transport (Twilio websocket, browser websocket) only moves audio and messages; this
 module decides when the caller has finished, when they interrupt, when to reprompt and
-when the call ends. Blocking work (recognition, synthesis) runs in worker threads.
+when the call ends. Blocking work (recognition, synthesis) runs in worker threads. Time
+(silences, keypad pauses, the call's length) is read from a `Clock`, so tests can run it.
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import logging
 import re
 from collections import deque
 from dataclasses import dataclass, field, fields
-from typing import Any, Deque, Dict, List, Mapping, Optional, Protocol, Tuple
+from typing import Any, Callable, Deque, Dict, List, Mapping, Optional, Protocol, Tuple
 
 from voice import spoken
 from voice.audio import AudioChunk
@@ -48,13 +49,14 @@ class CallConfig:
         unknown = sorted(set(options) - set(known))
         if unknown:
             raise ConfigError(f"unknown voice option(s) {unknown}; known: {sorted(known)}")
-        values = {}
+        values: Dict[str, Any] = {}
         for name, value in options.items():
             kind = int if name == "max_reprompts" else float
             try:
                 values[name] = kind(value)
             except (TypeError, ValueError):
-                raise ConfigError(f"voice option {name} must be a number, not {value!r}")
+                raise ConfigError(
+                    f"voice option {name} must be a number, not {value!r}") from None
             zero_ok = name in ("max_reprompts", "preroll")
             if values[name] < 0 or (values[name] == 0 and not zero_ok):
                 need = "0 or more" if zero_ok else "positive"
@@ -80,6 +82,33 @@ class Dialogue(Protocol):
 
     def prompt(self, name: str) -> str:
         """A fixed voice prompt from the domain (greeting, reprompt, goodbye...)."""
+
+
+class Clock(Protocol):
+    """Where a call's time comes from: silences, pauses and playback are measured on it."""
+
+    def time(self) -> float:
+        """Seconds on a clock that never goes back."""
+
+    async def sleep(self, seconds: float) -> None:
+        """Returns once `seconds` have passed on this clock."""
+
+
+class LoopClock:
+    """The running event loop's clock: a call's time unless a test brings its own."""
+
+    def __init__(self) -> None:
+        self._loop = asyncio.get_running_loop()
+
+    def time(self) -> float:
+        return self._loop.time()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+
+# (the caller's audio, what was recognised) -> voice metadata for the emotion, or None
+Features = Callable[[AudioChunk, Transcript], Optional[Dict[str, Any]]]
 
 
 class Transport(Protocol):
@@ -109,7 +138,8 @@ def sentences(text: str) -> List[str]:
 class CallSession:
     def __init__(self, call_id: str, transport: Transport, dialogue: Dialogue,
                  stt: SpeechToText, tts: TextToSpeech, config: CallConfig = CallConfig(),
-                 metadata: Optional[Dict[str, Any]] = None, features=None):
+                 metadata: Optional[Dict[str, Any]] = None, features: Optional[Features] = None,
+                 clock: Optional[Clock] = None):
         self.call_id = call_id
         self.transport = transport
         self.dialogue = dialogue
@@ -117,14 +147,14 @@ class CallSession:
         self.tts = tts
         self.config = config
         self.metadata = dict(metadata or {})  # sent with every turn (caller number, ...)
-        self.features = features  # (audio, transcript) -> voice metadata for the emotion, or None
+        self.features = features
+        self.clock: Clock = clock or LoopClock()
         self.detector = TurnDetector(trailing_silence=config.trailing_silence)
         self.expect: Optional[str] = None
         self.closed = False
         self.end_reason = ""
         self.timings: List[Dict[str, float]] = []  # per turn, seconds; read by the benchmark
-        self._loop = asyncio.get_running_loop()
-        self._started = self._loop.time()
+        self._started = self.clock.time()
         self._speaking_until = 0.0
         self._last_mark = ""
         self._marks = 0
@@ -147,8 +177,8 @@ class CallSession:
     async def start(self) -> None:
         """Greets the caller and starts listening."""
         log.info("voice.call.started call=%s", self.call_id)
-        self._tasks = [asyncio.create_task(self._recognise()), asyncio.create_task(self._converse()),
-                       asyncio.create_task(self._watch())]
+        self._tasks = [asyncio.create_task(self._recognise()),
+                       asyncio.create_task(self._converse()), asyncio.create_task(self._watch())]
         await self._turns.put(("prompt", "utter_voice_greeting"))
 
     async def end(self, reason: str) -> None:
@@ -158,7 +188,7 @@ class CallSession:
         self.closed = True
         self.end_reason = reason
         log.info("voice.call.ended call=%s reason=%s seconds=%.1f", self.call_id, reason,
-                 self._loop.time() - self._started)
+                 self.clock.time() - self._started)
         current = asyncio.current_task()
         others = [t for t in self._tasks if t is not current]
         for task in others:
@@ -169,12 +199,12 @@ class CallSession:
     # --- what the transport reports ----------------------------------------------------
     @property
     def bot_speaking(self) -> bool:
-        return self._loop.time() < self._speaking_until
+        return self.clock.time() < self._speaking_until
 
     def played(self, mark: str) -> None:
         """The caller has heard everything up to `mark` (Twilio echoes marks)."""
         if mark == self._last_mark:
-            self._speaking_until = min(self._speaking_until, self._loop.time())
+            self._speaking_until = min(self._speaking_until, self.clock.time())
 
     async def audio(self, chunk: AudioChunk) -> None:
         if self.closed:
@@ -210,7 +240,7 @@ class CallSession:
                 await self.transport.notify({"event": "state", "state": "listening"})
             elif isinstance(event, TurnEnded) and self._in_utterance:
                 self._in_utterance = False
-                decided = self._loop.time()
+                decided = self.clock.time()
                 waited = event.detected_at - event.last_voiced  # stream seconds spent confirming
                 audio = AudioChunk(b"".join(c.pcm for c in self._utterance), chunk.sample_rate)
                 self._utterance = []
@@ -230,7 +260,7 @@ class CallSession:
             return
         if digit.isdigit():
             self._digits += digit
-            self._last_digit_at = self._loop.time()
+            self._last_digit_at = self.clock.time()
             if len(self._digits) >= 8:
                 await self._flush_digits()
 
@@ -265,7 +295,7 @@ class CallSession:
                 _, decided, waited, audio = item
                 transcript = await stream.finish()
                 stream = None
-                timing = {"end_of_turn_wait": waited, "recognition": self._loop.time() - decided}
+                timing = {"end_of_turn_wait": waited, "recognition": self.clock.time() - decided}
                 await self._turns.put(("speech", transcript, audio, (decided, timing)))
 
     async def _converse(self) -> None:
@@ -286,7 +316,7 @@ class CallSession:
                 await self._say_prompt("utter_voice_trouble")
             finally:
                 self._busy = False
-                self._quiet_since = max(self._quiet_since, self._loop.time())
+                self._quiet_since = max(self._quiet_since, self.clock.time())
 
     async def _take(self, item: Tuple) -> None:
         kind = item[0]
@@ -322,9 +352,9 @@ class CallSession:
     async def _reply(self, text: str, extra: Dict[str, Any], decided: Optional[float],
                      timing: Optional[Dict[str, float]]) -> None:
         await self.transport.notify({"event": "state", "state": "thinking"})
-        before = self._loop.time()
+        before = self.clock.time()
         turn = await self.dialogue.turn(text, {**self.metadata, **extra})
-        after = self._loop.time()
+        after = self.clock.time()
         first_audio = await self._speak(turn)
         if timing is not None and decided is not None:
             timing.update(dialogue=after - before,
@@ -353,7 +383,7 @@ class CallSession:
     async def _until_heard(self) -> None:
         """Waits while the caller is still hearing Heard (a hang-up would cut it off)."""
         while self.bot_speaking and not self.closed:
-            await asyncio.sleep(0.05)
+            await self.clock.sleep(0.05)
 
     async def _say_prompt(self, name: str) -> None:
         text = self.dialogue.prompt(name)
@@ -362,7 +392,7 @@ class CallSession:
 
     async def _speak(self, turn: BotTurn) -> Optional[float]:
         """Synthesises and sends each sentence as soon as it is ready; returns when the
-        first audio went out (loop time), or None if nothing was said."""
+        first audio went out (clock time), or None if nothing was said."""
         self.expect = turn.expect
         generation = self._generation
         prosody = prosody_for(turn.emotion, turn.intensity)
@@ -376,7 +406,7 @@ class CallSession:
                 self._marks += 1
                 self._last_mark = f"{self.call_id}-{self._marks}"
                 await self.transport.play(audio, self._last_mark)
-                now = self._loop.time()
+                now = self.clock.time()
                 first = first or now
                 if not self.bot_speaking:
                     self.detector.set_bot_speaking(True)
@@ -388,8 +418,8 @@ class CallSession:
     async def _watch(self) -> None:
         """Silence, keypad pauses and the call's length, checked ten times a second."""
         while True:
-            await asyncio.sleep(0.1)
-            now = self._loop.time()
+            await self.clock.sleep(0.1)
+            now = self.clock.time()
             if self._digits and now - self._last_digit_at >= self.config.dtmf_timeout:
                 await self._flush_digits()
             if not self._limit_reached and now - self._started >= self.config.max_call_seconds:

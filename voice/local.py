@@ -24,7 +24,9 @@ from collections import deque
 from pathlib import Path
 from typing import Any, Callable, Deque, Dict, List, Optional, Sequence, Union
 
-import websockets
+from websockets.exceptions import ConnectionClosed, WebSocketException
+from websockets.legacy.client import WebSocketClientProtocol
+from websockets.legacy.client import connect as open_websocket
 
 from voice.audio import BROWSER_RATE, AudioChunk, read_wav, resample, write_wav
 
@@ -126,7 +128,7 @@ class Listener:
         if line:
             self.log(line)
         kind = event.get("event")
-        if kind in ("transcript", "bot"):
+        if kind in ("transcript", "bot") and line:
             self.lines.append(line)
         elif kind == "state" and event.get("state") == "speaking":
             self.spoken += 1
@@ -142,10 +144,10 @@ class Listener:
         return self.hangup is not None or self.error is not None
 
 
-async def connect(url: str) -> Any:
+async def connect(url: str) -> WebSocketClientProtocol:
     try:
-        return await websockets.connect(stream_url(url), max_size=None, open_timeout=10)
-    except (OSError, asyncio.TimeoutError, websockets.exceptions.WebSocketException) as exc:
+        return await open_websocket(stream_url(url), max_size=None, open_timeout=10)
+    except (OSError, asyncio.TimeoutError, WebSocketException) as exc:
         raise LocalCallError(f"could not connect to {stream_url(url)}: {exc or type(exc).__name__}"
                              " (is Heard running with the browser_voice channel?)") from None
 
@@ -154,7 +156,7 @@ async def read_all(ws: Any, listener: Listener) -> None:
     try:
         async for raw in ws:
             listener.handle(raw)
-    except websockets.ConnectionClosed:
+    except ConnectionClosed:
         pass
 
 
@@ -162,7 +164,7 @@ async def hang_up(ws: Any) -> None:
     try:
         await ws.send(json.dumps({"event": "stop"}))
         await ws.close()
-    except websockets.ConnectionClosed:
+    except ConnectionClosed:
         pass
 
 
@@ -306,16 +308,17 @@ class SoxPlayer:
         self._killed: List[asyncio.subprocess.Process] = []  # reaped by run() and close()
         self._queue: "asyncio.Queue[bytes]" = asyncio.Queue()
 
-    async def open(self) -> None:
+    async def open(self) -> asyncio.subprocess.Process:
         self.process = await asyncio.create_subprocess_exec(
             *self.command, stdin=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        return self.process
 
     async def check(self, settle: float = 0.3) -> None:
         """Raises LocalCallError when the output device can't be opened."""
-        await self.open()
+        process = await self.open()
         await asyncio.sleep(settle)
-        if self.process.returncode is not None:
-            why = last_line(await stop_process(self.process))
+        if process.returncode is not None:
+            why = last_line(await stop_process(process))
             raise LocalCallError(f"no audio output: sox exited ({why})")
 
     def write(self, pcm: bytes) -> None:
@@ -335,9 +338,10 @@ class SoxPlayer:
             pcm = await self._queue.get()
             while self._killed:
                 await stop_process(self._killed.pop())
-            if self.process is None or self.process.returncode is not None:
-                await self.open()
             process = self.process
+            if process is None or process.returncode is not None:
+                process = await self.open()
+            assert process.stdin is not None  # opened with stdin=PIPE
             try:
                 process.stdin.write(pcm)
                 await process.stdin.drain()
@@ -353,6 +357,7 @@ class SoxPlayer:
 async def open_microphone(command: Sequence[str] = RECORD_COMMAND) -> asyncio.subprocess.Process:
     process = await asyncio.create_subprocess_exec(*command, stdout=asyncio.subprocess.PIPE,
                                                    stderr=asyncio.subprocess.PIPE)
+    assert process.stdout is not None  # opened with stdout=PIPE
     try:
         first = await asyncio.wait_for(process.stdout.read(FRAME_BYTES), 5)
     except asyncio.TimeoutError:
@@ -364,6 +369,7 @@ async def open_microphone(command: Sequence[str] = RECORD_COMMAND) -> asyncio.su
 
 
 async def send_microphone(ws: Any, process: asyncio.subprocess.Process) -> None:
+    assert process.stdout is not None  # open_microphone's, with stdout=PIPE
     while True:
         pcm = await process.stdout.read(FRAME_BYTES)
         if not pcm:
@@ -424,7 +430,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     modes = parser.add_subparsers(dest="mode", required=True)
     for mode in ("call", "file"):
         sub = modes.add_parser(mode)
-        sub.add_argument("--url", default=DEFAULT_URL, help=f"Heard's server (default {DEFAULT_URL})")
+        sub.add_argument("--url", default=DEFAULT_URL,
+                         help=f"Heard's server (default {DEFAULT_URL})")
         sub.add_argument("--session-id", default=None,
                          help="the conversation to continue (8-64 letters, digits, - or _)")
     file_mode = modes.choices["file"]

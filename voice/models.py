@@ -5,28 +5,26 @@
 from __future__ import annotations
 
 import argparse
-import http.client
-import hashlib
 import logging
 import os
 import shutil
 import sys
 import tempfile
-import urllib.error
-import urllib.request
 import zipfile
 from pathlib import Path, PurePosixPath
-from typing import Callable, Optional
+from typing import Optional, TextIO
 
 from heard import settings
+from heard.download import DownloadError, fetch
 
 log = logging.getLogger(__name__)
 
 OFFICIAL_SMALL_EN_URL = "https://alphacephei.com/vosk/models/vosk-model-small-en-us-0.15.zip"
 DEFAULT_DEST = Path("models") / "vosk"
 ENV_VAR = "VOSK_MODEL_PATH"
-
-Progress = Callable[[int, Optional[int]], None]  # (bytes so far, total or None)
+# The official small English model is 40 MB; the largest official models are about 2.3 GB.
+MAX_ARCHIVE_BYTES = 4 * 10**9
+INSTEAD = f"set {ENV_VAR} to a Vosk model folder to use one you have"
 
 
 class IntegrityError(ValueError):
@@ -43,37 +41,6 @@ def _voice_off(reason: str) -> None:
     log.warning("voice off: %s", reason)
 
 
-def stderr_progress(done: int, total: Optional[int]) -> None:
-    mb = done / 1e6
-    if total:
-        sys.stderr.write(f"\rdownloading Vosk model: {100 * done // total:3d}% ({mb:.1f}/{total / 1e6:.1f} MB)")
-    else:
-        sys.stderr.write(f"\rdownloading Vosk model: {mb:.1f} MB")
-    sys.stderr.flush()
-
-
-def _download(url: str, dest: Path, progress: Optional[Progress], timeout: float) -> str:
-    """Streams `url` into `dest`; returns the sha256 of what was written."""
-    digest = hashlib.sha256()
-    with urllib.request.urlopen(url, timeout=timeout) as resp, open(dest, "wb") as out:
-        total = int(resp.headers.get("Content-Length") or 0) or None
-        done = 0
-        while True:
-            block = resp.read(1 << 16)
-            if not block:
-                break
-            out.write(block)
-            digest.update(block)
-            done += len(block)
-            if progress:
-                progress(done, total)
-    if progress is stderr_progress:
-        sys.stderr.write("\n")  # end the \r progress line
-    if total is not None and done != total:
-        raise IntegrityError(f"download truncated: {done} of {total} bytes")
-    return digest.hexdigest()
-
-
 def _check_zip(archive: Path, top: str) -> None:
     """A complete archive whose entries all live under `top/` (no path escapes)."""
     try:
@@ -84,7 +51,8 @@ def _check_zip(archive: Path, top: str) -> None:
             for name in zf.namelist():
                 parts = PurePosixPath(name).parts
                 if not parts or parts[0] != top or ".." in parts or name.startswith("/"):
-                    raise IntegrityError(f"unexpected entry {name!r} (expected everything under {top}/)")
+                    raise IntegrityError(
+                        f"unexpected entry {name!r} (expected everything under {top}/)")
     except zipfile.BadZipFile as exc:
         raise IntegrityError(f"not a zip archive: {exc}") from exc
 
@@ -93,14 +61,15 @@ def ensure_model(
     dest_dir: Path | str = DEFAULT_DEST,
     url: str = OFFICIAL_SMALL_EN_URL,
     sha256: Optional[str] = None,
-    progress: Optional[Progress] = None,
+    progress: Optional[TextIO] = None,
     timeout: float = 30.0,
 ) -> Optional[Path]:
     """The path of a usable Vosk model, downloading it if needed; None means voice is off.
 
     `VOSK_MODEL_PATH` wins when set. A download is verified (sha256 when given, zip CRCs,
     expected top folder) and unpacked beside its destination, then renamed into place,
-    so a broken or interrupted download never leaves a half model behind.
+    so a broken or interrupted download never leaves a half model behind. `progress`:
+    where to show how far the download got.
     """
     override = settings.read(ENV_VAR)  # a Path, or None when unset
     if override is not None:
@@ -121,9 +90,8 @@ def ensure_model(
     work = Path(tempfile.mkdtemp(prefix=f".{top}-partial-", dir=dest_dir))
     try:
         archive = work / "model.zip"
-        got = _download(url, archive, progress, timeout)
-        if sha256 and got.lower() != sha256.lower():
-            raise IntegrityError(f"sha256 mismatch: got {got}, expected {sha256}")
+        fetch(url, archive, max_bytes=MAX_ARCHIVE_BYTES, sha256=sha256, timeout=timeout,
+              progress=progress, label="downloading Vosk model:", instead=INSTEAD)
         _check_zip(archive, top)
         with zipfile.ZipFile(archive) as zf:
             zf.extractall(work / "unpacked")
@@ -138,9 +106,11 @@ def ensure_model(
                 raise
         log.info("voice.models.ready path=%s", target)
         return target
-    except (urllib.error.URLError, http.client.HTTPException, OSError, IntegrityError) as exc:
-        reason = getattr(exc, "reason", exc)
-        _voice_off(f"could not get Vosk model from {url} ({reason}); set {ENV_VAR} to a model folder")
+    except DownloadError as error:
+        _voice_off(f"could not download the Vosk model from {error}")
+        return None
+    except (OSError, IntegrityError) as error:
+        _voice_off(f"could not unpack the Vosk model from {url} ({error}); {INSTEAD}")
         return None
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -155,7 +125,7 @@ def main(argv: Optional[list] = None) -> int:
     dl.add_argument("--sha256", default=None)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    path = ensure_model(args.dest, args.url, args.sha256, progress=stderr_progress)
+    path = ensure_model(args.dest, args.url, args.sha256, progress=sys.stderr)
     if path is None:
         return 1
     print(path)

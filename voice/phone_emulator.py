@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import time
 import urllib.parse
@@ -15,8 +16,10 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from typing import Dict, List, Mapping, Optional, Tuple
 
-import websockets
 from twilio.request_validator import RequestValidator
+from websockets.exceptions import ConnectionClosed
+from websockets.legacy.client import WebSocketClientProtocol
+from websockets.legacy.client import connect as open_websocket
 
 from voice import twilio_protocol as tp
 from voice.audio import TELEPHONY_RATE, AudioChunk, chunk_from_mulaw, chunk_to_mulaw, resample
@@ -74,7 +77,7 @@ class PhoneCall:
         self.heard = Heard()
         self.closed = asyncio.Event()
         self.close_code: Optional[int] = None  # the server's, once the stream is closed
-        self._ws = None
+        self._ws: Optional[WebSocketClientProtocol] = None
         self._reader: Optional[asyncio.Task] = None
         self._sequence = 0
         self._played_until = 0.0
@@ -93,12 +96,14 @@ class PhoneCall:
         stream = ET.fromstring(twiml).find("./Connect/Stream")
         if stream is None:
             raise RuntimeError(f"Heard did not answer with a stream: {twiml}")
-        return stream.get("url"), {p.get("name"): p.get("value")
-                                   for p in stream.findall("Parameter")}
+        url = stream.get("url")
+        if not url:
+            raise RuntimeError(f"Heard's <Stream> has no url: {twiml}")
+        return url, {p.get("name", ""): p.get("value", "") for p in stream.findall("Parameter")}
 
     async def connect(self, stream_url: str, parameters: Mapping[str, str]) -> None:
         """Opens the stream and sends 'start' with `parameters` (the TwiML's, as Twilio)."""
-        self._ws = await websockets.connect(stream_url, max_size=None)
+        self._ws = await open_websocket(stream_url, max_size=None)
         await self._send({"event": "connected", "protocol": "Call", "version": "1.0.0"})
         await self._send({"event": "start", "sequenceNumber": "1", "streamSid": self.stream_sid,
                           "start": {"streamSid": self.stream_sid, "callSid": self.call_sid,
@@ -106,18 +111,20 @@ class PhoneCall:
                                     "customParameters": dict(parameters),
                                     "mediaFormat": {"encoding": "audio/x-mulaw",
                                                     "sampleRate": 8000, "channels": 1}}})
-        self._reader = asyncio.create_task(self._read())
+        self._reader = asyncio.create_task(self._read(self._ws))
 
     async def __aexit__(self, *exc) -> None:
         await self.hang_up()
 
     async def _send(self, message: dict) -> None:
+        if self._ws is None:
+            raise RuntimeError("the call is not connected: dial() and connect() first")
         self._sequence += 1
         await self._ws.send(json.dumps({**message, "sequenceNumber": str(self._sequence)}))
 
-    async def _read(self) -> None:
+    async def _read(self, ws: WebSocketClientProtocol) -> None:
         try:
-            async for raw in self._ws:
+            async for raw in ws:
                 message = json.loads(raw)
                 now = time.monotonic()
                 kind = message.get("event")
@@ -125,36 +132,37 @@ class PhoneCall:
                     pcm = chunk_from_mulaw(base64.b64decode(message["media"]["payload"])).pcm
                     self.heard.pcm += pcm
                     self.heard.first_audio_at = self.heard.first_audio_at or now
-                    self._played_until = max(self._played_until, now) + len(pcm) / 2 / TELEPHONY_RATE
+                    seconds = len(pcm) / 2 / TELEPHONY_RATE
+                    self._played_until = max(self._played_until, now) + seconds
                 elif kind == "mark":
                     name = message["mark"]["name"]
                     self.heard.marks.append(name)
                     delay = 0.0 if self.echo_marks else max(0.0, self._played_until - now)
-                    asyncio.get_running_loop().call_later(
-                        delay, lambda n=name: asyncio.ensure_future(self._ack(n)))
+                    asyncio.get_running_loop().call_later(delay, self._ack_soon, name)
                 elif kind == "clear":
                     self.heard.clears.append(now)
                     self._played_until = now
                 self._changed.set()
-        except websockets.ConnectionClosed:
+        except ConnectionClosed:
             pass
         finally:
-            self.close_code = self._ws.close_code
+            self.close_code = ws.close_code
             self.closed.set()
             self._changed.set()
 
+    def _ack_soon(self, name: str) -> None:
+        asyncio.ensure_future(self._ack(name))
+
     async def _ack(self, name: str) -> None:
         if not self.closed.is_set():
-            try:
+            with contextlib.suppress(ConnectionClosed):
                 await self._send({"event": "mark", "streamSid": self.stream_sid,
                                   "mark": {"name": name}})
-            except websockets.ConnectionClosed:
-                pass
 
     async def send_audio(self, audio: AudioChunk, realtime: bool = False) -> List[float]:
         """Streams audio in 20 ms media messages; returns each frame's send time."""
         mulaw = chunk_to_mulaw(resample(audio, TELEPHONY_RATE))
-        sent = []
+        sent: List[float] = []
         start = time.monotonic()
         for i in range(0, len(mulaw), tp.FRAME_BYTES):
             if realtime:
@@ -196,7 +204,7 @@ class PhoneCall:
                 await self._send({"event": "stop", "streamSid": self.stream_sid,
                                   "stop": {"accountSid": "AC0", "callSid": self.call_sid}})
                 await self._ws.close()
-            except websockets.ConnectionClosed:
+            except ConnectionClosed:
                 pass
         if self._reader is not None:
             await asyncio.wait_for(self._reader, 5)

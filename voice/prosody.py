@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -125,7 +125,8 @@ def _analyse(chunk: AudioChunk) -> Optional[Dict[str, np.ndarray]]:
     x = np.concatenate((x - x.mean(), np.zeros(lag_max)))
     energy = np.concatenate(([0.0], np.cumsum(x * x)))
     nfft = 1 << int(math.ceil(math.log2(window + lag_max)))
-    band = tuple(int(round(f * nfft / rate)) for f in NUCLEUS_BAND_HZ)
+    low, high = NUCLEUS_BAND_HZ
+    band = (int(round(low * nfft / rate)), int(round(high * nfft / rate)))
     frames = np.lib.stride_tricks.sliding_window_view(x, window + lag_max)[::hop]
     starts = np.arange(len(frames)) * hop
     parts = [_yin(frames[i : i + BLOCK_FRAMES], energy, starts[i : i + BLOCK_FRAMES], window,
@@ -158,7 +159,7 @@ def _nuclei(band_db: np.ndarray, voiced: np.ndarray) -> int:
     """Syllable nuclei: voiced peaks of the vowel-band level, each after a dip of 2 dB."""
     inner = band_db[1:-1]
     peak = (inner > band_db[:-2]) & (inner >= band_db[2:]) & voiced[1:-1]
-    kept = []
+    kept: List[int] = []
     for p in np.flatnonzero(peak) + 1:
         last = kept[-1] if kept else None
         dip = None if last is None else min(band_db[last], band_db[p]) - band_db[last:p].min()

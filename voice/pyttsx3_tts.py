@@ -12,8 +12,7 @@ from pathlib import Path
 from typing import Any, Tuple
 
 from voice.audio import AudioChunk, read_wav, resample
-from voice.tts import Prosody
-
+from voice.tts import NEUTRAL, Prosody
 
 ESPEAK_DEFAULT_RATE = 175  # words per minute
 ESPEAK_DEFAULT_PITCH = 50  # 0..100
@@ -83,17 +82,13 @@ class Pyttsx3TextToSpeech:
         self.cache_size = cache_size
         self._cache: "OrderedDict[Tuple[str, Prosody], AudioChunk]" = OrderedDict()
         self._cache_lock = threading.Lock()
-        self.hits = 0
-        self.misses = 0
 
-    def synthesize(self, text: str, prosody: Prosody = Prosody()) -> AudioChunk:
+    def synthesize(self, text: str, prosody: Prosody = NEUTRAL) -> AudioChunk:
         key = (text, prosody)
         with self._cache_lock:
             if key in self._cache:
                 self._cache.move_to_end(key)
-                self.hits += 1
                 return self._cache[key]
-            self.misses += 1
         chunk = resample(self._render(text, prosody), self.sample_rate)
         with self._cache_lock:
             self._cache[key] = chunk

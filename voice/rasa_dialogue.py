@@ -6,10 +6,11 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
 
+from heard.contract import VOICE_CHANNEL
+from rasa_seam.app import parse_with_metadata
 from voice import spoken
 from voice.call import BotTurn
 
-VOICE_CHANNEL = "voice"  # input channel of every call, and the `channel:` of voice variants
 GOODBYE_INTENT = "goodbye"
 
 
@@ -75,8 +76,8 @@ class RasaDialogue:
     async def turn(self, text: str, metadata: Dict[str, Any]) -> BotTurn:
         output = VoiceOutput(self.prompt("utter_voice_choices"))
         # Parsed first so the caller's emotion is known before Heard's reply is voiced.
-        parse = await self.agent.processor.parse_message(
-            UserMessage(text, sender_id=self.conversation_id, metadata=metadata))
+        parse = await parse_with_metadata(
+            self.agent, UserMessage(text, sender_id=self.conversation_id, metadata=metadata))
         await self.on_new_message(UserMessage(
             text, output, self.conversation_id, input_channel=VOICE_CHANNEL,
             metadata=metadata, parse_data=parse))

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import List, Optional, Sequence
 
 from voice.audio import AudioChunk
-from voice.stt import Partial, Transcript
+from voice.stt import Transcript
 
 log = logging.getLogger(__name__)
 _SAFE_ID = re.compile(r"^[A-Za-z0-9_.-]{1,120}$")
@@ -47,9 +47,8 @@ class _Stream:
         self._owner = owner
         self._samples = 0
 
-    def accept(self, chunk: AudioChunk) -> Optional[Partial]:
+    def accept(self, chunk: AudioChunk) -> None:
         self._samples += len(chunk.pcm) // 2
-        return None
 
     def finish(self) -> Transcript:
         if not self._samples:

@@ -23,21 +23,9 @@ class Transcript:
     words: Tuple[Word, ...] = ()
 
 
-@dataclass(frozen=True)
-class Partial:
-    """Interim text of the stream so far.
-
-    `endpoint` is True when the recogniser decided an utterance ended at this chunk
-    (trailing silence); the text is then that utterance's final text.
-    """
-
-    text: str
-    endpoint: bool = False
-
-
 class SttStream(Protocol):
-    def accept(self, chunk: AudioChunk) -> Optional[Partial]:
-        """Feed audio; returns a Partial when the interim text changed, else None."""
+    def accept(self, chunk: AudioChunk) -> None:
+        """Feed audio as it arrives; decoding it now leaves little for `finish`."""
 
     def finish(self) -> Transcript:
         """Flush and return everything heard in the stream."""
@@ -58,9 +46,9 @@ class AsyncSttStream:
         self._stream = stream
         self._lock = asyncio.Lock()
 
-    async def accept(self, chunk: AudioChunk) -> Optional[Partial]:
+    async def accept(self, chunk: AudioChunk) -> None:
         async with self._lock:
-            return await asyncio.to_thread(self._stream.accept, chunk)
+            await asyncio.to_thread(self._stream.accept, chunk)
 
     async def finish(self) -> Transcript:
         async with self._lock:

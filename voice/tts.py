@@ -5,6 +5,7 @@ import re
 from dataclasses import dataclass
 from typing import Dict, Protocol
 
+from heard.contract import ORDER_NUMBER
 from voice.audio import AudioChunk
 
 
@@ -17,12 +18,14 @@ class Prosody:
     volume: float = 1.0
 
 
+NEUTRAL = Prosody()
+
+
 class TextToSpeech(Protocol):
-    def synthesize(self, text: str, prosody: Prosody = Prosody()) -> AudioChunk:
+    def synthesize(self, text: str, prosody: Prosody = NEUTRAL) -> AudioChunk:
         """Speech for `text` as PCM16 mono at the implementation's configured rate."""
 
 
-NEUTRAL = Prosody()
 # Target prosody at full intensity; an upset caller gets a slower, lower, softer voice
 # (a calm counterpart lowers arousal). Joy may be matched with a touch more energy.
 _AT_FULL_INTENSITY: Dict[str, Prosody] = {
@@ -51,7 +54,8 @@ def prosody_for(emotion_name: str, intensity: float) -> Prosody:
 _URL = re.compile(r"\b(?:https?://|www\.)\S+?(?=[.,;:!?)]*(?:\s|$))", re.IGNORECASE)
 _CURRENCY = {"€": "euros", "$": "dollars", "£": "pounds"}
 _MONEY = re.compile(r"([€$£])\s?(\d+)(?:[.,](\d{2}))?\b")
-_ORDER_NUMBER = re.compile(r"(?<![\d.,])\d{6,8}(?![\d.,]\d)")
+# Not part of a longer number, a decimal or a thousands-separated amount.
+_ORDER_NUMBER = re.compile(rf"(?<![\d.,])(?:{ORDER_NUMBER})(?![\d.,]\d)")
 
 
 def _money(m: "re.Match[str]") -> str:

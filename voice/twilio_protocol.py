@@ -15,7 +15,8 @@ import json
 import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Union
-from xml.sax.saxutils import escape, quoteattr
+
+from twilio.twiml.voice_response import VoiceResponse
 
 from voice.audio import TELEPHONY_RATE, AudioChunk, chunk_from_mulaw, chunk_to_mulaw
 
@@ -30,6 +31,7 @@ STREAM_SID = re.compile(r"MZ[0-9a-f]{32}")
 UNSUPPORTED_DATA, POLICY_VIOLATION = 1003, 1008  # websocket close codes
 STREAM_TOKEN = re.compile(r"([0-9]{1,12})\.([0-9a-f]{64})")  # expiry (unix time) . HMAC
 STREAM_TOKEN_TTL = 300  # seconds; Twilio opens the stream as soon as /incoming answers
+SHOWN = 40  # characters of a peer's value an error quotes: enough to see, too few to flood
 
 
 class ProtocolError(ValueError):
@@ -43,6 +45,12 @@ class BadStart(ProtocolError):
     def __init__(self, message: str, code: int = UNSUPPORTED_DATA):
         super().__init__(message)
         self.code = code
+
+
+def _shown(value: Any) -> str:
+    """A value from the peer as an error quotes it: its repr, cut short."""
+    text = repr(value)
+    return text if len(text) <= SHOWN else text[:SHOWN] + "..."
 
 
 def is_call_sid(value: Any) -> bool:
@@ -129,7 +137,8 @@ def _int(parent: Mapping[str, Any], key: str, where: str, default: Optional[int]
             raise ValueError
         return int(value)
     except ValueError:
-        raise ProtocolError(f"{where}: field '{key}' is not an integer: {value!r}") from None
+        shown = _shown(value)
+        raise ProtocolError(f"{where}: field '{key}' is not an integer: {shown}") from None
 
 
 def _parse_start(data: Mapping[str, Any]) -> Start:
@@ -139,7 +148,8 @@ def _parse_start(data: Mapping[str, Any]) -> Start:
     rate = _int(fmt, "sampleRate", "start.mediaFormat")
     channels = _int(fmt, "channels", "start.mediaFormat", default=1)
     if encoding != MULAW_ENCODING:
-        raise ProtocolError(f"start: unsupported encoding {encoding!r}, expected {MULAW_ENCODING!r}")
+        raise ProtocolError(f"start: unsupported encoding {_shown(encoding)}, "
+                            f"expected {MULAW_ENCODING!r}")
     if rate != TELEPHONY_RATE:
         raise ProtocolError(f"start: unsupported sample rate {rate}, expected {TELEPHONY_RATE}")
     if channels != 1:
@@ -210,7 +220,7 @@ def parse_message(text: Union[str, bytes]) -> Message:
         sid = _sid(data, "streamSid", "dtmf", STREAM_SID)
         digit = _str(_obj(data, "dtmf", "dtmf"), "digit", "dtmf.dtmf")
         if digit not in DTMF_DIGITS:
-            raise ProtocolError(f"dtmf: not a DTMF digit: {digit!r}")
+            raise ProtocolError(f"dtmf: not a DTMF digit: {_shown(digit)}")
         return Dtmf(sid, digit)
 
     if event == "mark":
@@ -224,7 +234,7 @@ def parse_message(text: Union[str, bytes]) -> Message:
             raise ProtocolError("stop: 'stop' is not an object")
         return Stop(sid, str(stop.get("callSid", "")))
 
-    raise ProtocolError(f"unknown event {event!r}")
+    raise ProtocolError(f"unknown event {_shown(event)}")
 
 
 # Outbound ------------------------------------------------------------------------------
@@ -259,10 +269,7 @@ def clear_message(stream_sid: str) -> str:
     return json.dumps({"event": "clear", "streamSid": stream_sid})
 
 
-# TwiML, signatures, stream tokens ------------------------------------------------------
-
-
-_XML = '<?xml version="1.0" encoding="UTF-8"?>'
+# TwiML (built and escaped by Twilio's library), signatures, stream tokens --------------
 
 
 def connect_stream_twiml(ws_url: str, parameters: Optional[Mapping[str, str]] = None,
@@ -272,22 +279,25 @@ def connect_stream_twiml(ws_url: str, parameters: Optional[Mapping[str, str]] = 
     With `action_url`, Twilio asks that URL what to do once the stream ends (hang up, or
     dial a colleague for a transfer) instead of ending the call.
     """
-    params = "".join(
-        f"<Parameter name={quoteattr(str(k))} value={quoteattr(str(v))} />"
-        for k, v in (parameters or {}).items()
-    )
-    action = f" action={quoteattr(action_url)}" if action_url else ""
-    return (f"{_XML}<Response><Connect{action}><Stream url={quoteattr(ws_url)}>{params}"
-            "</Stream></Connect></Response>")
+    twiml = VoiceResponse()
+    stream = twiml.connect(action=action_url or None).stream(url=ws_url)
+    for name, value in (parameters or {}).items():
+        stream.parameter(name=str(name), value=str(value))
+    return str(twiml)
 
 
 def dial_twiml(number: str) -> str:
-    return f"{_XML}<Response><Dial>{escape(number)}</Dial></Response>"
+    twiml = VoiceResponse()
+    twiml.dial(number)
+    return str(twiml)
 
 
 def say_and_hang_up_twiml(text: str = "") -> str:
-    say = f"<Say>{escape(text)}</Say>" if text else ""
-    return f"{_XML}<Response>{say}<Hangup/></Response>"
+    twiml = VoiceResponse()
+    if text:
+        twiml.say(text)
+    twiml.hangup()
+    return str(twiml)
 
 
 def stream_token(key: bytes, call_sid: str, now: float, ttl: float = STREAM_TOKEN_TTL) -> str:

@@ -198,9 +198,3 @@ class TurnDetector:
                 self._in_turn = False
                 events.append(TurnEnded(self._turn_start, self._last_voiced, now))
         return events
-
-
-def split_frames(chunk: AudioChunk, frame_ms: int = FRAME_MS) -> List[AudioChunk]:
-    """Whole frames of `frame_ms`; a short tail is dropped."""
-    n = 2 * chunk.sample_rate * frame_ms // 1000
-    return [AudioChunk(chunk.pcm[i : i + n], chunk.sample_rate) for i in range(0, len(chunk.pcm) - n + 1, n)]

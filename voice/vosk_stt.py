@@ -7,8 +7,8 @@ import logging
 from pathlib import Path
 from typing import Any, List, Optional, Sequence, Tuple, Union
 
-from voice.audio import AudioChunk, resample
-from voice.stt import Partial, Transcript, Word
+from voice.audio import AudioChunk, StreamResampler
+from voice.stt import Transcript, Word
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,8 @@ class VoskSpeechToText:
         known = tuple(
             phrase
             for phrase in grammar
-            if phrase.split() and all(self.model.vosk_model_find_word(w) >= 0 for w in phrase.split())
+            if phrase.split()
+            and all(self.model.vosk_model_find_word(w) >= 0 for w in phrase.split())
         )
         if not known:
             log.info("voice.stt.grammar_ignored reason=no_word_in_vocabulary")
@@ -104,35 +105,34 @@ class VoskStream:
         self.grammar = grammar  # what was actually applied, for logs and tests
         if grammar:
             # ensure_ascii=False: Vosk looks words up byte for byte, "\uXXXX" never matches.
-            self._rec = vosk.KaldiRecognizer(stt.model, self.model_rate, json.dumps(list(grammar), ensure_ascii=False))
+            phrases = json.dumps(list(grammar), ensure_ascii=False)
+            self._rec = vosk.KaldiRecognizer(stt.model, self.model_rate, phrases)
         else:
             self._rec = vosk.KaldiRecognizer(stt.model, self.model_rate)
         self._rec.SetWords(True)
+        # One resampler for the whole turn: resampling each 20 ms frame on its own would
+        # put a click at every frame's edges.
+        self._resampler = StreamResampler(sample_rate, self.model_rate)
         self._segments: List[dict] = []
-        self._last_partial = ""
         self._finished = False
 
-    def accept(self, chunk: AudioChunk) -> Optional[Partial]:
+    def accept(self, chunk: AudioChunk) -> None:
         if self._finished:
             raise RuntimeError("stream already finished")
         if chunk.sample_rate != self.input_rate:
-            raise ValueError(f"stream expects {self.input_rate} Hz audio, got {chunk.sample_rate} Hz")
-        audio = resample(chunk, self.model_rate)
-        if not audio.pcm:
-            return None
-        if self._rec.AcceptWaveform(audio.pcm):
-            segment = json.loads(self._rec.Result())
-            self._segments.append(segment)
-            self._last_partial = ""
-            return Partial(segment.get("text", ""), endpoint=True)
-        text = json.loads(self._rec.PartialResult()).get("partial", "")
-        if text == self._last_partial:
-            return None
-        self._last_partial = text
-        return Partial(text)
+            raise ValueError(
+                f"stream expects {self.input_rate} Hz audio, got {chunk.sample_rate} Hz")
+        self._decode(self._resampler.feed(chunk).pcm)
+
+    def _decode(self, pcm: bytes) -> None:
+        # AcceptWaveform is True when Vosk ended an utterance at a pause: its result must be
+        # taken now, or the words before the pause are lost (FinalResult has only the rest).
+        if pcm and self._rec.AcceptWaveform(pcm):
+            self._segments.append(json.loads(self._rec.Result()))
 
     def finish(self) -> Transcript:
         if not self._finished:
+            self._decode(self._resampler.flush().pcm)  # the audio the filter held back
             self._segments.append(json.loads(self._rec.FinalResult()))
             self._finished = True
         words = tuple(

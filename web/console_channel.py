@@ -1,8 +1,8 @@
 """The agent console's API and the widget's history, as a Rasa input channel.
 
 Mounted at the server's root (`url_prefix` "/"): `/console/api/...` and
-`/widget/history/<session_id>`. Database work runs in worker threads so the Rasa server's
-event loop keeps serving customers.
+`/widget/history/<session_id>`. Database work runs in worker threads so the Rasa
+server's event loop keeps serving customers.
 """
 from __future__ import annotations
 
@@ -19,10 +19,14 @@ from sanic.response import HTTPResponse
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine
 
+from heard.contract import transcript
+from heard.formats import valid_widget_session_id
 from heard.redis_client import redis_url
+from rasa_seam.app import agent_of, input_channels_of
+from rasa_seam.tracker_events import tracker_engine
 from store.repository import database_url, utcnow
-from web import dashboard, dashboard_queries, transcript
-from web.agents import AgentView, Agents
+from web import dashboard, dashboard_queries
+from web.agents import Agents, AgentView
 from web.conversations import Conversations
 from web.handoff_queue import HandoffQueue, Outcome
 from web.http import CONSOLE_HEADERS, error, json_body, same_origin
@@ -51,7 +55,7 @@ class Services:
 
 
 def _conversations(request: Request) -> Conversations:
-    return Conversations(request.app.ctx.agent, getattr(request.app.ctx, "input_channels", []))
+    return Conversations(agent_of(request.app), input_channels_of(request.app))
 
 
 def _outcome_error(outcome: Outcome) -> HTTPResponse:
@@ -181,7 +185,7 @@ class ConsoleInput(InputChannel):
             if not _REFERENCE.match(reference):
                 return error(404, "No handoff with that reference.")
             outcome = await run(services().queue.take, reference, agent)
-            if outcome.status != "ok":
+            if outcome.handoff is None:
                 return _outcome_error(outcome)
             await _conversations(request).hand_to_agent(outcome.handoff["conversation_id"],
                                                         agent.name)
@@ -201,7 +205,7 @@ class ConsoleInput(InputChannel):
             except ValueError:
                 return error(400, "'after' must be a time in seconds, like 1764064800.5.")
             events = await _conversations(request).events(handoff["conversation_id"])
-            return response.json({"messages": transcript.messages(events, after)})
+            return response.json({"messages": transcript(events, after)})
 
         @bp.post(f"{API}/handoffs/<reference>/reply")
         @needs_agent
@@ -215,7 +219,7 @@ class ConsoleInput(InputChannel):
             if not _REFERENCE.match(reference):
                 return error(404, "No handoff with that reference.")
             outcome = await run(services().queue.check_holder, reference, agent)
-            if outcome.status != "ok":
+            if outcome.handoff is None:
                 return _outcome_error(outcome)
             message = await _conversations(request).agent_says(
                 outcome.handoff["conversation_id"], text.strip(), agent.name)
@@ -228,12 +232,12 @@ class ConsoleInput(InputChannel):
             if not _REFERENCE.match(reference):
                 return error(404, "No handoff with that reference.")
             outcome = await run(services().queue.check_holder, reference, agent)
-            if outcome.status != "ok":
+            if outcome.handoff is None:
                 return _outcome_error(outcome)
             await _conversations(request).hand_back(outcome.handoff["conversation_id"],
                                                     agent.name)
             outcome = await run(services().queue.release, reference, agent)
-            if outcome.status != "ok":
+            if outcome.handoff is None:
                 return _outcome_error(outcome)
             return response.json(outcome.handoff)
 
@@ -247,7 +251,7 @@ class ConsoleInput(InputChannel):
                     utcnow().date())
             except dashboard.FilterError as problem:
                 return error(400, str(problem))
-            tracker = dashboard_queries.tracker_engine(request.app.ctx.agent.tracker_store)
+            tracker = tracker_engine(agent_of(request.app).tracker_store)
             if tracker is None:
                 return error(409, "The dashboard needs the SQL tracker store (endpoints.yml).")
             return response.json(await run(dashboard_queries.dashboard, tracker,
@@ -258,13 +262,14 @@ class ConsoleInput(InputChannel):
         async def unknown(request: Request, agent: AgentView, rest: str) -> HTTPResponse:
             return error(404, "There is no such console call.")
 
-        # --- the widget's history ------------------------------------------------------
-        @bp.get("/widget/history/<session_id>")
-        async def history(request: Request, session_id: str) -> HTTPResponse:
-            if not transcript.valid_session_id(session_id):
+        # --- a widget conversation's history --------------------------------------------
+        # Widget sessions only: their random ids are the secret (heard.contract).
+        @bp.get("/widget/history/<conversation_id>")
+        async def history(request: Request, conversation_id: str) -> HTTPResponse:
+            if not valid_widget_session_id(conversation_id):
                 return error(400, "That is not a chat session id.")
-            events = await _conversations(request).events(session_id)
-            agent = await run(services().queue.agent_on, session_id) if events else None
-            return response.json({"messages": transcript.messages(events), "agent": agent})
+            events = await _conversations(request).events(conversation_id)
+            agent = await run(services().queue.agent_on, conversation_id) if events else None
+            return response.json({"messages": transcript(events), "agent": agent})
 
         return bp

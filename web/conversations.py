@@ -13,7 +13,6 @@ from typing import Any, Dict, List, Optional
 
 from rasa.core.agent import Agent
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, OutputChannel
-from rasa.core.policies.policy import PolicyPrediction
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.events import (
     BotUttered,
@@ -24,7 +23,7 @@ from rasa.shared.core.events import (
 )
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from web import transcript
+from heard.contract import HANDOFF_TURN, agent_metadata, transcript_line
 from web.socketio_channel import AGENT_STATUS_EVENT, HeardSocketIOInput
 
 logger = logging.getLogger(__name__)
@@ -66,9 +65,10 @@ class Conversations:
         logger.info("web.conversation.paused conversation=%s", conversation_id)
 
     async def agent_says(self, conversation_id: str, text: str, agent_name: str
-                         ) -> Dict[str, Any]:
-        """Records the agent's message in the tracker and sends it to the widget."""
-        event = BotUttered(text, metadata=transcript.agent_metadata(agent_name))
+                         ) -> Optional[Dict[str, Any]]:
+        """Records the agent's message in the tracker and sends it to the widget; its
+        transcript line."""
+        event = BotUttered(text, metadata=agent_metadata(agent_name))
         async with self.agent.lock_store.lock(conversation_id):
             tracker = await self._tracker(conversation_id)
             tracker.update(event)
@@ -77,26 +77,23 @@ class Conversations:
                          else "bot_uttered",
                          {"text": text, "sender": "agent", "agent": agent_name})
         logger.info("web.conversation.agent_message conversation=%s", conversation_id)
-        return transcript.message(event.as_dict())
+        return transcript_line(event.as_dict())
 
     async def hand_back(self, conversation_id: str, agent_name: str) -> None:
         """Heard resumes: it says it is back, and earlier anger doesn't re-escalate."""
-        processor = self.agent.processor
         async with self.agent.lock_store.lock(conversation_id):
             tracker = await self._tracker(conversation_id)
             user_turns = sum(isinstance(e, UserUttered)
                              for e in tracker.events_after_latest_restart())
             tracker.update(ConversationResumed())
-            # Escalation counts the turns since the last handoff (see actions/handoff.py).
-            tracker.update(SlotSet("handoff_turn", float(user_turns)))
+            # Escalation counts the turns since the last handoff (see actions/escalation.py).
+            tracker.update(SlotSet(HANDOFF_TURN, float(user_turns)))
             await self.agent.tracker_store.save(tracker)
             await self._push(conversation_id, AGENT_STATUS_EVENT,
                              {"status": "left", "agent": agent_name})
             output = self._output_for(tracker)
-            for action in (BACK_RESPONSE, ACTION_LISTEN_NAME):
-                await processor.execute_action(
-                    conversation_id, action, output, processor.nlg,
-                    PolicyPrediction.for_action_name(processor.domain, action))
+            for action in (BACK_RESPONSE, ACTION_LISTEN_NAME):  # as the HTTP API's /execute
+                await self.agent.execute_action(conversation_id, action, output, None, 1.0)
         logger.info("web.conversation.resumed conversation=%s", conversation_id)
 
     def _output_for(self, tracker: DialogueStateTracker) -> OutputChannel:

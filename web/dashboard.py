@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta, timezone
 from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
-from bot.emotion.labels import LABELS, NEGATIVE
+from heard.contract import EMOTIONS, NEGATIVE_EMOTIONS
 
 ANGRY = ("anger", "frustration")
 FALLBACK = "nlu_fallback"  # the intent of a message Heard did not understand
@@ -77,7 +77,7 @@ class Message:
 
     @property
     def upset(self) -> bool:
-        return self.emotion in NEGATIVE
+        return self.emotion in NEGATIVE_EMOTIONS
 
 
 @dataclass
@@ -116,7 +116,7 @@ def started_upset(conversation: Conversation) -> bool:
 
 def calmed_down(conversation: Conversation) -> bool:
     """The customer ended less upset than they started: the last customer message is not
-    negative (any known emotion outside NEGATIVE), or negative (the same emotion or
+    negative (any known emotion outside NEGATIVE_EMOTIONS), or negative (the same emotion or
     another) with a lower intensity. An unknown last emotion or intensity is not calmer;
     a conversation of one message never is."""
     first, last = conversation.messages[0], conversation.messages[-1]
@@ -277,7 +277,7 @@ def figures(conversations: Sequence[Conversation], handoffs: Iterable[Tuple[str,
         else None,
         "ratings_count": total.ratings,
         "emotion_start_vs_end": [{"emotion": e, "start": total.starts[e], "end": total.ends[e]}
-                                 for e in LABELS],
+                                 for e in EMOTIONS],
         "angry_intents": [{"intent": i, "count": n}
                           for i, n in _by_count(total.angry_intents)[:TOP_INTENTS]],
         "channels": channels,

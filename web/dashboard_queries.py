@@ -1,34 +1,21 @@
-"""Reads the dashboard's records: customer messages from Rasa's SQL tracker store,
-handoffs, ratings and the actions' records of requests (resolutions) from the shop
-database, and the sums retention kept of deleted conversations (store.retained, beside
-the tracker's events). Reads only: store/ declares and writes the tables."""
+"""Reads the dashboard's records: customer messages from Rasa's SQL tracker store (its
+`events` table, `rasa_seam.tracker_events`), handoffs, ratings and the actions' records of
+requests (resolutions) from the shop database, and the sums retention kept of deleted
+conversations (store.retained, beside the tracker's events). Reads only: store/ declares
+and writes the tables."""
 from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Tuple
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from rasa_seam.tracker_events import EVENTS
 from store import models as shop
 from store.retained import RETAINED
-from web.dashboard import (Conversation, Counts, DayChannel, Filters, conversations_from,
-                           figures)
-
-# Rasa's SQLTrackerStore table (rasa/core/tracker_store.py, SQLEvent), the columns we read.
-EVENTS = sa.table("events", sa.column("id", sa.Integer), sa.column("sender_id", sa.String),
-                  sa.column("type_name", sa.String), sa.column("timestamp", sa.Float),
-                  sa.column("intent_name", sa.String), sa.column("data", sa.Text))
-
-
-def tracker_engine(store: Any) -> Optional[Engine]:
-    """The SQL engine inside Rasa's tracker store wrappers, None for other stores."""
-    for _ in range(5):  # FailSafeTrackerStore -> AwaitableTrackerStore -> SQLTrackerStore
-        if isinstance(getattr(store, "engine", None), Engine):
-            return store.engine
-        store = getattr(store, "_tracker_store", None)
-    return None
+from web.dashboard import Conversation, Counts, DayChannel, Filters, conversations_from, figures
 
 
 def conversations(tracker: Engine, filters: Filters) -> List[Conversation]:

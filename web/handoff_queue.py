@@ -20,7 +20,8 @@ OPEN = ("waiting", "taken")
 
 @dataclass(frozen=True)
 class Outcome:
-    """What a take or a hand-back did: `ok`, `missing`, `conflict` (with a reason)."""
+    """What a take or a hand-back did: `ok` (then, and only then, with the handoff),
+    `missing`, `conflict` (with a reason)."""
 
     status: str
     handoff: Optional[Dict[str, Any]] = None
@@ -126,20 +127,27 @@ class HandoffQueue:
         handoff, takeover = rows[0]
         return handoff.status, takeover.agent_username if takeover else None
 
+    def _found(self, reference: str) -> Outcome:
+        """ok with the handoff as it is now; missing, should it have gone meanwhile."""
+        handoff = self.get(reference)
+        return Outcome("missing") if handoff is None else Outcome("ok", handoff)
+
     def take(self, reference: str, agent: AgentView) -> Outcome:
         if self.records.take(reference, agent, self.clock()):
-            handoff = self.get(reference)
-            logger.info("web.handoff.taken conversation=%s reference=%s agent=%s",
-                        handoff["conversation_id"], reference, agent.username)
-            return Outcome("ok", handoff)
+            outcome = self._found(reference)
+            if outcome.handoff is not None:
+                logger.info("web.handoff.taken conversation=%s reference=%s agent=%s",
+                            outcome.handoff["conversation_id"], reference, agent.username)
+            return outcome
         return self._refused(reference, agent, take_decision)
 
     def release(self, reference: str, agent: AgentView) -> Outcome:
         if self.records.release(reference, agent, self.clock()):
-            handoff = self.get(reference)
-            logger.info("web.handoff.returned conversation=%s reference=%s agent=%s",
-                        handoff["conversation_id"], reference, agent.username)
-            return Outcome("ok", handoff)
+            outcome = self._found(reference)
+            if outcome.handoff is not None:
+                logger.info("web.handoff.returned conversation=%s reference=%s agent=%s",
+                            outcome.handoff["conversation_id"], reference, agent.username)
+            return outcome
         return self._refused(reference, agent, holder_decision)
 
     def check_holder(self, reference: str, agent: AgentView) -> Outcome:
@@ -148,7 +156,7 @@ class HandoffQueue:
         if state is None:
             return Outcome("missing")
         outcome, why = holder_decision(*state, agent.username)
-        return Outcome(outcome, self.get(reference) if outcome == "ok" else None, why)
+        return self._found(reference) if outcome == "ok" else Outcome(outcome, reason=why)
 
     def _refused(self, reference: str, agent: AgentView, decide) -> Outcome:
         state = self._state(reference)
@@ -157,7 +165,7 @@ class HandoffQueue:
         outcome, why = decide(*state, agent.username)
         if outcome == "take":  # it became waiting again in between: report, don't loop
             outcome, why = "conflict", "This conversation changed just now; try again."
-        return Outcome(outcome, self.get(reference) if outcome == "ok" else None, why)
+        return self._found(reference) if outcome == "ok" else Outcome(outcome, reason=why)
 
     def agent_on(self, conversation_id: str) -> Optional[str]:
         """The display name of the agent who has this conversation now, if any."""

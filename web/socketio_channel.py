@@ -19,25 +19,24 @@ from __future__ import annotations
 
 import logging
 import uuid
-from typing import Any, Awaitable, Callable, Dict, Optional
+from typing import Any, Awaitable, Callable, Dict, Optional, Union
 
 from rasa.core.channels.channel import UserMessage
-from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
+from rasa.core.channels.socketio import SocketIOInput
 from sanic import Blueprint
 from socketio import AsyncManager, AsyncServer
 
 from heard import redis_client
+from heard.formats import valid_widget_session_id
 from heard.limits import max_request_bytes
-from web.incoming import Refused, read
-from web.transcript import valid_session_id
+from rasa_seam import socketio_input
+from web.incoming import Incoming, Refused, read
 
 logger = logging.getLogger(__name__)
 
 AGENT_STATUS_EVENT = "agent_status"
 ERROR_EVENT = "heard_error"
 SESSION_RULE = "Ask for a session with session_request and send its session_id."
-
-
 def share_rooms(sio: AsyncServer, manager: AsyncManager) -> None:
     """Gives a new server (before any connection: Rasa's blueprint made it a moment ago)
     another client manager, as `AsyncServer(client_manager=...)` would have. Rasa builds
@@ -52,7 +51,7 @@ def share_rooms(sio: AsyncServer, manager: AsyncManager) -> None:
 class HeardSocketIOInput(SocketIOInput):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         blueprint = super().blueprint(on_new_message)
-        sio, namespace = self.sio, self.namespace or "/"
+        sio, namespace = socketio_input.server_of(self), socketio_input.namespace_of(self)
         sio.eio.max_http_buffer_size = max_request_bytes()
         url = redis_client.redis_url()
         if url:
@@ -60,14 +59,15 @@ class HeardSocketIOInput(SocketIOInput):
 
         async def session_request(sid: str, data: Optional[Dict] = None) -> None:
             requested = (data or {}).get("session_id") if isinstance(data, dict) else None
-            session_id = requested if valid_session_id(requested) else str(uuid.uuid4())
+            session_id = requested if valid_widget_session_id(requested) else str(uuid.uuid4())
             if self.session_persistence:  # awaited: a coroutine in python-socketio 5.18,
                 await sio.enter_room(sid, session_id, namespace=namespace)  # Rasa's forgets
             await sio.emit("session_confirm", session_id, room=sid, namespace=namespace)
 
         async def user_uttered(sid: str, data: Any = None) -> None:  # a client may send none
             session = data.get("session_id") if isinstance(data, dict) else None
-            if self.session_persistence and not valid_session_id(session):
+            incoming: Union[Incoming, Refused]
+            if self.session_persistence and not valid_widget_session_id(session):
                 incoming = Refused(SESSION_RULE)
             else:  # the session id is a UUID, or (without persistence) the socket's own id
                 incoming = read(data, session if self.session_persistence else sid)
@@ -78,15 +78,14 @@ class HeardSocketIOInput(SocketIOInput):
                                room=sid, namespace=namespace)
                 return
             await on_new_message(UserMessage(
-                incoming.text, SocketIOOutput(sio, self.bot_message_evt), incoming.sender,
+                incoming.text, self.get_output_channel(), incoming.sender,
                 input_channel=self.name(), message_id=incoming.message_id))
 
-        sio.on("session_request", session_request, namespace=namespace)
-        sio.on(self.user_message_evt, user_uttered, namespace=namespace)
+        socketio_input.replace_handlers(self, {socketio_input.SESSION_REQUEST: session_request,
+                                               self.user_message_evt: user_uttered})
         return blueprint
 
     async def push(self, session_id: str, event: str, payload: Dict[str, Any]) -> None:
         """Sends `event` to every tab of the session (nothing happens when none is open)."""
-        if self.sio is not None:
-            await self.sio.emit(event, payload, room=session_id,
-                                namespace=self.namespace or "/")
+        await socketio_input.server_of(self).emit(event, payload, room=session_id,
+                                                  namespace=socketio_input.namespace_of(self))

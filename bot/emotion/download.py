@@ -9,29 +9,24 @@ import os
 import shutil
 import sys
 import tempfile
-import urllib.request
 from pathlib import Path
 from typing import Callable, Tuple, Type
 
 from bot.emotion.data import EmotionDataError, load_goemotions
+from heard.download import DownloadError, fetch
 
 SOURCE = ("https://raw.githubusercontent.com/google-research/google-research/master/"
           "goemotions/data/")
 FILES = {"train.tsv": "train.tsv", "dev.tsv": "dev.tsv", "test.tsv": "test.tsv",
          "emotions.txt": "labels.txt"}  # the loader reads labels.txt
 TIMEOUT = 30
+MAX_FILE_BYTES = 64 * 10**6  # the largest file of either data set is under 4 MB
 
 
-def _fetch(url: str, target: Path) -> None:
-    with urllib.request.urlopen(url, timeout=TIMEOUT) as response, open(target, "wb") as out:
-        total = int(response.headers.get("Content-Length") or 0)
-        done = 0
-        while chunk := response.read(1 << 16):
-            out.write(chunk)
-            done += len(chunk)
-            shown = f"{100 * done // total:3d}%" if total else f"{done // 1024} KB"
-            print(f"\r  {target.name:<12} {shown}", end="", flush=True)
-    print()
+def fetch_file(url: str, target: Path) -> None:
+    """One file of a public data set into `target`, showing its progress on stdout."""
+    fetch(url, target, max_bytes=MAX_FILE_BYTES, timeout=TIMEOUT, progress=sys.stdout,
+          label=f"  {target.name:<12}")
 
 
 def staging_folder(dest: Path) -> Path:
@@ -74,14 +69,14 @@ def download_goemotions(dest: Path, source: str = SOURCE) -> int:
 
     def fill(staging: Path) -> None:
         for remote, local in FILES.items():
-            _fetch(source + remote, staging / local)
+            fetch_file(source + remote, staging / local)
         for split in ("train", "dev"):
             if not load_goemotions(staging, split):
                 raise EmotionDataError(f"{split}.tsv has no usable rows")
 
     failed = staged_download(
         dest, "GoEmotions", source, fill,
-        (OSError, EmotionDataError, ValueError, IndexError),
+        (DownloadError, OSError, EmotionDataError, ValueError, IndexError),
         f"Offline? Copy train.tsv, dev.tsv and labels.txt (emotions.txt) into {dest} "
         f"by hand (HEARD_DATA_DIR chooses the data folder; the EmotionClassifier's "
         f"goemotions_path overrides it). "

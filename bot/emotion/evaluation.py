@@ -1,9 +1,17 @@
 """Scores of an emotion model on labelled messages: per label, macro, confusions, speed."""
+
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
 from typing import Dict, List, Sequence, Tuple
+
+from sklearn.metrics import (
+    accuracy_score,
+    confusion_matrix,
+    f1_score,
+    precision_recall_fscore_support,
+)
 
 from bot.emotion.data import Example
 from bot.emotion.labels import LABELS, NEGATIVE
@@ -22,23 +30,32 @@ class Report:
 
 
 def score(gold: Sequence[str], predicted: Sequence[str]) -> Tuple[Dict, float, float, float, Dict]:
-    confusion = {g: {p: 0 for p in LABELS} for g in LABELS}
-    for g, p in zip(gold, predicted):
-        confusion[g][p] += 1
-    per_label = {}
-    for label in LABELS:
-        tp = confusion[label][label]
-        predicted_n = sum(confusion[g][label] for g in LABELS)
-        support = sum(confusion[label].values())
-        precision = tp / predicted_n if predicted_n else 0.0
-        recall = tp / support if support else 0.0
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        per_label[label] = (precision, recall, f1, support)
+    """(per label, macro-F1, accuracy, negative-vs-not accuracy, confusion) of `predicted`
+    against `gold`; an undefined ratio (nothing predicted or nothing to find) counts 0."""
+    precision, recall, f1, support = precision_recall_fscore_support(
+        gold, predicted, labels=LABELS, zero_division=0
+    )
+    per_label = {
+        label: (float(p), float(r), float(f), int(n))
+        for label, p, r, f, n in zip(LABELS, precision, recall, f1, support)
+    }
+    # Macro over the labels the messages have: one no message has would only add a 0.
     present = [label for label in LABELS if per_label[label][3]]
-    macro = sum(per_label[label][2] for label in present) / len(present) if present else 0.0
-    n = len(gold) or 1
-    accuracy = sum(g == p for g, p in zip(gold, predicted)) / n
-    negative = sum((g in NEGATIVE) == (p in NEGATIVE) for g, p in zip(gold, predicted)) / n
+    macro = float(
+        f1_score(gold, predicted, labels=present, average="macro", zero_division=0)
+        if present
+        else 0.0
+    )
+    accuracy = float(accuracy_score(gold, predicted)) if gold else 0.0
+    negative = (
+        float(accuracy_score([g in NEGATIVE for g in gold], [p in NEGATIVE for p in predicted]))
+        if gold
+        else 0.0
+    )
+    matrix = confusion_matrix(gold, predicted, labels=LABELS)
+    confusion = {
+        g: {p: int(matrix[i][j]) for j, p in enumerate(LABELS)} for i, g in enumerate(LABELS)
+    }
     return per_label, macro, accuracy, negative, confusion
 
 
@@ -51,12 +68,19 @@ def evaluate(model, examples: Sequence[Example]) -> Report:
         start = time.perf_counter()
         predicted.append(model.predict_one(text).name)
         timings.append(time.perf_counter() - start)
-    per_label, macro, accuracy, negative, confusion = score([l for _, l in examples], predicted)
+    gold = [label for _, label in examples]
+    per_label, macro, accuracy, negative, confusion = score(gold, predicted)
     timings.sort()
-    return Report(per_label, macro, accuracy, negative, confusion,
-                  len(texts) / sum(timings) if timings else 0.0,
-                  1000 * timings[int(0.95 * (len(timings) - 1))] if timings else 0.0,
-                  1000 * timings[int(0.5 * (len(timings) - 1))] if timings else 0.0)
+    return Report(
+        per_label,
+        macro,
+        accuracy,
+        negative,
+        confusion,
+        len(texts) / sum(timings) if timings else 0.0,
+        1000 * timings[int(0.95 * (len(timings) - 1))] if timings else 0.0,
+        1000 * timings[int(0.5 * (len(timings) - 1))] if timings else 0.0,
+    )
 
 
 def format_report(report: Report) -> str:

@@ -5,8 +5,9 @@ from pathlib import Path
 
 import pytest
 
-PROJECT = Path(__file__).resolve().parents[2]
-SHARED_AUDIO = PROJECT.parent / "shared" / "audio"
+from heard.paths import ROOT
+
+SHARED_AUDIO = ROOT.parent / "shared" / "audio"
 
 
 @pytest.fixture(scope="session")
@@ -66,9 +67,8 @@ def voice_live(trained_model, tmp_path_factory):
     The Twilio channel checks signatures with an auth token of its own, as in production."""
     import secrets
 
-    from store.repository import Repository
     from bot.servers import Servers
-
+    from store.repository import Repository
     from tests.live import Live
 
     folder = tmp_path_factory.mktemp("voice-live")

@@ -8,6 +8,7 @@ import pytest
 
 from voice.audio import (
     AudioChunk,
+    StreamResampler,
     chunk_from_mulaw,
     chunk_to_mulaw,
     dbfs,
@@ -59,7 +60,8 @@ def test_mulaw_known_values():
     assert mulaw_encode(np.array([-32768], "<i2").tobytes()) == b"\x00"
 
 
-@pytest.mark.skipif(audioop is None, reason="audioop (stdlib, removed in Python 3.13) not available")
+@pytest.mark.skipif(audioop is None,
+                    reason="audioop (stdlib, removed in Python 3.13) not available")
 def test_mulaw_matches_audioop_exactly():
     assert mulaw_encode(ALL_INT16) == audioop.lin2ulaw(ALL_INT16, 2)
     every_code = bytes(range(256))
@@ -75,7 +77,8 @@ def test_mulaw_chunk_helpers_resample_to_8k():
     assert abs(dbfs(back) - dbfs(tone)) < 0.5
 
 
-@pytest.mark.parametrize("src,dst", [(8000, 16000), (16000, 8000), (22050, 16000), (44100, 8000), (16000, 16000)])
+@pytest.mark.parametrize("src,dst", [(8000, 16000), (16000, 8000), (22050, 16000), (44100, 8000),
+                                     (16000, 16000)])
 def test_resample_length_and_rate(src, dst):
     chunk = sine(300, src, 1.0, 0.5)
     out = resample(chunk, dst)
@@ -91,6 +94,41 @@ def test_resample_removes_content_above_the_new_nyquist():
     # out, not aliased into the speech band.
     out = resample(sine(6000, 16000, 1.0, 0.5), 8000)
     assert dbfs(out) < -40
+
+
+def pieces(chunk: AudioChunk, ms: int = 20) -> list:
+    """`chunk` cut as a call delivers it, in frames of `ms` milliseconds."""
+    size = 2 * chunk.sample_rate * ms // 1000
+    return [AudioChunk(chunk.pcm[i:i + size], chunk.sample_rate)
+            for i in range(0, len(chunk.pcm), size)]
+
+
+@pytest.mark.parametrize("src,dst", [(8000, 16000), (16000, 8000), (22050, 16000)])
+def test_a_stream_resampled_in_20ms_frames_is_the_tone_resampled_whole(src, dst):
+    tone, ideal = sine(440, src, 1.0, 0.5), sine(440, dst, 1.0, 0.5).samples.astype(float)
+    stream = StreamResampler(src, dst)
+    streamed = b"".join(stream.feed(frame).pcm for frame in pieces(tone)) + stream.flush().pcm
+    separately = b"".join(resample(frame, dst).pcm for frame in pieces(tone))
+    inner = slice(dst // 50, -dst // 50)  # the tone's own start and end are edges for anyone
+
+    def error(pcm: bytes) -> float:
+        return float(np.abs(np.frombuffer(pcm, "<i2").astype(float) - ideal)[inner].max())
+
+    assert len(streamed) == len(ideal) * 2
+    assert error(streamed) <= 0.001 * 16384  # off by rounding only
+    # Each frame on its own is padded with silence at both ends: a click every 20 ms.
+    assert error(separately) > 0.1 * 16384
+
+
+def test_a_stream_keeps_no_audio_back_when_the_rates_match():
+    stream = StreamResampler(16000, 16000)
+    frame = sine(440, 16000, 0.02, 0.5)
+    assert stream.feed(frame) == frame and stream.flush().pcm == b""
+
+
+def test_a_stream_refuses_audio_at_another_rate():
+    with pytest.raises(ValueError, match="8000 Hz"):
+        StreamResampler(8000, 16000).feed(sine(440, 16000, 0.02, 0.5))
 
 
 @pytest.mark.parametrize("amplitude,expected", [(1.0, -3.01), (0.5, -9.03), (0.1, -23.01)])

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 import websockets
 
-from voice.audio import AudioChunk
 from tests.waiting import until
+from voice.audio import AudioChunk
 from voice.phone_emulator import silence
 
 pytestmark = pytest.mark.slow
@@ -110,9 +110,7 @@ def test_a_caller_who_hangs_up_mid_reply_leaves_nothing_behind(voice_live, speec
     assert still_answers(voice_live, speech)  # warm: the worker threads exist now
     before = server_status(voice_live)
     for _ in range(5):
-        call = voice_live.call("what are your opening hours")
-
-        async def drop():
+        async def drop(call):
             async with call:
                 await call.reply()
                 await call.say(speech("What are your opening hours?"))
@@ -120,7 +118,7 @@ def test_a_caller_who_hangs_up_mid_reply_leaves_nothing_behind(voice_live, speec
                             "no answer audio came")
                 await call._ws.close()  # gone, mid-answer, without a stop message
 
-        asyncio.run(drop())
+        asyncio.run(drop(voice_live.call("what are your opening hours")))
     assert still_answers(voice_live, speech)
     after = server_status(voice_live)
     assert after["threads"] <= before["threads"] + 2, (before, after)

@@ -9,17 +9,26 @@ import signal
 import subprocess
 import sys
 import uuid
-from pathlib import Path
 
 import pytest
 
 from bot.servers import free_port
+from tests.harness import ROOT
 from voice import local
 from voice.audio import AudioChunk, dbfs, read_wav, resample, write_wav
-from voice.local import (FRAME_BYTES, Listener, LocalCallError, SoxPlayer, TurnAudio, describe,
-                         frames, load_input, open_microphone, run_call, stream_url)
-
-ROOT = Path(__file__).resolve().parents[2]
+from voice.local import (
+    FRAME_BYTES,
+    Listener,
+    LocalCallError,
+    SoxPlayer,
+    TurnAudio,
+    describe,
+    frames,
+    load_input,
+    open_microphone,
+    run_call,
+    stream_url,
+)
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
@@ -238,7 +247,8 @@ def test_sox_player_clear_kills_playback_and_the_next_audio_starts_afresh():
 
 def test_a_missing_audio_device_is_one_clear_line():
     failing = ["sh", "-c", "echo 'ALSA lib pcm.c: Unknown PCM default' >&2; "
-               "echo 'sox FAIL sox: Sorry, there is no default audio device configured' >&2; exit 2"]
+               "echo 'sox FAIL sox: Sorry, there is no default audio device configured' >&2; "
+               "exit 2"]
     with pytest.raises(LocalCallError, match="no audio input: .*no default audio device"):
         asyncio.run(open_microphone(failing))
 

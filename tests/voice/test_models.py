@@ -5,12 +5,11 @@ import hashlib
 import io
 import logging
 import socket
-import threading
 import zipfile
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from tests.loopback import LoopbackServer
 from voice import models
 from voice.models import ensure_model
 
@@ -27,49 +26,10 @@ def make_zip(top: str = TOP, stored: bool = False) -> bytes:
     return buf.getvalue()
 
 
-class Server:
-    """Serves `routes` (path -> bytes) on 127.0.0.1; `lie_length` fakes a longer body."""
-
-    def __init__(self):
-        self.routes = {}
-        self.requests = []
-        self.lie_length = {}
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):
-                server.requests.append(self.path)
-                body = server.routes.get(self.path)
-                if body is None:
-                    self.send_error(404)
-                    return
-                self.send_response(200)
-                self.send_header("Content-Length", str(server.lie_length.get(self.path, len(body))))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-
-    def url(self, name: str) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}/{name}"
-
-    def serve(self, name: str, body: bytes) -> str:
-        self.routes[f"/{name}"] = body
-        return self.url(name)
-
-
 @pytest.fixture
 def server():
-    s = Server()
-    s.thread.start()
-    yield s
-    s.httpd.shutdown()
-    s.httpd.server_close()
-    s.thread.join(5)
+    with LoopbackServer() as loopback:
+        yield loopback
 
 
 @pytest.fixture(autouse=True)
@@ -88,12 +48,13 @@ def voice_off_lines(caplog):
 def test_download_unpacks_into_place(server, tmp_path):
     body = make_zip()
     url = server.serve(f"{TOP}.zip", body)
-    seen = []
-    path = ensure_model(tmp_path / "vosk", url, hashlib.sha256(body).hexdigest(), progress=lambda d, t: seen.append((d, t)))
+    shown = io.StringIO()
+    path = ensure_model(tmp_path / "vosk", url, hashlib.sha256(body).hexdigest(),
+                        progress=shown)
     assert path == tmp_path / "vosk" / TOP
     assert (path / "am" / "final.mdl").read_bytes() == b"acoustic model " * 200
     assert leftovers(tmp_path / "vosk") == [TOP]  # no partial folder, no zip
-    assert seen and seen[-1] == (len(body), len(body))
+    assert "100%" in shown.getvalue() and shown.getvalue().endswith("\n")  # a finished line
 
 
 def test_existing_model_is_not_downloaded_again(server, tmp_path):
@@ -106,7 +67,8 @@ def test_existing_model_is_not_downloaded_again(server, tmp_path):
 
 @pytest.mark.parametrize(
     "case",
-    ["garbage", "truncated_archive", "crc_mismatch", "wrong_top_folder", "sha256_mismatch", "short_body", "http_404"],
+    ["garbage", "truncated_archive", "crc_mismatch", "wrong_top_folder", "sha256_mismatch",
+     "short_body", "http_404"],
 )
 def test_bad_downloads_leave_nothing_behind(server, tmp_path, caplog, case):
     good = make_zip(stored=True)
@@ -124,7 +86,7 @@ def test_bad_downloads_leave_nothing_behind(server, tmp_path, caplog, case):
         sha = "0" * 64
     url = server.serve(f"{TOP}.zip", body)
     if case == "short_body":
-        server.lie_length[f"/{TOP}.zip"] = len(body) + 1000
+        server.lengths[f"/{TOP}.zip"] = len(body) + 1000
     if case == "http_404":
         url = server.url("missing.zip")
     dest = tmp_path / "vosk"
@@ -137,10 +99,11 @@ def test_unreachable_url_switches_voice_off_with_one_line(tmp_path, caplog):
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    assert ensure_model(tmp_path / "vosk", f"http://127.0.0.1:{port}/{TOP}.zip", timeout=5) is None
+    url = f"http://127.0.0.1:{port}/{TOP}.zip"
+    assert ensure_model(tmp_path / "vosk", url, timeout=5) is None
     lines = voice_off_lines(caplog)
     assert len(lines) == 1 and "\n" not in lines[0]
-    assert "VOSK_MODEL_PATH" in lines[0]
+    assert url in lines[0] and "VOSK_MODEL_PATH" in lines[0]
     assert [r.levelno for r in caplog.records if r.getMessage() == lines[0]] == [logging.WARNING]
     assert leftovers(tmp_path / "vosk") == []
 
@@ -167,4 +130,5 @@ def test_cli_download(server, tmp_path, capsys):
 
 
 def test_cli_download_failure_exits_non_zero(server, tmp_path):
-    assert models.main(["download", "--dest", str(tmp_path), "--url", server.url("missing.zip")]) == 1
+    missing = server.url("missing.zip")
+    assert models.main(["download", "--dest", str(tmp_path), "--url", missing]) == 1

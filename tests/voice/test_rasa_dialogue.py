@@ -15,7 +15,8 @@ def test_buttons_are_read_as_choices_and_hint_the_recogniser():
     turn = collect({"text": "Shall I cancel order 1234567?",
                     "buttons": [{"title": "Yes, cancel it", "payload": "yes"},
                                 {"title": "No, keep it", "payload": "no"}]})
-    assert turn.texts == ["Shall I cancel order 1234567? You can say Yes, cancel it or No, keep it."]
+    assert turn.texts == ["Shall I cancel order 1234567? "
+                          "You can say Yes, cancel it or No, keep it."]
     assert turn.expect == "yes_no"
 
 

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+import xml.etree.ElementTree as ET
 
 import pytest
 
-from voice.audio import read_wav, resample
+from tests.voice.twiml import verbs
 from tests.waiting import until
+from voice.audio import read_wav, resample
 from voice.phone_emulator import silence
 
 pytestmark = pytest.mark.slow
@@ -19,10 +21,15 @@ pytestmark = pytest.mark.slow
 def test_incoming_call_is_answered_with_a_stream_and_an_action(voice_live):
     twiml = voice_live.twilio_post("/incoming", {"CallSid": f"CA{uuid.uuid4().hex}",
                                                  "From": "+15550123"})
-    assert "<Connect action=" in twiml and "/webhooks/twilio_voice/after" in twiml
-    assert '<Stream url="ws://' in twiml and "/webhooks/twilio_voice/stream" in twiml
-    assert '<Parameter name="caller" value="+15550123" />' in twiml
-    assert '<Parameter name="token" value="' in twiml
+    assert [verb for verb, _ in verbs(twiml)] == ["Connect"]
+    connect = ET.fromstring(twiml).find("Connect")
+    server = voice_live.live.servers.rasa_url
+    assert connect.get("action") == f"{server}/webhooks/twilio_voice/after"
+    stream = connect.find("Stream")
+    assert stream.get("url") == f"{voice_live.ws_url}/webhooks/twilio_voice/stream"
+    parameters = {p.get("name"): p.get("value") for p in stream.findall("Parameter")}
+    assert set(parameters) == {"caller", "token"} and parameters["caller"] == "+15550123"
+    assert parameters["token"]
 
 
 def test_a_call_goes_from_greeting_to_a_resolved_order_question(voice_live, speech):
@@ -106,12 +113,13 @@ def test_handoff_on_the_phone_transfers_the_call(voice_live, speech):
     heard = asyncio.run(talk())
     assert heard.audio.duration > 1.0
     assert any("putting you through" in t for t in voice_live.bot_texts(call.call_sid))
-    handoff = [h for h in voice_live.live.repo.handoffs() if h.conversation_id == call.call_sid]
-    assert handoff and handoff[0].channel == "voice"
+    handoff = voice_live.live.repo.waiting_handoff(call.call_sid)
+    assert handoff is not None and handoff.channel == "voice"
     after = voice_live.twilio_post("/after", {"CallSid": call.call_sid})
-    assert "<Dial>+15550199</Dial>" in after
+    assert verbs(after) == [("Dial", "+15550199")]
     # Asked again (or for another call) it hangs up: the transfer is used once.
-    assert "<Hangup/>" in voice_live.twilio_post("/after", {"CallSid": call.call_sid})
+    again = voice_live.twilio_post("/after", {"CallSid": call.call_sid})
+    assert verbs(again) == [("Hangup", "")]
 
 
 def test_silence_gets_a_reprompt_then_a_goodbye_and_the_call_ends(voice_live):

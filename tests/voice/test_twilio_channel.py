@@ -1,6 +1,7 @@
 """The Twilio channel's options, its check of Twilio's request signatures, and who may
 start a call: the webhooks and the stream handler are called directly, without servers."""
 import asyncio
+import base64
 import json
 import logging
 import time
@@ -14,8 +15,11 @@ from sanic.request import RequestParameters
 from twilio.request_validator import RequestValidator
 from websockets.exceptions import ConnectionClosedOK
 
+from tests.voice.twiml import verbs
 from voice import twilio_protocol as tp
+from voice.audio import mulaw_decode
 from voice.call import ConfigError
+from voice.channels.base import INTERNAL_ERROR, MAX_BAD_MESSAGES
 from voice.channels.twilio import TwilioMediaStreamsInput
 
 TOKEN = "12345678901234567890123456789012"
@@ -135,7 +139,7 @@ def test_insecure_dev_mode_accepts_unsigned_calls_and_warns_loudly(caplog):
     twilio = channel(insecure_dev_mode=True)
     assert "INSECURE" in caplog.text
     assert post(twilio, "incoming", request()).status == 200
-    assert "<Hangup/>" in post(twilio, "after", request(path=AFTER)).body.decode()
+    assert verbs(post(twilio, "after", request(path=AFTER)).body) == [("Hangup", "")]
 
 
 @pytest.mark.parametrize("call_sid", ["CA123", "../../etc/passwd", f"CA{'0' * 31}g",
@@ -171,11 +175,13 @@ def test_without_a_speech_model_voice_is_off_with_the_reason(tmp_path):
 
 
 class Socket:
-    """The server's end of a Media Streams websocket, receiving `messages`."""
+    """The server's end of a Media Streams websocket, receiving `messages` (dicts as JSON,
+    strings as they are)."""
 
-    def __init__(self, *messages: dict):
-        self.inbox = [json.dumps(m) for m in messages]
+    def __init__(self, *messages):
+        self.inbox = [m if isinstance(m, str) else json.dumps(m) for m in messages]
         self.closed_with = None
+        self.reason = ""
 
     async def recv(self) -> str:
         if not self.inbox:
@@ -186,17 +192,32 @@ class Socket:
         pass
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
-        self.closed_with = code
+        self.closed_with, self.reason = code, reason
 
 
 class Session:
-    closed = False
+    """A call as the stream handler sees it: what it was told, and how it ended."""
+
+    def __init__(self):
+        self.closed = False
+        self.heard = []
+        self.ended = None
 
     async def start(self) -> None:
         pass
 
+    async def audio(self, chunk) -> None:
+        self.heard.append(("audio", chunk.pcm))
+
+    async def dtmf(self, digit: str) -> None:
+        self.heard.append(("dtmf", digit))
+
+    def played(self, mark: str) -> None:
+        self.heard.append(("played", mark))
+
     async def end(self, reason: str) -> None:
-        self.closed = True
+        if not self.closed:
+            self.closed, self.ended = True, reason
 
 
 def start(call_sid: str, parameters: dict) -> dict:
@@ -205,16 +226,30 @@ def start(call_sid: str, parameters: dict) -> dict:
         "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1}}}
 
 
+CONNECTED = {"event": "connected", "protocol": "Call", "version": "1.0.0"}
+STOP = {"event": "stop", "streamSid": STREAM_SID}
+
+
+def serve(twilio, *messages, session=None):
+    """Runs the stream handler on `messages`; returns the socket and the conversations it
+    started (each with the session standing in for it)."""
+    started = []
+
+    def start_session(request, on_message, call_id, transport, metadata):
+        started.append((call_id, metadata["call"]["caller"], session or Session()))
+        return started[-1][2]
+
+    twilio.session = start_session
+    ws = Socket(*messages)
+    asyncio.run(asyncio.wait_for(twilio._serve(None, ws, None), 5))
+    return ws, started
+
+
 def stream(twilio, start_message: dict):
     """Runs the stream handler on connected, `start_message`, stop; returns the socket and
     the conversations it started."""
-    started = []
-    twilio.session = lambda request, on_message, call_id, transport, metadata: (
-        started.append((call_id, metadata["call"]["caller"])) or Session())
-    ws = Socket({"event": "connected", "protocol": "Call", "version": "1.0.0"}, start_message,
-                {"event": "stop", "streamSid": STREAM_SID})
-    asyncio.run(asyncio.wait_for(twilio._serve(None, ws, None), 5))
-    return ws, started
+    ws, started = serve(twilio, CONNECTED, start_message, STOP)
+    return ws, [(call_id, caller) for call_id, caller, _ in started]
 
 
 def issued(twilio, call_sid: str = CALL_SID) -> dict:
@@ -260,3 +295,73 @@ def test_the_shipped_configuration_refuses_every_stream():
     token = tp.stream_token(twilio.stream_key, CALL_SID, time.time())
     ws, started = stream(twilio, start(CALL_SID, {"caller": CALLER, "token": token}))
     assert started == [] and ws.closed_with == tp.POLICY_VIOLATION
+
+
+def media(payload: bytes, track: str = "inbound") -> dict:
+    return {"event": "media", "streamSid": STREAM_SID,
+            "media": {"track": track, "payload": base64.b64encode(payload).decode()}}
+
+
+def test_the_calls_messages_reach_its_session_in_order():
+    twilio = channel(insecure_dev_mode=True)
+    start_message = start(CALL_SID, issued(twilio))
+    ws, started = serve(
+        twilio, CONNECTED, media(b"\x00" * 160), start_message, media(b"\x01" * 160),
+        media(b"\x02" * 160, track="outbound"),
+        {"event": "dtmf", "streamSid": STREAM_SID, "dtmf": {"digit": "5"}},
+        {"event": "mark", "streamSid": STREAM_SID, "mark": {"name": "m1"}}, STOP,
+        media(b"\x03" * 160))
+    session = started[0][2]
+    # Media before 'start' has no call yet; Heard's own track is not the caller's.
+    assert session.heard == [("audio", mulaw_decode(b"\x01" * 160)), ("dtmf", "5"),
+                             ("played", "m1")]
+    assert session.ended == "caller_hung_up" and ws.closed_with is None
+
+
+def test_malformed_messages_are_skipped_until_too_many_come_in_a_row(caplog):
+    twilio = channel(insecure_dev_mode=True)
+    junk = ["{not json"] * (MAX_BAD_MESSAGES - 1)
+    ws, started = serve(twilio, CONNECTED, *junk, start(CALL_SID, issued(twilio)), *junk,
+                        media(b"\x01" * 160), *junk, STOP)
+    session = started[0][2]
+    assert len(session.heard) == 1 and session.ended == "caller_hung_up"
+    assert ws.closed_with is None
+    assert caplog.text.count("voice.twilio.bad_message") == 3 * len(junk)
+
+    ws, started = serve(twilio, CONNECTED, start(CALL_SID, issued(twilio)),
+                        *["[1, 2]"] * MAX_BAD_MESSAGES, media(b"\x01" * 160))
+    assert ws.closed_with == tp.POLICY_VIOLATION and ws.reason == "too many malformed messages"
+    assert started[0][2].heard == [] and started[0][2].ended == "caller_hung_up"
+
+
+def test_a_start_in_another_codec_is_closed_with_the_reason_and_starts_nothing():
+    twilio = channel(insecure_dev_mode=True)
+    message = start(CALL_SID, issued(twilio))
+    message["start"]["mediaFormat"]["encoding"] = "audio/" + "é" * 200  # a long reason
+    ws, started = serve(twilio, CONNECTED, message, STOP)
+    assert started == [] and ws.closed_with == tp.UNSUPPORTED_DATA
+    assert ws.reason.startswith("start: unsupported encoding")
+    assert len(ws.reason.encode()) <= 123  # what a close frame can carry
+
+
+def test_without_a_speech_model_streams_are_closed_with_the_reason(tmp_path):
+    off = TwilioMediaStreamsInput.from_credentials(
+        {"vosk_model": str(tmp_path / "none"), "insecure_dev_mode": True})
+    token = tp.stream_token(off.stream_key, CALL_SID, time.time())  # /incoming says no
+    ws, started = serve(off, CONNECTED, start(CALL_SID, {"caller": CALLER, "token": token}), STOP)
+    assert started == [] and ws.closed_with == tp.UNSUPPORTED_DATA
+    assert ws.reason.startswith("voice is off: no Vosk model")
+
+
+class Broken(Session):
+    async def audio(self, chunk) -> None:
+        raise RuntimeError("a bug")
+
+
+def test_a_failing_call_is_ended_and_closed_without_details(caplog):
+    twilio = channel(insecure_dev_mode=True)
+    ws, started = serve(twilio, CONNECTED, start(CALL_SID, issued(twilio)),
+                        media(b"\x01" * 160), session=Broken())
+    assert started[0][2].ended == "caller_hung_up"
+    assert (ws.closed_with, ws.reason) == (INTERNAL_ERROR, "internal error")
+    assert "voice.twilio.failed" in caplog.text and "a bug" in caplog.text

@@ -9,6 +9,7 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pytest
 
+from tests.voice.twiml import verbs
 from voice.audio import AudioChunk, mulaw_encode, read_wav, resample
 from voice.twilio_protocol import (
     POLICY_VIOLATION,
@@ -24,9 +25,11 @@ from voice.twilio_protocol import (
     Stop,
     clear_message,
     connect_stream_twiml,
+    dial_twiml,
     mark_message,
     media_messages,
     parse_message,
+    say_and_hang_up_twiml,
     stream_token,
     stream_token_problem,
     valid_signature,
@@ -67,7 +70,8 @@ def test_parse_connected_and_start():
     assert isinstance(s, Start)
     assert (s.stream_sid, s.call_sid, s.account_sid) == (SID, CALL, "AC123")
     assert s.custom_parameters == {"caller": "+15551234567", "lang": "en"}
-    assert (s.encoding, s.sample_rate, s.channels, s.tracks) == ("audio/x-mulaw", 8000, 1, ("inbound",))
+    assert (s.encoding, s.sample_rate, s.channels, s.tracks) == ("audio/x-mulaw", 8000, 1,
+                                                                  ("inbound",))
 
 
 def test_parse_media_dtmf_mark_stop():
@@ -78,11 +82,13 @@ def test_parse_media_dtmf_mark_stop():
     assert m.stream_sid == SID and m.chunk == 2 and m.timestamp_ms == 40 and m.track == "inbound"
     assert m.audio.sample_rate == 8000 and len(m.audio.samples) == 160
     assert np.max(np.abs(m.audio.samples.astype(int) - np.frombuffer(pcm, "<i2"))) <= 16000 * 0.04
-    d = parse_message(json.dumps({"event": "dtmf", "streamSid": SID, "dtmf": {"track": "inbound_track", "digit": "7"}}))
+    d = parse_message(json.dumps({"event": "dtmf", "streamSid": SID,
+                                  "dtmf": {"track": "inbound_track", "digit": "7"}}))
     assert d == Dtmf(SID, "7")
     mk = parse_message(json.dumps({"event": "mark", "streamSid": SID, "mark": {"name": "reply-3"}}))
     assert mk == Mark(SID, "reply-3")
-    st = parse_message(json.dumps({"event": "stop", "streamSid": SID, "stop": {"accountSid": "AC1", "callSid": CALL}}))
+    st = parse_message(json.dumps({"event": "stop", "streamSid": SID,
+                                   "stop": {"accountSid": "AC1", "callSid": CALL}}))
     assert st == Stop(SID, CALL)
     assert parse_message(json.dumps({"event": "stop", "streamSid": SID}).encode()) == Stop(SID, "")
 
@@ -95,7 +101,8 @@ def test_media_round_trip_on_a_real_recording(shared_audio):
     audio = b""
     for i, text in enumerate(messages):
         out = json.loads(text)
-        assert out["event"] == "media" and out["streamSid"] == SID and set(out) == {"event", "streamSid", "media"}
+        assert out["event"] == "media" and out["streamSid"] == SID
+        assert set(out) == {"event", "streamSid", "media"}
         raw = base64.b64decode(out["media"]["payload"])
         if i < len(messages) - 1:
             assert len(raw) == 160  # 20 ms frames
@@ -116,7 +123,8 @@ def test_outbound_media_resamples_to_8k():
     tone = AudioChunk.from_samples(0.5 * np.sin(2 * np.pi * 440 * t), 16000)  # 1 s at 16 kHz
     messages = media_messages(SID, tone)
     assert len(messages) == 50  # 1 s = 50 frames of 20 ms at 8 kHz
-    audio = b"".join(parse_message(json.dumps(media_msg(json.loads(m)["media"]["payload"]))).audio.pcm for m in messages)
+    audio = b"".join(parse_message(json.dumps(media_msg(json.loads(m)["media"]["payload"])))
+                     .audio.pcm for m in messages)
     got = np.frombuffer(audio, "<i2").astype(float)
     want = resample(tone, 8000).samples.astype(float)
     assert len(got) == 8000
@@ -124,7 +132,8 @@ def test_outbound_media_resamples_to_8k():
 
 
 def test_mark_and_clear_messages():
-    assert json.loads(mark_message(SID, "reply-1")) == {"event": "mark", "streamSid": SID, "mark": {"name": "reply-1"}}
+    assert json.loads(mark_message(SID, "reply-1")) == {"event": "mark", "streamSid": SID,
+                                                        "mark": {"name": "reply-1"}}
     assert json.loads(clear_message(SID)) == {"event": "clear", "streamSid": SID}
 
 
@@ -142,7 +151,8 @@ MALFORMED = {
         "'mediaFormat'",
     ),
     "start without callSid": (
-        json.dumps({**start_msg(), "start": {k: v for k, v in start_msg()["start"].items() if k != "callSid"}}),
+        json.dumps({**start_msg(), "start": {k: v for k, v in start_msg()["start"].items()
+                                             if k != "callSid"}}),
         "'callSid'",
     ),
     "start without streamSid": (
@@ -154,21 +164,28 @@ MALFORMED = {
         ),
         "'streamSid'",
     ),
-    "wrong codec": (json.dumps(start_msg(encoding="audio/l16")), "unsupported encoding 'audio/l16'"),
+    "wrong codec": (json.dumps(start_msg(encoding="audio/l16")),
+                    "unsupported encoding 'audio/l16'"),
+    "a long codec, quoted short": (json.dumps(start_msg(encoding="x" * 5000)),
+                                   f"unsupported encoding '{'x' * 39}..., expected"),
     "wrong sample rate": (json.dumps(start_msg(sampleRate=16000)), "unsupported sample rate 16000"),
-    "sample rate not a number": (json.dumps(start_msg(sampleRate="fast")), "'sampleRate' is not an integer"),
+    "sample rate not a number": (json.dumps(start_msg(sampleRate="fast")),
+                                 "'sampleRate' is not an integer"),
     "stereo": (json.dumps(start_msg(channels=2)), "unsupported channel count 2"),
     "media without payload": (
         json.dumps({"event": "media", "streamSid": SID, "media": {"track": "inbound"}}),
         "'payload'",
     ),
     "media without media": (json.dumps({"event": "media", "streamSid": SID}), "'media'"),
-    "media without streamSid": (json.dumps({"event": "media", "media": {"payload": GOOD_PAYLOAD}}), "'streamSid'"),
+    "media without streamSid": (json.dumps({"event": "media", "media": {"payload": GOOD_PAYLOAD}}),
+                                "'streamSid'"),
     "bad base64": (json.dumps(media_msg("!!!not base64!!!")), "not valid base64"),
     "truncated base64": (json.dumps(media_msg(GOOD_PAYLOAD[:-3])), "not valid base64"),
-    "bad chunk number": (json.dumps(media_msg(GOOD_PAYLOAD, chunk="x1")), "'chunk' is not an integer"),
+    "bad chunk number": (json.dumps(media_msg(GOOD_PAYLOAD, chunk="x1")),
+                         "'chunk' is not an integer"),
     "dtmf without digit": (json.dumps({"event": "dtmf", "streamSid": SID, "dtmf": {}}), "'digit'"),
-    "dtmf bad digit": (json.dumps({"event": "dtmf", "streamSid": SID, "dtmf": {"digit": "12"}}), "not a DTMF digit"),
+    "dtmf bad digit": (json.dumps({"event": "dtmf", "streamSid": SID, "dtmf": {"digit": "12"}}),
+                       "not a DTMF digit"),
     "mark without name": (json.dumps({"event": "mark", "streamSid": SID, "mark": {}}), "'name'"),
     "mark without streamSid": (json.dumps({"event": "mark", "mark": {"name": "x"}}), "'streamSid'"),
     "streamSid not Twilio's": (json.dumps({**media_msg(GOOD_PAYLOAD), "streamSid": "MZ1"}),
@@ -206,12 +223,26 @@ def test_twiml_without_parameters():
     assert stream.get("url") == "wss://h.example/s" and list(stream) == []
 
 
+def test_twiml_asks_the_action_url_once_the_stream_ends():
+    root = ET.fromstring(connect_stream_twiml("wss://h.example/s", action_url="https://h/after"))
+    assert root.find("Connect").get("action") == "https://h/after"
+    assert ET.fromstring(connect_stream_twiml("wss://h.example/s")).find("Connect").attrib == {}
+
+
+def test_twiml_dials_a_number_or_says_goodbye_and_hangs_up():
+    assert verbs(dial_twiml("+15550199")) == [("Dial", "+15550199")]
+    assert verbs(say_and_hang_up_twiml('Sorry <Ann> & "Bo"')) == [("Say", 'Sorry <Ann> & "Bo"'),
+                                                                   ("Hangup", "")]
+    assert verbs(say_and_hang_up_twiml()) == [("Hangup", "")]
+
+
 def test_signature_validation():
     from twilio.request_validator import RequestValidator
 
     token = "12345abcdef"
     url = "https://heard.example.com/twilio/voice?x=1"
-    params = {"CallSid": CALL, "From": "+15551234567", "To": "+15557654321", "CallStatus": "ringing"}
+    params = {"CallSid": CALL, "From": "+15551234567", "To": "+15557654321",
+              "CallStatus": "ringing"}
     signature = RequestValidator(token).compute_signature(url, params)
     assert valid_signature(token, url, params, signature)
     assert not valid_signature(token, url, {**params, "From": "+15550000000"}, signature)

@@ -9,10 +9,11 @@ import threading
 import pytest
 
 from voice.audio import AudioChunk, chunk_from_mulaw, chunk_to_mulaw, read_wav
-from voice.stt import Partial, Transcript, start_async
+from voice.stt import Transcript, start_async
 
 vosk_missing = importlib.util.find_spec("vosk") is None
-pytestmark = pytest.mark.skipif(vosk_missing, reason="pip package vosk not installed (pip install vosk==0.3.45)")
+pytestmark = pytest.mark.skipif(
+    vosk_missing, reason="pip package vosk not installed (pip install vosk==0.3.45)")
 
 if not vosk_missing:
     from voice.vosk_stt import ModelNotFound, VoskSpeechToText, supports_grammar
@@ -33,8 +34,9 @@ def frames(chunk: AudioChunk, ms: int = 100):
 
 def stream_all(stt, chunk: AudioChunk, grammar=None):
     stream = stt.start(chunk.sample_rate, grammar)
-    partials = [p for p in (stream.accept(f) for f in frames(chunk)) if p is not None]
-    return stream, partials, stream.finish()
+    for frame in frames(chunk):
+        stream.accept(frame)
+    return stream, stream.finish()
 
 
 def assert_well_formed(transcript: Transcript, duration: float):
@@ -56,14 +58,13 @@ def test_loads_the_model_once_and_reads_its_rate(korean_stt):
     assert again.model is korean_stt.model  # shared, not loaded twice
 
 
-def test_streams_16k_speech_with_partials_endpoints_and_timings(korean_stt, digits_16k):
-    _, partials, transcript = stream_all(korean_stt, digits_16k)
-    interim = [p for p in partials if not p.endpoint]
-    assert len(interim) >= 3 and all(p.text for p in interim)
-    # The speaker pauses between the three digit groups: Vosk ends utterances there.
-    endpoints = [p for p in partials if p.endpoint]
-    assert len(endpoints) >= 1
+def test_streams_16k_speech_keeping_every_utterance_with_timings(korean_stt, digits_16k):
+    _, transcript = stream_all(korean_stt, digits_16k)
     assert_well_formed(transcript, digits_16k.duration)
+    # The speaker pauses between the three digit groups and Vosk ends an utterance at each
+    # pause: the words of all three are kept, not only those after the last pause.
+    third = digits_16k.duration / 3
+    assert {int(w.start // third) for w in transcript.words} == {0, 1, 2}
     assert transcript.words[0].start > 0.3  # the clip starts with silence
     assert transcript.words[-1].end > digits_16k.duration / 2
 
@@ -72,20 +73,19 @@ def test_streams_8k_telephony_audio_resampled_for_the_model(korean_stt, shared_a
     digits = [read_wav(p) for p in sorted((shared_audio / "fsdd").glob("*_jackson_0.wav"))[:4]]
     silence = AudioChunk(b"\x00\x00" * 4000, 8000)  # 0.5 s between digits
     call = AudioChunk(b"".join(d.pcm + silence.pcm for d in digits), 8000)
-    stream, partials, transcript = stream_all(korean_stt, call)
+    stream, transcript = stream_all(korean_stt, call)
     assert stream.input_rate == 8000 and stream.model_rate == 16000
-    assert partials
     assert_well_formed(transcript, call.duration)
 
 
 def test_mulaw_phone_line_round_trip_still_decodes(korean_stt, digits_16k):
     phone = chunk_from_mulaw(chunk_to_mulaw(digits_16k))  # what Twilio would deliver
-    _, _, transcript = stream_all(korean_stt, phone)
+    _, transcript = stream_all(korean_stt, phone)
     assert_well_formed(transcript, phone.duration)
 
 
 def test_grammar_restricts_output_to_the_hint(korean_stt, digits_16k):
-    stream, _, transcript = stream_all(korean_stt, digits_16k, grammar=KOREAN_WORDS)
+    stream, transcript = stream_all(korean_stt, digits_16k, grammar=KOREAN_WORDS)
     assert stream.grammar is not None and set(KOREAN_WORDS) <= set(stream.grammar)
     assert transcript.words
     assert {w.word for w in transcript.words} <= set(stream.grammar)
@@ -93,7 +93,8 @@ def test_grammar_restricts_output_to_the_hint(korean_stt, digits_16k):
 
 def test_grammar_outside_the_vocabulary_degrades_to_free_decoding(korean_stt, digits_16k, caplog):
     caplog.set_level("INFO", logger="voice.vosk_stt")
-    stream, _, transcript = stream_all(korean_stt, digits_16k, grammar=["one", "two", "yes please"])
+    stream, transcript = stream_all(korean_stt, digits_16k,
+                                    grammar=["one", "two", "yes please"])
     assert stream.grammar is None
     assert "voice.stt.grammar_ignored" in caplog.text
     assert_well_formed(transcript, digits_16k.duration)  # not deafened by an empty grammar
@@ -166,12 +167,12 @@ def test_async_decoding_runs_off_the_event_loop(korean_stt, digits_16k):
     async def run():
         loop_thread = threading.get_ident()
         stream = await start_async(spy, 16000)
-        partials = [await stream.accept(f) for f in frames(digits_16k)]
-        return loop_thread, partials, await stream.finish()
+        for frame in frames(digits_16k):
+            await stream.accept(frame)
+        return loop_thread, await stream.finish()
 
-    loop_thread, partials, transcript = asyncio.run(run())
+    loop_thread, transcript = asyncio.run(run())
     assert spy.threads and loop_thread not in spy.threads
-    assert any(isinstance(p, Partial) for p in partials)
     assert transcript.words
 
 
@@ -201,8 +202,8 @@ def test_loop_keeps_ticking_while_a_stream_decodes(korean_stt, digits_16k):
 
 ENGLISH = os.environ.get("VOSK_MODEL_PATH")
 needs_english = pytest.mark.skipif(
-    not ENGLISH, reason="needs an English Vosk model: set VOSK_MODEL_PATH (python -m voice.models download)"
-)
+    not ENGLISH,
+    reason="needs an English Vosk model: set VOSK_MODEL_PATH (python -m voice.models download)")
 
 
 @pytest.fixture(scope="module")
@@ -212,7 +213,7 @@ def english_stt():
 
 @needs_english
 def test_english_model_recognises_the_digits(english_stt, digits_16k):
-    _, _, transcript = stream_all(english_stt, digits_16k)
+    _, transcript = stream_all(english_stt, digits_16k)
     words = transcript.text.split()
     assert words.count("zero") + words.count("oh") >= 4
     assert "nine" in words and "eight" in words
@@ -223,5 +224,5 @@ def test_english_digit_grammar_on_telephony_audio(english_stt, shared_audio):
     digits = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
     clip = read_wav(shared_audio / "fsdd" / "7_jackson_0.wav")
     padded = AudioChunk(b"\x00\x00" * 2000 + clip.pcm + b"\x00\x00" * 4000, 8000)
-    _, _, transcript = stream_all(english_stt, padded, grammar=digits)
+    _, transcript = stream_all(english_stt, padded, grammar=digits)
     assert transcript.text == "seven"

@@ -1,6 +1,6 @@
 """Browser-test support: headless Chromium through Playwright against the real servers
-(the `live` fixture of tests/conftest.py), agents made with `python -m web agents`,
-console-error collection, axe-core checks and screenshots."""
+(the `site`, `browser` and `open_page` fixtures of tests/web/conftest.py), agents made with
+`python -m web agents`, console-error collection, axe-core checks and screenshots."""
 from __future__ import annotations
 
 import os
@@ -15,7 +15,8 @@ from typing import List, Sequence
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from heard.paths import ROOT
+
 ARTIFACTS = ROOT / "tests" / "artifacts"
 AXE = ROOT / "web" / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -71,11 +72,6 @@ class Site:
         return username, password
 
 
-@pytest.fixture(scope="module")
-def site(live) -> Site:
-    return Site(live.servers.rasa_url, str(live.repo.engine.url), live.servers.api_token)
-
-
 def launch(browser_type, extra_args: Sequence[str] = ()):
     """Headless Debian Chromium; its microphone is synthetic (a beep, or a file given in
     extra_args) and needs no prompt."""
@@ -89,33 +85,6 @@ def launch(browser_type, extra_args: Sequence[str] = ()):
               "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
               "--autoplay-policy=no-user-gesture-required",
               "--disable-features=LocalNetworkAccessChecks", *extra_args])
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.skip("Chromium is not installed (apt-get install chromium; .ci/run installs it)")
-    with sync_api.sync_playwright() as playwright:
-        chromium = launch(playwright.chromium)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def open_page(browser):
-    """open_page(viewport=DESKTOP) -> a Watched page in a fresh browser context."""
-    contexts = []
-
-    def opener(viewport=DESKTOP, context=None) -> Watched:
-        if context is None:
-            context = browser.new_context(viewport=viewport)
-            context.set_default_timeout(TIMEOUT_MS)
-            contexts.append(context)
-        return Watched(context.new_page())
-
-    yield opener
-    for context in contexts:
-        context.close()
 
 
 def screenshot(page, name: str, full_page: bool = False) -> Path:

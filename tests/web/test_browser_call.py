@@ -19,8 +19,7 @@ import pytest
 import yaml
 
 from bot.servers import Servers
-from browser_support import (ROOT, Site, Widget, browser, expect, launch,  # noqa: F401
-                             open_page, screenshot, site)
+from tests.web.browser_support import ROOT, Site, Widget, expect, launch, screenshot
 
 pytestmark = pytest.mark.slow
 

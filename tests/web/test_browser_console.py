@@ -6,8 +6,13 @@ import re
 
 import pytest
 
-from browser_support import (ROOT, Widget, browser, expect, open_page, screenshot,  # noqa: F401
-                             serious_accessibility_violations, sign_in, site)
+from tests.web.browser_support import (
+    Widget,
+    expect,
+    screenshot,
+    serious_accessibility_violations,
+    sign_in,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -65,7 +70,8 @@ def test_agent_takes_over_replies_and_hands_back(site, open_page):
     assert detail.locator("svg.timeline circle").count() == detail.locator(".chips li").count() >= 2
 
     detail.get_by_role("button", name="Take").click()
-    expect(widget.log.locator(".heard-notice", has_text="Sam from our team has joined")).to_be_visible()
+    joined = widget.log.locator(".heard-notice", has_text="Sam from our team has joined")
+    expect(joined).to_be_visible()
     expect(shop.locator(".heard-status")).to_have_text("You're talking to Sam")
 
     reply = detail.get_by_label("Reply to the customer")

@@ -10,9 +10,8 @@ import pytest
 
 from store import models as m
 from store.repository import Repository
-from browser_support import (DESKTOP, browser, expect, open_page, screenshot,  # noqa: F401
-                             serious_accessibility_violations, sign_in, site)
 from tests.live import post
+from tests.web.browser_support import expect, screenshot, serious_accessibility_violations, sign_in
 
 pytestmark = pytest.mark.slow
 

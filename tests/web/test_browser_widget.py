@@ -6,8 +6,15 @@ import re
 import pytest
 import yaml
 
-from browser_support import (DESKTOP, PHONE, ROOT, Widget, browser, expect,  # noqa: F401
-                             open_page, screenshot, serious_accessibility_violations, site)
+from tests.web.browser_support import (
+    DESKTOP,
+    PHONE,
+    ROOT,
+    Widget,
+    expect,
+    screenshot,
+    serious_accessibility_violations,
+)
 
 pytestmark = pytest.mark.slow
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import http.client
+import json
 import uuid
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -10,9 +11,8 @@ import pytest
 import requests
 from sqlalchemy import text
 
+from tests.web.web_client import Console, handoff_for, new_agent, signed_in
 from web.sessions import token_hash
-
-from web_client import Console, new_agent, signed_in
 
 pytestmark = pytest.mark.slow
 
@@ -167,11 +167,53 @@ def test_dashboard_answers_signed_in(live):
         "anger", "frustration", "sadness", "anxiety", "confusion", "joy", "neutral"]
 
 
-def test_history_of_an_unknown_and_a_malformed_session(url):
-    unknown = requests.get(f"{url}/widget/history/{uuid.uuid4()}", timeout=30)
+LINE = {"sender", "text", "time", "agent", "buttons"}  # heard.contract's transcript line
+
+
+@pytest.mark.parametrize("conversation_id", [str(uuid.uuid4()), uuid.uuid4().hex])
+def test_history_of_an_unknown_conversation(url, conversation_id):
+    unknown = requests.get(f"{url}/widget/history/{conversation_id}", timeout=30)
     assert unknown.status_code == 200 and unknown.json() == {"messages": [], "agent": None}
-    bad = requests.get(f"{url}/widget/history/not-a-session", timeout=30)
-    assert bad.status_code == 400 and bad.json() == {"error": "That is not a chat session id."}
+
+
+@pytest.mark.parametrize("conversation_id", [
+    "..%2F..%2Fcredentials.yml", "two%20words", "a" * 129, "x..y", "-leading", "%00",
+    "rest-client:7.chat", "user1",  # other channels' ids: guessable, never a widget's
+])
+def test_history_refuses_what_is_no_widget_session_id(url, conversation_id):
+    response = raw_get(url, f"/widget/history/{conversation_id}")
+    assert response.status == 400, conversation_id
+    assert json.loads(response.body) == {"error": "That is not a chat session id."}
+
+
+def test_the_console_opens_a_rest_conversation(live, url):
+    chat = live.conversation()  # a REST sender such as "test-1a2b3c4d": not a UUID
+    assert any("ticket number" in reply for reply in chat.say("I want to talk to a human"))
+    reference = handoff_for(live, chat.sender).reference
+    console = signed_in(live, "Sam Rivera")
+    listed = console.get("/console/api/queue").json()["handoffs"]
+    stored = next(h for h in listed if h["reference"] == reference)
+    assert stored["conversation_id"] == chat.sender and stored["channel"] == "rest"
+    assert set(stored["transcript"][0]) == LINE
+    assert (stored["transcript"][0]["sender"], stored["transcript"][0]["text"]) == (
+        "customer", "I want to talk to a human")
+    assert isinstance(stored["transcript"][0]["time"], float)
+
+    assert console.post(f"/console/api/handoffs/{reference}/take").status_code == 200
+    reply = console.post(f"/console/api/handoffs/{reference}/reply", json={"text": "Sam here."})
+    assert reply.status_code == 200
+    said = reply.json()["message"]
+    assert said == {"sender": "agent", "text": "Sam here.", "agent": "Sam Rivera",
+                    "buttons": [], "time": said["time"]}
+    assert isinstance(said["time"], float)
+    lines = console.get(f"/console/api/handoffs/{reference}/messages").json()["messages"]
+    assert all(set(line) == LINE for line in lines)
+    assert lines[0]["text"] == "I want to talk to a human" and lines[-1]["text"] == "Sam here."
+    assert [line["time"] for line in lines] == sorted(line["time"] for line in lines)
+
+    # A REST sender may be guessable: its history is the console's, never a widget's.
+    assert requests.get(f"{url}/widget/history/{chat.sender}", timeout=30).status_code == 400
+    assert console.post(f"/console/api/handoffs/{reference}/release").status_code == 200
 
 
 def raw_get(url: str, path: str) -> http.client.HTTPResponse:

@@ -12,9 +12,8 @@ import aiohttp
 import pytest
 from sanic import Sanic
 
+from tests.web.replicas import Replica, within
 from web.console_channel import ConsoleInput
-
-from replicas import Replica, within
 
 LOGIN = "/console/api/login"
 

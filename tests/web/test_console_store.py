@@ -8,6 +8,7 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import text
 
+from heard.contract import transcript_line
 from store import models as shop
 from web import handoff_queue
 from web.agents import AgentError, Agents
@@ -86,12 +87,14 @@ def test_bad_session_lifetime_setting(value):
         lifetime_from({"HEARD_CONSOLE_SESSION_HOURS": value})
 
 
+HI = transcript_line({"event": "user", "text": "hi", "timestamp": 1764064800.25})
+
+
 def handoff(repo, clock, conversation, priority, minutes_ago, order=None):
     now = clock.now
     clock.now = now - timedelta(minutes=minutes_ago)
     record = repo.create_handoff(conversation, "socketio", "customer_request", priority,
-                                 "summary", [{"speaker": "customer", "text": "hi"}],
-                                 [{"emotion": "anger"}], order_number=order)
+                                 "summary", [HI], [{"emotion": "anger"}], order_number=order)
     clock.now = now
     return record.reference
 
@@ -108,7 +111,7 @@ def test_queue_order_priority_then_waiting_time(repo, clock):
     with_order = listed[2]
     assert with_order["order"]["number"] == "4567890"
     assert with_order["order"]["customer"]["email"] == "omar.haddad@example.com"
-    assert listed[0]["order"] is None and listed[0]["transcript"][0]["text"] == "hi"
+    assert listed[0]["order"] is None and listed[0]["transcript"] == [HI]
 
 
 def test_take_is_exclusive_and_hand_back_leaves_the_queue(repo, clock, sam, kim):

@@ -11,10 +11,11 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from rasa_seam.tracker_events import tracker_engine
 from store.migrate import upgrade
 from store.repository import Repository
 from web import dashboard
-from web.dashboard_queries import dashboard as figures_from, tracker_engine
+from web.dashboard_queries import dashboard as figures_from
 
 DAY = date(2026, 11, 20)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from web_client import Widget, wait_for
+from tests.web.web_client import Widget, wait_for
 
 pytestmark = pytest.mark.slow
 

@@ -17,9 +17,8 @@ from sanic import Sanic
 
 from heard import redis_client
 from heard.limits import max_request_bytes
+from tests.web.replicas import Replica, within
 from web.socketio_channel import AGENT_STATUS_EVENT, ERROR_EVENT, HeardSocketIOInput
-
-from replicas import Replica, within
 
 SHIPPED = {"user_message_evt": "user_uttered", "bot_message_evt": "bot_uttered",
            "session_persistence": True}  # credentials.yml's section

@@ -8,8 +8,7 @@ import urllib.request
 import pytest
 
 from store import models as shop
-
-from web_client import Widget, handoff_for, signed_in, wait_for
+from tests.web.web_client import Widget, handoff_for, signed_in, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -51,8 +50,8 @@ def test_an_agent_takes_over_and_hands_back(live, waiting):
     assert (taken.json()["status"], taken.json()["agent"]) == ("taken", "Sam Rivera")
     assert status_of(live, reference) == "taken"
     for widget in (tab, other_tab):
-        wait_for(lambda: {"status": "joined", "agent": "Sam Rivera"} in widget.of("agent_status"),
-                 what="agent_status joined")
+        wait_for(lambda widget=widget: {"status": "joined", "agent": "Sam Rivera"}
+                 in widget.of("agent_status"), what="agent_status joined")
 
     reply = console.post(f"/console/api/handoffs/{reference}/reply",
                          json={"text": "Hi, I'm Sam. I'll look at this myself."})
@@ -60,7 +59,8 @@ def test_an_agent_takes_over_and_hands_back(live, waiting):
     expected = {"text": "Hi, I'm Sam. I'll look at this myself.", "sender": "agent",
                 "agent": "Sam Rivera"}
     for widget in (tab, other_tab):  # every tab of the session
-        wait_for(lambda: expected in widget.of("bot_uttered"), what="the agent's message")
+        wait_for(lambda widget=widget: expected in widget.of("bot_uttered"),
+                 what="the agent's message")
 
     history = console.get(f"/widget/history/{tab.session_id}").json()
     assert history["agent"] == "Sam Rivera"

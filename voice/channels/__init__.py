@@ -1,1 +1,2 @@
-"""Rasa input channels that carry calls: Twilio Media Streams and browser audio."""
+"""Rasa input channels that carry calls: what they all share (`base`), Twilio Media
+Streams (`twilio`) and the browser's audio (`browser`)."""

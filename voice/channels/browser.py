@@ -4,7 +4,8 @@ GET /webhooks/browser_voice/status  {"available": bool, "reason": str}
 WS  /webhooks/browser_voice/stream  first a JSON text frame
       {"event": "start", "session_id": "...", "sample_rate": 16000}
     then binary frames of 16 kHz mono PCM16 little-endian, and JSON text frames
-      {"event": "dtmf", "digit": "5"} or {"event": "stop"}.
+      {"event": "dtmf", "digit": "5"} or {"event": "stop"}; a malformed one is answered
+      with an error event, and 20 in a row close the call.
     The server sends binary PCM16 frames to play and JSON text frames:
       {"event": "state", "state": "listening"|"thinking"|"speaking"}, {"event": "transcript",
       "text"}, {"event": "bot", "text"}, {"event": "clear"}, {"event": "hangup", "reason"},
@@ -16,49 +17,68 @@ from __future__ import annotations
 import json
 import logging
 import re
-from typing import Any, Awaitable, Callable, Dict, Optional, Text, Tuple
+from typing import Any, Dict, Optional, Text
 
-from rasa.core.channels.channel import UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
+from sanic.response import HTTPResponse
 
 from voice.audio import BROWSER_RATE, AudioChunk
 from voice.call import CallSession
-from voice.channels.base import GONE, VoiceChannel, send
+from voice.channels.base import CallStart, Data, Malformed, Refused, VoiceChannel, send
 
 log = logging.getLogger(__name__)
 SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
-MAX_BAD_MESSAGES = 20
+KEYS = set("0123456789*#")  # a phone keypad's
 
 
-class BadStart(ValueError):
-    """The first frame isn't a usable start message; the text says why, for the client."""
-
-
-def parse_start(raw: Any) -> Tuple[str, int]:
-    """(session id, sample rate) from the client's first frame."""
+def parse_start(raw: Data) -> str:
+    """The session id in the client's first frame; Refused (with the reason, for the
+    client) when it is not a usable start message."""
     if not isinstance(raw, str):
-        raise BadStart("the first message must be a JSON start message, not audio")
+        raise Refused("the first message must be a JSON start message, not audio")
     try:
         data = json.loads(raw)
     except ValueError:
-        raise BadStart("the start message is not valid JSON") from None
+        raise Refused("the start message is not valid JSON") from None
     if not isinstance(data, dict) or data.get("event") != "start":
-        raise BadStart('the first message must be {"event": "start", ...}')
+        raise Refused('the first message must be {"event": "start", ...}')
     session_id = data.get("session_id")
     if not isinstance(session_id, str) or not SESSION_ID.match(session_id):
-        raise BadStart("session_id must be 8-64 letters, digits, '-' or '_'")
+        raise Refused("session_id must be 8-64 letters, digits, '-' or '_'")
     if data.get("sample_rate", BROWSER_RATE) != BROWSER_RATE:
-        raise BadStart(f"audio must be {BROWSER_RATE} Hz mono PCM16, "
-                       f"not {data.get('sample_rate')!r} Hz")
-    return session_id, BROWSER_RATE
+        raise Refused(f"audio must be {BROWSER_RATE} Hz mono PCM16, "
+                      f"not {str(data.get('sample_rate'))[:20]} Hz")
+    return session_id
 
 
 class BrowserTransport:
     sample_rate = BROWSER_RATE
 
-    def __init__(self, ws: Any):
+    def __init__(self, ws: Any) -> None:
         self.ws = ws
+        self._leftover = b""  # a frame cut mid-sample keeps its odd byte for the next one
+
+    async def receive(self, raw: Data, session: CallSession) -> None:
+        if isinstance(raw, bytes):
+            data, self._leftover = self._leftover + raw, b""
+            if len(data) % 2:
+                data, self._leftover = data[:-1], data[-1:]
+            if data:
+                await session.audio(AudioChunk(data, BROWSER_RATE))
+            return
+        try:
+            event = json.loads(raw)
+            kind = event["event"]
+        except (ValueError, TypeError, KeyError):
+            raise Malformed("not a JSON event") from None
+        if kind == "stop":
+            await session.end("caller_hung_up")
+        elif kind == "dtmf":
+            digit = event.get("digit")
+            if not isinstance(digit, str) or digit not in KEYS:
+                raise Malformed("a dtmf digit is one key: 0-9, * or #")
+            await session.dtmf(digit)
 
     async def play(self, audio: AudioChunk, mark: str) -> None:
         await send(self.ws, audio.pcm)
@@ -78,76 +98,26 @@ class BrowserTransport:
 
 
 class BrowserVoiceInput(VoiceChannel):
+    transport_name = "browser"
+
     @classmethod
     def name(cls) -> Text:
         return "browser_voice"
 
-    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        bp = Blueprint("browser_voice_webhook", __name__)
-
+    def add_routes(self, bp: Blueprint) -> None:
         @bp.route("/status", methods=["GET"])
-        async def status(request: Request):
+        async def status(request: Request) -> HTTPResponse:
             return response.json({"available": not self.unavailable,
                                   "reason": self.unavailable})
 
-        @bp.websocket("/stream")
-        async def stream(request: Request, ws: Any):
-            await self._serve(request, ws, on_new_message)
-
-        return bp
-
-    async def _serve(self, request: Request, ws: Any,
-                     on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
-        session: Optional[CallSession] = None
+    def start(self, raw: Data, ws: Any) -> Optional[CallStart]:
         try:
-            if self.unavailable:
-                await _refuse(ws, f"voice is off: {self.unavailable}")
-                return
-            try:
-                session_id, _ = parse_start(await ws.recv())
-            except BadStart as exc:
-                await _refuse(ws, str(exc))
-                return
-            metadata = {"call": {"transport": "browser", "can_transfer": False}}
-            session = self.session(request, on_new_message, session_id, BrowserTransport(ws),
-                                   metadata)
-            await session.start()
-            await self._listen(ws, session)
-        except GONE:
-            pass
-        finally:
-            if session is not None:
-                await session.end("caller_hung_up")
+            session_id = parse_start(raw)
+        except Refused as refusal:
+            log.warning("voice.browser.refused reason=%s", refusal)
+            raise
+        metadata = {"call": {"transport": self.transport_name, "can_transfer": False}}
+        return CallStart(session_id, BrowserTransport(ws), metadata)
 
-    async def _listen(self, ws: Any, session: CallSession) -> None:
-        leftover = b""  # a frame cut mid-sample keeps its odd byte for the next one
-        bad = 0
-        while not session.closed:
-            raw = await ws.recv()
-            if isinstance(raw, bytes):
-                data, leftover = leftover + raw, b""
-                if len(data) % 2:
-                    data, leftover = data[:-1], data[-1:]
-                if data:
-                    await session.audio(AudioChunk(data, BROWSER_RATE))
-                continue
-            try:
-                event = json.loads(raw)
-                kind = event["event"]
-            except (ValueError, TypeError, KeyError):
-                bad += 1
-                await send(ws, json.dumps({"event": "error", "message": "not a JSON event"}))
-                if bad >= MAX_BAD_MESSAGES:
-                    await ws.close(1008, "too many malformed messages")
-                    return
-                continue
-            if kind == "stop":
-                return
-            if kind == "dtmf" and isinstance(event.get("digit"), str):
-                await session.dtmf(event["digit"])
-
-
-async def _refuse(ws: Any, message: str) -> None:
-    log.warning("voice.browser.refused reason=%s", message)
-    await send(ws, json.dumps({"event": "error", "message": message}))
-    await ws.close(1003, message[:120])
+    def error_event(self, message: str) -> Optional[Data]:
+        return json.dumps({"event": "error", "message": message})

@@ -20,23 +20,23 @@ import asyncio
 import logging
 import secrets
 import time
-from typing import Any, Awaitable, Callable, Dict, Optional, Text, Tuple, Union
+from typing import Any, Callable, Dict, Optional, Text, Tuple, Union
 
-from rasa.core.channels.channel import UserMessage
 from redis.exceptions import RedisError
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from heard import redis_client
+from heard.contract import PHONE_TRANSPORT
+from rasa_seam.app import agent_of
 from voice import twilio_protocol as tp
 from voice.audio import TELEPHONY_RATE, AudioChunk
 from voice.call import CallSession, ConfigError
-from voice.channels.base import GONE, VoiceChannel, send
+from voice.channels.base import CallStart, Data, Malformed, Refused, VoiceChannel, send
 from voice.rasa_dialogue import pick_prompt
 
 log = logging.getLogger(__name__)
-MAX_BAD_MESSAGES = 20  # in a row: after that the peer isn't speaking Twilio's protocol
 TRANSFER_TTL_SECONDS = 15 * 60  # Twilio asks /after as soon as the stream closes
 
 
@@ -84,14 +84,38 @@ def transfers_for(url: Optional[str]) -> Transfers:
     return RedisTransfers(redis_client.client(url)) if url else MemoryTransfers()
 
 
+def parse(raw: Data) -> tp.Message:
+    """One Media Streams message; a bad 'start' ends the stream, other bad messages are
+    skipped (the codec's errors as the channel's)."""
+    try:
+        return tp.parse_message(raw)
+    except tp.BadStart as exc:
+        log.warning("voice.twilio.bad_start error=%s", exc)
+        raise Refused(str(exc), exc.code) from None
+    except tp.ProtocolError as exc:
+        raise Malformed(str(exc)) from None
+
+
 class TwilioTransport:
     sample_rate = TELEPHONY_RATE
 
-    def __init__(self, ws: Any, stream_sid: str, call_sid: str, channel: "TwilioMediaStreamsInput"):
+    def __init__(self, ws: Any, stream_sid: str, call_sid: str,
+                 channel: "TwilioMediaStreamsInput") -> None:
         self.ws = ws
         self.stream_sid = stream_sid
         self.call_sid = call_sid
         self.channel = channel
+
+    async def receive(self, raw: Data, session: CallSession) -> None:
+        message = parse(raw)
+        if isinstance(message, tp.Media) and message.track != "outbound":
+            await session.audio(message.audio)
+        elif isinstance(message, tp.Dtmf):
+            await session.dtmf(message.digit)
+        elif isinstance(message, tp.Mark):
+            session.played(message.name)
+        elif isinstance(message, tp.Stop):
+            await session.end("caller_hung_up")
 
     async def play(self, audio: AudioChunk, mark: str) -> None:
         for message in tp.media_messages(self.stream_sid, audio):
@@ -130,6 +154,8 @@ class TwilioMediaStreamsInput(VoiceChannel):
     stream_secret (signs the stream tokens; default auth_token, or in insecure_dev_mode a
     random one per process), public_url (the https address Twilio uses, when behind a proxy
     or tunnel), transfer_number (E.164 number a caller is transferred to on handover)."""
+
+    transport_name = PHONE_TRANSPORT
 
     def __init__(self, auth_token: Optional[str] = None, insecure_dev_mode: bool = False,
                  stream_secret: Optional[str] = None, public_url: Optional[str] = None,
@@ -191,7 +217,7 @@ class TwilioMediaStreamsInput(VoiceChannel):
         if refused:
             return refused
         if self.unavailable:
-            responses = request.app.ctx.agent.domain.responses
+            responses = agent_of(request.app).domain.responses
             text = pick_prompt(responses.get("utter_voice_unavailable", []), 0) or ""
             return response.text(tp.say_and_hang_up_twiml(text), content_type="text/xml")
         base, prefix = self._base(request), f"/webhooks/{self.name()}"
@@ -225,77 +251,33 @@ class TwilioMediaStreamsInput(VoiceChannel):
         return tp.stream_token_problem(self.stream_key, start.call_sid,
                                        start.custom_parameters.get("token"), time.time())
 
-    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        bp = Blueprint("twilio_voice_webhook", __name__)
-
+    def add_routes(self, bp: Blueprint) -> None:
+        # Functions, not bound methods: Sanic marks each handler with its blueprint's name.
         @bp.route("/", methods=["GET"])
-        async def health(request: Request):
+        async def health(request: Request) -> HTTPResponse:
             return response.json({"status": "ok", "available": not self.unavailable})
 
         @bp.route("/incoming", methods=["POST"])
-        async def incoming(request: Request):
+        async def incoming(request: Request) -> HTTPResponse:
             return await self.incoming(request)
 
         @bp.route("/after", methods=["POST"])
-        async def after(request: Request):
+        async def after(request: Request) -> HTTPResponse:
             return await self.after(request)
 
-        @bp.websocket("/stream")
-        async def stream(request: Request, ws: Any):
-            await self._serve(request, ws, on_new_message)
-
-        return bp
-
-    async def _serve(self, request: Request, ws: Any,
-                     on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
-        session: Optional[CallSession] = None
-        bad = 0
-        try:
-            while session is None or not session.closed:
-                try:
-                    message = tp.parse_message(await ws.recv())
-                    bad = 0
-                except tp.BadStart as exc:
-                    log.warning("voice.twilio.bad_start error=%s", exc)
-                    await ws.close(exc.code, str(exc)[:120])
-                    break
-                except tp.ProtocolError as exc:
-                    bad += 1
-                    log.warning("voice.twilio.bad_message error=%s", exc)
-                    if bad >= MAX_BAD_MESSAGES:
-                        await ws.close(tp.POLICY_VIOLATION, "not Twilio Media Streams protocol")
-                        break
-                    continue
-                if isinstance(message, tp.Start) and session is None:
-                    refusal = self._stream_refusal(message)
-                    if refusal:
-                        log.warning("voice.twilio.stream_refused call=%s reason=%s",
-                                    message.call_sid, refusal)
-                        await ws.close(tp.POLICY_VIOLATION, "stream refused")
-                        break
-                    session = self._start(request, ws, message, on_new_message)
-                    await session.start()
-                elif session is None:
-                    continue  # 'connected', or media before 'start': nothing to attach it to
-                elif isinstance(message, tp.Media) and message.track != "outbound":
-                    await session.audio(message.audio)
-                elif isinstance(message, tp.Dtmf):
-                    await session.dtmf(message.digit)
-                elif isinstance(message, tp.Mark):
-                    session.played(message.name)
-                elif isinstance(message, tp.Stop):
-                    await session.end("caller_hung_up")
-        except GONE:
-            pass
-        finally:
-            if session is not None:
-                await session.end("caller_hung_up")
-
-    def _start(self, request: Request, ws: Any, start: tp.Start,
-               on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> CallSession:
-        transport = TwilioTransport(ws, start.stream_sid, start.call_sid, self)
-        caller = start.custom_parameters.get("caller", "")
-        metadata = {"call": {"transport": "twilio", "call_sid": start.call_sid,
+    def start(self, raw: Data, ws: Any) -> Optional[CallStart]:
+        message = parse(raw)
+        if not isinstance(message, tp.Start):
+            return None  # 'connected', or media before 'start': nothing to attach it to
+        refusal = self._stream_refusal(message)
+        if refusal:
+            log.warning("voice.twilio.stream_refused call=%s reason=%s", message.call_sid,
+                        refusal)
+            raise Refused("stream refused", tp.POLICY_VIOLATION)
+        log.info("voice.twilio.start call=%s", message.call_sid)
+        caller = message.custom_parameters.get("caller", "")
+        metadata = {"call": {"transport": self.transport_name, "call_sid": message.call_sid,
                              "caller": caller, "can_transfer": bool(self.transfer_number)}}
-        log.info("voice.twilio.start call=%s", start.call_sid)
-        return self.session(request, on_new_message, start.call_sid, transport, metadata)
+        return CallStart(message.call_sid,
+                         TwilioTransport(ws, message.stream_sid, message.call_sid, self),
+                         metadata)

@@ -51,11 +51,20 @@ var HeardConsole = (function () {
     return m < 1 ? "under a minute" : m === 1 ? "1 minute" : m + " minutes";
   }
 
-  // An ISO string (handoff transcripts) or seconds since 1970 (console messages).
-  function clock(when) {
-    if (!when) return "";
-    var date = new Date(typeof when === "number" ? when * 1000 : when);
-    return isNaN(date) ? String(when) : date.toLocaleString([], { dateStyle: "short", timeStyle: "short" });
+  function shortDate(date) {
+    return date.toLocaleString([], { dateStyle: "short", timeStyle: "short" });
+  }
+
+  // A transcript line's `time`: seconds since 1970 (0 when unknown).
+  function clock(seconds) {
+    return seconds ? shortDate(new Date(seconds * 1000)) : "";
+  }
+
+  // A record's date as the API writes it, an ISO string (a callback, an order's dates).
+  function dateTime(iso) {
+    if (!iso) return "";
+    var date = new Date(iso);
+    return isNaN(date) ? String(iso) : shortDate(date);
   }
 
   // Same colours in the queue and on the dashboard; each has 4.5:1 or more on white.
@@ -66,5 +75,6 @@ var HeardConsole = (function () {
   function emotionColour(name) { return EMOTION_COLOURS[name] || "#4b5563"; }
 
   return { el: el, svg: svg, api: api, words: words, percent: percent, minutes: minutes,
-           clock: clock, emotionColour: emotionColour, onSignedOut: null, me: null };
+           clock: clock, dateTime: dateTime, emotionColour: emotionColour,
+           onSignedOut: null, me: null };
 })();

@@ -109,7 +109,7 @@ HeardConsole.queue = (function (c) {
     var facts = c.el("p", { class: "meta", text: [
       "priority " + priorityName(h.priority), h.channel, "status " + c.words(h.status),
       h.agent ? "agent " + h.agent : null, "waiting " + c.minutes(h.waiting_seconds),
-      h.callback_at ? "callback " + c.clock(h.callback_at) : null
+      h.callback_at ? "callback " + c.dateTime(h.callback_at) : null
     ].filter(Boolean).join(" · ") });
     // The conversation and the reply box first; what Heard worked out beside them.
     detail.replaceChildren(title, facts, c.el("div", { class: "detail-columns" }, [
@@ -125,13 +125,13 @@ HeardConsole.queue = (function (c) {
     return c.el("section", { class: "detail-part" }, [c.el("h3", { text: title }), body]);
   }
 
+  // A line of heard.contract's transcript, stored with the handoff or polled live.
   function transcriptLine(line) {
-    var speaker = line.speaker || line.sender || "heard";
-    var who = speaker === "customer" ? "Customer" : speaker === "agent" ?
+    var who = line.sender === "customer" ? "Customer" : line.sender === "agent" ?
       (line.agent || "Agent") : "Heard";
-    return c.el("li", { class: "line line-" + speaker }, [
+    return c.el("li", { class: "line line-" + line.sender }, [
       c.el("span", { class: "speaker", text: who }),
-      c.el("span", { class: "time", text: c.clock(line.at || line.time) }),
+      c.el("span", { class: "time", text: c.clock(line.time) }),
       c.el("p", { text: line.text || "" })]);
   }
 
@@ -143,7 +143,7 @@ HeardConsole.queue = (function (c) {
     }
     if (key === "customer" && value) return [value.name, value.email, value.account_type]
       .filter(Boolean).join(" · ");
-    if (typeof value === "string" && ISO_TIME.test(value)) return c.clock(value);
+    if (typeof value === "string" && ISO_TIME.test(value)) return c.dateTime(value);
     return typeof value === "object" ? "" : String(value);
   }
 

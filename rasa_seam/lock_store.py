@@ -15,9 +15,12 @@ next one. Here a ticket is a lease of `lease_seconds` that its server renews eve
 that while it waits or works: a dead server frees the conversation within one lease, and a
 live one never loses its turn. Waiting polls every `poll_seconds`, not Rasa's 1 s.
 
+It keeps Rasa's keys and lock format (`RedisLockStore.get_lock` reads them) and works on
+Rasa's `TicketLock` from inside; `tests/test_rasa_seam_lock_store.py` pins both.
+
 endpoints.yml:
     lock_store:
-      type: bot.lock_store.AtomicRedisLockStore
+      type: rasa_seam.lock_store.AtomicRedisLockStore
       url: ${REDIS_URL}        # redis://host:port/db
       key_prefix: heard        # optional, letters and digits
       lease_seconds: 10        # optional
@@ -33,7 +36,7 @@ from typing import AsyncGenerator, Callable, Optional, TypeVar
 
 import redis
 from rasa.core.lock import TicketLock
-from rasa.core.lock_store import LockError, RedisLockStore
+from rasa.core.lock_store import DEFAULT_REDIS_LOCK_STORE_KEY_PREFIX, LockError, RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
 
 from heard import redis_client
@@ -55,8 +58,9 @@ class AtomicRedisLockStore(RedisLockStore):
         url = url or (endpoint_config.url if endpoint_config is not None else None)
         if not url or "://" not in url:
             raise ValueError("the lock store needs url: redis://host:port/db (e.g. ${REDIS_URL})")
+        # What Rasa's __init__ sets (it makes its client from host, port...: this one has a URL).
         self.red = redis_client.client(url)
-        self.key_prefix = "lock:"
+        self.key_prefix = DEFAULT_REDIS_LOCK_STORE_KEY_PREFIX
         prefix = options.get("key_prefix", key_prefix)
         if prefix:
             self._set_key_prefix(str(prefix))
@@ -132,10 +136,10 @@ class AtomicRedisLockStore(RedisLockStore):
             try:
                 alive = self.renew(conversation_id, ticket)
             except redis.RedisError as error:  # the next renewal may get through
-                logger.warning("bot.lock.renew_failed error=%s", type(error).__name__)
+                logger.warning("heard.lock.renew_failed error=%s", type(error).__name__)
                 continue
             if not alive:
-                logger.error("bot.lock.lease_lost conversation=%s ticket=%d",
+                logger.error("heard.lock.lease_lost conversation=%s ticket=%d",
                              conversation_id, ticket)
                 return
 

@@ -14,7 +14,7 @@ goes on in a fresh session).
   waited for an answer does, so their first message is never read as the answer to an old
   question (a rating, a confirmation, a form's question) or as a follow-up to an old reply.
 
-Pure: the Rasa side lives in `bot.rasa_seam`.
+Pure: the Rasa side lives in `rasa_seam.tracker_sessions`.
 """
 from __future__ import annotations
 

@@ -1,0 +1,1 @@
+"""Heard's tests: fixtures in conftest.py, helpers imported as tests.<module>."""

@@ -1,0 +1,1 @@
+"""Tests of the web side: the widget, the agent console, the dashboard."""
