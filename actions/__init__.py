@@ -3,6 +3,7 @@
 `rasa run actions` imports every module of this package and registers its actions; the
 first import also keeps personal data out of the action server's logs.
 """
+
 from heard import logs
 
 logs.install()

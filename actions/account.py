@@ -1,4 +1,5 @@
 """Account requests. Replies never reveal whether an e-mail address has an account."""
+
 from __future__ import annotations
 
 import re
@@ -9,8 +10,11 @@ from actions.formatting import mask_email
 
 ACCOUNT_TYPES = ("personal", "business", "premium", "basic", "family", "student")
 _PHONE = re.compile(r"\+?[\d][\d\s().-]{6,18}\d")
-_UNSUBSCRIBE = re.compile(r"\b(un-?subscribe|stop|opt[- ]?out|remove me|take me off|no more|"
-                          r"cancel|off (your|the) (list|mailing list|newsletter))\b", re.I)
+_UNSUBSCRIBE = re.compile(
+    r"\b(un-?subscribe|stop|opt[- ]?out|remove me|take me off|no more|"
+    r"cancel|off (your|the) (list|mailing list|newsletter))\b",
+    re.I,
+)
 
 
 def parse_profile_update(text: str) -> Optional[Tuple[str, str]]:
@@ -21,8 +25,9 @@ def parse_profile_update(text: str) -> Optional[Tuple[str, str]]:
     match = re.search(r"\bname\b(?:\s+(?:to|is|should be))?\s*:?\s*(.+)", text, re.I)
     if match:
         name = match.group(1).strip(" .")
-        if 1 <= len(name.split()) <= 4 and all(p.replace("-", "").replace("'", "").isalpha()
-                                                  for p in name.split()):
+        if 1 <= len(name.split()) <= 4 and all(
+            p.replace("-", "").replace("'", "").isalpha() for p in name.split()
+        ):
             return "name", name
     return None
 
@@ -52,8 +57,9 @@ def edit_account(ctx: Context) -> bool:
         ctx.repo.update_customer(customer.id, phone=value)
     else:
         first, _, last = value.partition(" ")
-        ctx.repo.update_customer(customer.id, first_name=first,
-                                 last_name=last or customer.last_name)
+        ctx.repo.update_customer(
+            customer.id, first_name=first, last_name=last or customer.last_name
+        )
     ctx.refresh_order()
     ctx.say("utter_profile_updated", field=field, value=value)
     return True
@@ -109,6 +115,8 @@ def newsletter_subscription(ctx: Context) -> bool:
     email = ctx.slot("email")
     subscribe = not wants_unsubscribe(ctx.slot("request_text") or "")
     ctx.repo.set_newsletter(email, subscribe)
-    ctx.say("utter_newsletter_subscribed" if subscribe else "utter_newsletter_unsubscribed",
-            masked_email=mask_email(email))
+    ctx.say(
+        "utter_newsletter_subscribed" if subscribe else "utter_newsletter_unsubscribed",
+        masked_email=mask_email(email),
+    )
     return True

@@ -1,4 +1,5 @@
 """The base of Heard's actions, and the shop database they share in the action server."""
+
 from __future__ import annotations
 
 import asyncio
@@ -53,14 +54,16 @@ class HeardAction(Action, ABC):
             ctx.acknowledge()
         self.handle(ctx)
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[str, Any]) -> List[Dict[str, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
         ctx = Context(dispatcher, tracker, domain, self.repo)
         try:
             await asyncio.to_thread(self._run, ctx)
         except Exception:  # a failure must never reach the customer as a crash
-            logger.exception("actions.failed action=%s conversation=%s",
-                             self.name(), tracker.sender_id)
+            logger.exception(
+                "actions.failed action=%s conversation=%s", self.name(), tracker.sender_id
+            )
             dispatcher.utter_message(response="utter_technical_problem")
             return []
         return ctx.events

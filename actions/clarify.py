@@ -1,4 +1,5 @@
 """When Heard isn't sure what the customer wants: which two requests to offer as buttons."""
+
 from __future__ import annotations
 
 from typing import Any, Collection, Dict, List, Optional, Sequence
@@ -8,8 +9,7 @@ from actions.requests import REQUESTS
 
 # Requests worth offering; not small talk, yes/no, bare details or out of scope. Each has
 # a button (title and "/intent" payload) in domain.yml's `utter_clarify_options`.
-OFFERABLE = frozenset({*REQUESTS, *info.ANSWERS, "complaint", "review",
-                       "contact_human_agent"})
+OFFERABLE = frozenset({*REQUESTS, *info.ANSWERS, "complaint", "review", "contact_human_agent"})
 # The two most likely intents are offered when their summed probability reaches this.
 # Tuned on validation data (out-of-fold training predictions and CLINC150 val), never on
 # the test set: `python -m bench.nlu_validation`.
@@ -45,8 +45,9 @@ SAFE_READING = {frozenset({"track_order", "report_late_delivery"}): "track_order
 
 def safe_reading(ranking: Sequence[Dict[str, Any]]) -> Optional[str]:
     """The request that answers both of the two likeliest readings, when there is one."""
-    names = frozenset(str(r.get("name")) for r in
-                      [r for r in ranking if r.get("name") != "nlu_fallback"][:2])
+    names = frozenset(
+        str(r.get("name")) for r in [r for r in ranking if r.get("name") != "nlu_fallback"][:2]
+    )
     return SAFE_READING.get(names)
 
 
@@ -56,7 +57,8 @@ def likely_request(ranking: Sequence[Dict[str, Any]], requests: Collection[str])
     if not ranked or ranked[0].get("name") not in requests:
         return None
     top = float(ranked[0].get("confidence") or 0.0)
-    runner_up = max((float(r.get("confidence") or 0.0) for r in ranked[1:]
-                     if r.get("name") in requests), default=0.0)
-    return str(ranked[0]["name"]) if top >= GUESS_FLOOR and top - runner_up >= GUESS_LEAD \
-        else None
+    runner_up = max(
+        (float(r.get("confidence") or 0.0) for r in ranked[1:] if r.get("name") in requests),
+        default=0.0,
+    )
+    return str(ranked[0]["name"]) if top >= GUESS_FLOOR and top - runner_up >= GUESS_LEAD else None

@@ -1,5 +1,6 @@
 """The turn's context every Heard action works in: the tracker read, what is said, the
 slot events collected, the verified customer's order and the cases opened."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
@@ -24,8 +25,13 @@ CONFIRM_REQUEST = "request:"
 class Context:
     """One action run: reads the tracker, says things, collects slot events."""
 
-    def __init__(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                 domain: Dict[str, Any], repo: Repository):
+    def __init__(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: Dict[str, Any],
+        repo: Repository,
+    ):
         self.dispatcher = dispatcher
         self.tracker = tracker
         self.domain = domain
@@ -105,8 +111,12 @@ class Context:
         order = self.order
         if not order:
             return {"first_name": ""}
-        return {"first_name": order.customer.first_name, "order_id": order.number,
-                "items": order.items_text, "status": order.status}
+        return {
+            "first_name": order.customer.first_name,
+            "order_id": order.number,
+            "items": order.items_text,
+            "status": order.status,
+        }
 
     # --- saying things -------------------------------------------------------------
     def responses(self) -> Dict[str, Any]:
@@ -122,8 +132,11 @@ class Context:
     def say_once(self, response: str, **values: Any) -> bool:
         """Utters a variation of `response` never said before in this conversation, its
         {placeholders} filled from `values`."""
-        variations = [v for v in self.responses().get(response, [])
-                      if v.get("channel") in (None, self.channel)]
+        variations = [
+            v
+            for v in self.responses().get(response, [])
+            if v.get("channel") in (None, self.channel)
+        ]
         said = list(self.slot("acks_said") or [])
         index = empathy.pick_variation(response, len(variations), said)
         if index is None:
@@ -148,8 +161,9 @@ class Context:
 
     def has_apologised(self, fault: str) -> bool:
         """Whether this conversation has heard any variation of the apology for `fault`."""
-        return any(key.startswith(f"{empathy.apology(fault)}:")
-                   for key in self.slot("acks_said") or [])
+        return any(
+            key.startswith(f"{empathy.apology(fault)}:") for key in self.slot("acks_said") or []
+        )
 
     def asks_before_writing(self, request: str) -> bool:
         """Asks whether to go ahead, and True, when the write `request` is about to make
@@ -168,8 +182,9 @@ class Context:
         text = self.slot("request_text") if self.slot("pending_request") else None
         return [t.emotion for t in conversation.request_turns(self.tracker.events, text)]
 
-    def open_case(self, kind: str, summary: str, priority: str,
-                  fault: Optional[str] = None) -> Optional[str]:
+    def open_case(
+        self, kind: str, summary: str, priority: str, fault: Optional[str] = None
+    ) -> Optional[str]:
         """Opens a ticket for the problem and returns its reference; or, when one is open
         already, refers the customer to it (raising it if they are more upset now) and
         returns None. A shop `fault` is owned for a new case, and for a repeat only if
@@ -177,19 +192,30 @@ class Context:
         order = self.order
         wanted = empathy.case_priority(priority, self.request_emotions())
         ticket, created = self.repo.open_ticket(
-            kind, summary, wanted, order.customer.id if order else None,
-            order.number if order else None, self.conversation_id)
+            kind,
+            summary,
+            wanted,
+            order.customer.id if order else None,
+            order.number if order else None,
+            self.conversation_id,
+        )
         if fault and (created or not self.has_apologised(fault)):
             self.apologise(fault)
         raised = None if created else policy.raised_priority(ticket.priority, wanted)
         if raised:
             self.repo.raise_ticket_priority(ticket.reference, raised)
-        expected = policy.case_expected_by(kind, raised or ticket.priority, ticket.created_at,
-                                           self.repo.clock().date())
-        self.facts.update(reference=ticket.reference, team=policy.CASE_TEAMS[kind],
-                          expected=day(expected))
+        expected = policy.case_expected_by(
+            kind, raised or ticket.priority, ticket.created_at, self.repo.clock().date()
+        )
+        self.facts.update(
+            reference=ticket.reference, team=policy.CASE_TEAMS[kind], expected=day(expected)
+        )
         if created:
             return ticket.reference
-        self.say("utter_case_already_open_raised" if raised else "utter_case_already_open",
-                 reference=ticket.reference, team=policy.CASE_TEAMS[kind], expected=day(expected))
+        self.say(
+            "utter_case_already_open_raised" if raised else "utter_case_already_open",
+            reference=ticket.reference,
+            team=policy.CASE_TEAMS[kind],
+            expected=day(expected),
+        )
         return None

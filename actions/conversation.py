@@ -1,5 +1,6 @@
 """Pure readings of a conversation's events: user turns, emotion timeline, summary (its
 transcript is `heard.contract.transcript`, the one every process reads)."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, Iterable, List, Mapping, Optional
@@ -26,8 +27,11 @@ def _reading(event: Event) -> str:
 
 def user_turns(events: Iterable[Event]) -> List[Turn]:
     return [
-        Turn(_reading(e), Emotion.from_parse(e.get("parse_data")),
-             bool(REPEATED_CONTACT.search((e.get("text") or "")[:2000])))
+        Turn(
+            _reading(e),
+            Emotion.from_parse(e.get("parse_data")),
+            bool(REPEATED_CONTACT.search((e.get("text") or "")[:2000])),
+        )
         for e in events
         if e.get("event") == "user"
     ]
@@ -47,9 +51,12 @@ def request_turns(events: Iterable[Event], request_text: Optional[str]) -> List[
     when no message did."""
     users = [e for e in events if e.get("event") == "user"]
     # request_text keeps a message's first 2000 characters
-    made = [i for i, e in enumerate(users)
-            if request_text and (e.get("text") or "")[:2000] == request_text]
-    return user_turns(users[made[-1] if made else max(0, len(users) - 1):])
+    made = [
+        i
+        for i, e in enumerate(users)
+        if request_text and (e.get("text") or "")[:2000] == request_text
+    ]
+    return user_turns(users[made[-1] if made else max(0, len(users) - 1) :])
 
 
 def emotion_timeline(events: Iterable[Event]) -> List[Dict[str, Any]]:
@@ -59,11 +66,22 @@ def emotion_timeline(events: Iterable[Event]) -> List[Dict[str, Any]]:
     for e in events:
         if e.get("event") == "user":
             emotion = Emotion.from_parse(e.get("parse_data"))
-            timeline.append({"turn": len(timeline) + 1, "at": iso_time(e.get("timestamp")),
-                             "emotion": emotion.name, "intensity": emotion.intensity,
-                             "intent": _intent(e), "frustration": None})
-        elif (e.get("event") == "slot" and e.get("name") == FRUSTRATION and timeline
-              and timeline[-1]["frustration"] is None):
+            timeline.append(
+                {
+                    "turn": len(timeline) + 1,
+                    "at": iso_time(e.get("timestamp")),
+                    "emotion": emotion.name,
+                    "intensity": emotion.intensity,
+                    "intent": _intent(e),
+                    "frustration": None,
+                }
+            )
+        elif (
+            e.get("event") == "slot"
+            and e.get("name") == FRUSTRATION
+            and timeline
+            and timeline[-1]["frustration"] is None
+        ):
             timeline[-1]["frustration"] = e.get("value")
     return timeline
 
@@ -72,12 +90,17 @@ def summary(turns: List[Turn], slots: Mapping[str, Any], reason: str) -> str:
     """A few lines an agent reads in seconds: what was asked, about what, what happened."""
     asked = []
     for t in turns:
-        if t.intent not in ("inform", "affirm", "deny", "greet", "nlu_fallback", "none") \
-                and t.intent not in asked:
+        if (
+            t.intent not in ("inform", "affirm", "deny", "greet", "nlu_fallback", "none")
+            and t.intent not in asked
+        ):
             asked.append(t.intent)
     parts = [f"Reason: {reason.replace('_', ' ')}."]
-    parts.append("Asked about: " + (", ".join(a.replace("_", " ") for a in asked) or
-                                    "nothing recognised") + ".")
+    parts.append(
+        "Asked about: "
+        + (", ".join(a.replace("_", " ") for a in asked) or "nothing recognised")
+        + "."
+    )
     if slots.get("verified_order"):
         parts.append(f"Identity checked with order {slots['verified_order']}.")
     elif slots.get("order_id"):
@@ -85,6 +108,7 @@ def summary(turns: List[Turn], slots: Mapping[str, Any], reason: str) -> str:
     if slots.get("identity_attempts"):
         parts.append(f"Failed identity checks: {int(slots['identity_attempts'])}.")
     if turns:
-        parts.append(f"Latest emotion: {turns[-1].emotion.name} "
-                     f"({turns[-1].emotion.intensity:.2f}).")
+        parts.append(
+            f"Latest emotion: {turns[-1].emotion.name} ({turns[-1].emotion.intensity:.2f})."
+        )
     return " ".join(parts)

@@ -1,4 +1,5 @@
 """The actions Rasa's rules call: begin and resolve a request, answers, confirmations."""
+
 from __future__ import annotations
 
 import re
@@ -42,8 +43,10 @@ def offer_human_if_angry(ctx: Context) -> None:
 
 
 def ranking_of(event: Optional[Mapping[str, Any]]) -> List[Dict[str, Any]]:
-    return [{"name": r.get("name"), "confidence": r.get("confidence")}
-            for r in ((event or {}).get("parse_data") or {}).get("intent_ranking") or []][:4]
+    return [
+        {"name": r.get("name"), "confidence": r.get("confidence")}
+        for r in ((event or {}).get("parse_data") or {}).get("intent_ranking") or []
+    ][:4]
 
 
 class EntryAction(HeardAction):
@@ -123,10 +126,14 @@ def clause_requests(ctx: Context, at_least: int = 2) -> List[Dict[str, Any]]:
     found: List[Dict[str, Any]] = []
     for clause in (ctx.tracker.latest_message or {}).get("clauses") or []:
         intent, confidence = clause.get("intent"), float(clause.get("confidence") or 0)
-        if intent in QUEUEABLE and confidence >= CLAUSE_CONFIDENCE and all(
-                f["intent"] != intent for f in found):
-            found.append({"intent": intent, "text": str(clause.get("text"))[:2000],
-                          "confidence": confidence})
+        if (
+            intent in QUEUEABLE
+            and confidence >= CLAUSE_CONFIDENCE
+            and all(f["intent"] != intent for f in found)
+        ):
+            found.append(
+                {"intent": intent, "text": str(clause.get("text"))[:2000], "confidence": confidence}
+            )
     return found if len(found) >= at_least else []
 
 
@@ -146,8 +153,9 @@ def start_several(ctx: Context, form_follows: bool) -> bool:
     return True
 
 
-def start(ctx: Context, request: Dict[str, Any], details: Optional[str],
-          form_follows: bool = False) -> None:
+def start(
+    ctx: Context, request: Dict[str, Any], details: Optional[str], form_follows: bool = False
+) -> None:
     """Begins one of several requests (the form collects its details), or answers it."""
     if request["intent"] in REQUESTS:
         begin(ctx, request["intent"], request["text"], details)
@@ -172,8 +180,7 @@ def take_next(ctx: Context) -> None:
 
 def resolve(ctx: Context, request: str) -> None:
     """Runs the request's handler, forgets its details and closes the request."""
-    ranking = ranking_of(conversation.request_message(ctx.tracker.events,
-                                                      ctx.slot("request_text")))
+    ranking = ranking_of(conversation.request_message(ctx.tracker.events, ctx.slot("request_text")))
     resolved = REQUESTS[request].handler(ctx)
     ctx.set("pending_request", None)
     for slot in DETAIL_SLOTS:
@@ -209,8 +216,9 @@ class ActionAnswer(EntryAction):
         resolved = DIRECT[ctx.intent](ctx)
         if not ctx.slot("pending_request"):
             ctx.set("queued_requests", others(ctx))
-        closing.after_resolution(ctx, ctx.intent, resolved,
-                                 ranking_of({"parse_data": ctx.tracker.latest_message}))
+        closing.after_resolution(
+            ctx, ctx.intent, resolved, ranking_of({"parse_data": ctx.tracker.latest_message})
+        )
         take_next(ctx)
 
 
@@ -233,8 +241,7 @@ class ActionFallback(EntryAction):
         """Offers the two most likely requests when there are two; else asks again. The
         likelier one is remembered: details given next instead of a choice resume it.
         A message of details ("tim.w@example.org") is taken as details."""
-        if any(reader(ctx.latest_text) for reader in EXTRA_READERS.values()) \
-                and take_details(ctx):
+        if any(reader(ctx.latest_text) for reader in EXTRA_READERS.values()) and take_details(ctx):
             return
         ranking = (ctx.tracker.latest_message or {}).get("intent_ranking") or []
         both = clarify.safe_reading(ranking)
@@ -250,8 +257,12 @@ class ActionFallback(EntryAction):
             ctx.say("utter_default")
             return
         choices = clarify.buttons(offered, ctx.responses().get("utter_clarify_options", []))
-        ctx.say("utter_clarify", buttons=choices, first_option=choices[0]["title"].lower(),
-                second_option=choices[1]["title"].lower())
+        ctx.say(
+            "utter_clarify",
+            buttons=choices,
+            first_option=choices[0]["title"].lower(),
+            second_option=choices[1]["title"].lower(),
+        )
 
 
 class ActionConfirm(HeardAction):
@@ -263,14 +274,15 @@ class ActionConfirm(HeardAction):
         ctx.style = ctx.slot("reply_style") or ctx.style
         if awaiting.startswith(CONFIRM_REQUEST) and ctx.order is not None:
             ctx.confirmed = True
-            resolve(ctx, awaiting[len(CONFIRM_REQUEST):])
+            resolve(ctx, awaiting[len(CONFIRM_REQUEST) :])
             return
         confirm = CONFIRMABLE.get(awaiting)
         if confirm is None or ctx.order is None:
             ctx.say("utter_how_can_i_help")
             return
-        ranking = ranking_of(conversation.request_message(ctx.tracker.events,
-                                                          ctx.slot("request_text")))
+        ranking = ranking_of(
+            conversation.request_message(ctx.tracker.events, ctx.slot("request_text"))
+        )
         closing.after_resolution(ctx, awaiting, confirm(ctx), ranking)
         take_next(ctx)
 
@@ -291,7 +303,8 @@ def says_no(ctx: Context) -> bool:
     """A clause of the message is a sure "no" ("no wait, don't. When will it arrive?")."""
     return ctx.intent != "affirm" and any(
         c.get("intent") == "deny" and float(c.get("confidence") or 0) >= CLAUSE_CONFIDENCE
-        for c in (ctx.tracker.latest_message or {}).get("clauses") or [])
+        for c in (ctx.tracker.latest_message or {}).get("clauses") or []
+    )
 
 
 def decline(ctx: Context) -> None:
@@ -321,8 +334,9 @@ class ActionInform(EntryAction):
         return "action_inform"
 
     def respond(self, ctx: Context) -> None:
-        rating = rating_from((ctx.tracker.latest_message or {}).get("entities") or [],
-                             ctx.latest_text)
+        rating = rating_from(
+            (ctx.tracker.latest_message or {}).get("entities") or [], ctx.latest_text
+        )
         if ctx.slot("awaiting_rating") and rating and 1 <= rating <= 5:
             feedback.record_rating(ctx, rating)
         elif not take_details(ctx):
@@ -342,15 +356,19 @@ def take_details(ctx: Context) -> bool:
         return True
     if not ctx.slot("order_id"):
         return False
-    misread = next((e for e in reversed(ctx.tracker.events) if e.get("event") == "user"
-                    and (e.get("parse_data") or {}).get("intent", {}).get("name")
-                    == "nlu_fallback"), None)
-    offered = clarify.options(((misread or {}).get("parse_data") or {})
-                              .get("intent_ranking") or [])
+    misread = next(
+        (
+            e
+            for e in reversed(ctx.tracker.events)
+            if e.get("event") == "user"
+            and (e.get("parse_data") or {}).get("intent", {}).get("name") == "nlu_fallback"
+        ),
+        None,
+    )
+    offered = clarify.options(((misread or {}).get("parse_data") or {}).get("intent_ranking") or [])
     if offered:  # the two requests a misunderstood message may have meant, as buttons
         choices = clarify.buttons(offered, ctx.responses().get("utter_clarify_options", []))
-        ctx.say("utter_what_about_order_options", order_id=ctx.slot("order_id"),
-                buttons=choices)
+        ctx.say("utter_what_about_order_options", order_id=ctx.slot("order_id"), buttons=choices)
     else:
         ctx.say("utter_what_about_order", order_id=ctx.slot("order_id"))
     return True
@@ -364,7 +382,11 @@ def request_to_resume(ctx: Context) -> Optional[str]:
         return remembered
     last = (ctx.slot("last_result") or {}).get("request")
     written = EXTRA_READERS["order_id"](ctx.latest_text)
-    if last in REQUESTS and REQUESTS[last].identity and written \
-            and written != ctx.slot("verified_order"):
+    if (
+        last in REQUESTS
+        and REQUESTS[last].identity
+        and written
+        and written != ctx.slot("verified_order")
+    ):
         return last  # "sorry, it's 2345679": the same request for the right order
     return None

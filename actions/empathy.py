@@ -4,6 +4,7 @@ how to word the resolution, and when a human should take over.
 Everything here is a function of plain data, so it is tested table-driven; the words
 themselves live in domain.yml.
 """
+
 from __future__ import annotations
 
 import re
@@ -37,9 +38,12 @@ class Emotion:
         if not isinstance(raw, Mapping):
             return cls()
         try:
-            return cls(str(raw.get("name", "neutral")), float(raw.get("confidence", 1.0)),
-                       float(raw.get("intensity", 0.0)),
-                       tuple(str(c) for c in raw.get("cues") or ()))
+            return cls(
+                str(raw.get("name", "neutral")),
+                float(raw.get("confidence", 1.0)),
+                float(raw.get("intensity", 0.0)),
+                tuple(str(c) for c in raw.get("cues") or ()),
+            )
         except (TypeError, ValueError):
             return cls()
 
@@ -63,9 +67,11 @@ def plan(emotion: Emotion, intent: str) -> Plan:
     """Acknowledgement first: which one, and how the resolution that follows is worded."""
     if emotion.negative:
         style = {"anger": "calm", "confusion": "steps", "anxiety": "reassure"}.get(
-            emotion.name, "plain")
-        return Plan(f"utter_ack_{emotion.name}_{emotion.level}", style,
-                    offer_human=emotion.name == "anger")
+            emotion.name, "plain"
+        )
+        return Plan(
+            f"utter_ack_{emotion.name}_{emotion.level}", style, offer_human=emotion.name == "anger"
+        )
     if intent in WARM_INTENTS:  # the thank-you reply is itself the warmth
         return Plan(None, "warm", offer_human=False)
     if emotion.name == "joy":
@@ -105,7 +111,9 @@ REPEATED_CONTACT = re.compile(
     r"written|emailed|e-mailed|messaged|asked|chased|rang) (you |this |about this )?(twice|"
     r"three times|several times|multiple times|many times|so many times|repeatedly)|"
     r"(nobody|no one|no-one) (ever )?(answers|replies|replied|got back|gets back|helps)|"
-    r"still (no|haven'?t had an?|not had an?) (answer|reply|response))\b", re.I)
+    r"still (no|haven'?t had an?|not had an?) (answer|reply|response))\b",
+    re.I,
+)
 # Emotions that, held over NO_PROGRESS_TURNS turns with nothing resolved, call for a person.
 STUCK_EMOTIONS = ("anger", "frustration", "sadness")
 NO_PROGRESS_TURNS = 3
@@ -116,7 +124,9 @@ _STAKES = re.compile(
     r"anniversary|trip|holiday|holidays|vacation|flight|party|exam|exams|interview|funeral|"
     r"graduation|christening|move|big day|honeymoon|christmas|deadline|surgery|operation))\b|"
     r"\b(birthday|wedding|christmas|anniversary) (gift|present)\b|\b(?:it'?s|it is|this is|"
-    r"was) (a|my) (gift|present)\b", re.I)
+    r"was) (a|my) (gift|present)\b",
+    re.I,
+)
 
 
 def stakes(text: str) -> Optional[str]:
@@ -139,9 +149,12 @@ class Turn:
     repeated_contact: bool = False  # says they have asked or contacted the shop before
 
 
-def escalation_reason(turns: Sequence[Turn], identity_failures: int,
-                      frustration: float = 0.0,
-                      turns_without_progress: int = 0) -> Optional[str]:
+def escalation_reason(
+    turns: Sequence[Turn],
+    identity_failures: int,
+    frustration: float = 0.0,
+    turns_without_progress: int = 0,
+) -> Optional[str]:
     """Why a human should take over now, judged on the user turns since the last handoff
     (latest last), the conversation's frustration score and how many of those turns came
     after the last resolved request."""
@@ -154,16 +167,22 @@ def escalation_reason(turns: Sequence[Turn], identity_failures: int,
     if turns[-1].repeated_contact and turns[-1].emotion.negative:
         return "repeated_contact"
     heated = [t for t in turns[-3:] if _heated(t.emotion)]  # a calm detail may come between
-    if _heated(turns[-1].emotion) and len(heated) >= 2 and any(
-            t.emotion.level == "high" for t in heated):
+    if (
+        _heated(turns[-1].emotion)
+        and len(heated) >= 2
+        and any(t.emotion.level == "high" for t in heated)
+    ):
         return "repeated_anger"
     if len(turns) >= 2 and all(t.intent == "nlu_fallback" for t in turns[-2:]):
         return "repeated_fallback"
     if len(turns) >= 2 and frustration >= FRUSTRATION_ESCALATES_AT:
         return "rising_frustration"
     stuck = turns[-NO_PROGRESS_TURNS:]
-    if turns_without_progress >= NO_PROGRESS_TURNS and len(stuck) == NO_PROGRESS_TURNS and all(
-            t.emotion.name in STUCK_EMOTIONS for t in stuck):
+    if (
+        turns_without_progress >= NO_PROGRESS_TURNS
+        and len(stuck) == NO_PROGRESS_TURNS
+        and all(t.emotion.name in STUCK_EMOTIONS for t in stuck)
+    ):
         return "no_progress"
     return None
 
@@ -176,8 +195,10 @@ def handoff_priority(emotion: Emotion, reason: str) -> int:
     """1 is served first: intense anger, then other anger and frustration, then the rest."""
     if reason == "repeated_anger" or (emotion.name == "anger" and emotion.level == "high"):
         return 1
-    if emotion.name in ("anger", "frustration") or reason in ("severe_complaint",
-                                                                "repeated_contact"):
+    if emotion.name in ("anger", "frustration") or reason in (
+        "severe_complaint",
+        "repeated_contact",
+    ):
         return 2
     if emotion.negative:
         return 3

@@ -1,4 +1,5 @@
 """Complaints, reviews and the end-of-conversation rating."""
+
 from __future__ import annotations
 
 import re
@@ -7,8 +8,11 @@ from actions import conversation
 from actions.context import Context
 from actions.escalation import hand_over
 
-_SEVERE = re.compile(r"\b(lawyer|legal action|sue|court|fraud|scam|police|ombudsman|"
-                     r"trading standards|chargeback|dangerous|injur\w*|fire|burn\w*)\b", re.I)
+_SEVERE = re.compile(
+    r"\b(lawyer|legal action|sue|court|fraud|scam|police|ombudsman|"
+    r"trading standards|chargeback|dangerous|injur\w*|fire|burn\w*)\b",
+    re.I,
+)
 # Markup and template tokens ({% raw %}, {{ x }}, ${x}, <b>, &amp;) and links carry no
 # feedback of their own.
 _MARKUP = re.compile(r"\{[%{#].*?[%}#]\}|\$?\{[^{}]*\}|<[^>]*>|&#?\w+;|https?://\S+", re.S)
@@ -48,8 +52,14 @@ def review(ctx: Context) -> bool:
         ctx.say("utter_review_unclear")
         return False
     order = ctx.order  # a repeat adds its words to the open review instead of a new one
-    ctx.repo.open_ticket("review", text[:2000], "low", order.customer.id if order else None,
-                         order.number if order else None, ctx.conversation_id)
+    ctx.repo.open_ticket(
+        "review",
+        text[:2000],
+        "low",
+        order.customer.id if order else None,
+        order.number if order else None,
+        ctx.conversation_id,
+    )
     ctx.say("utter_review_thanks")
     return True
 
@@ -59,7 +69,8 @@ def record_rating(ctx: Context, rating: int) -> None:
     start = turns[0].emotion.name if turns else None
     end = turns[-2].emotion.name if len(turns) > 1 else start  # the turn before the rating
     order = ctx.order
-    ctx.repo.record_feedback(ctx.conversation_id, ctx.channel, rating, start, end,
-                             order.customer.id if order else None)
+    ctx.repo.record_feedback(
+        ctx.conversation_id, ctx.channel, rating, start, end, order.customer.id if order else None
+    )
     ctx.set("awaiting_rating", False)
     ctx.say("utter_rating_thanks_high" if rating >= 4 else "utter_rating_thanks_low")

@@ -1,4 +1,5 @@
 """How dates, money and e-mail addresses are written in replies."""
+
 from __future__ import annotations
 
 from datetime import date, datetime

@@ -6,6 +6,7 @@ turn, a lot when a request is resolved, and with joy or thanks. Escalation reads
 
 The Rasa server updates it in each turn (`rasa_seam.turn`), before any action runs.
 """
+
 from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
@@ -13,16 +14,25 @@ from typing import Any, Mapping, Sequence
 from actions.conversation import user_turns
 from actions.empathy import Emotion, Turn
 
-WEIGHTS = {"anger": 0.5, "frustration": 0.45, "sadness": 0.25, "anxiety": 0.25,
-           "confusion": 0.2}
+WEIGHTS = {"anger": 0.5, "frustration": 0.45, "sadness": 0.25, "anxiety": 0.25, "confusion": 0.2}
 DECAY = 0.85  # each turn, when nothing new goes wrong
 FALLBACK = 0.15
 REPEATED_REQUEST = 0.2
 WAITING = 0.1
 CALMING = 0.5  # joy or thanks halve it
 RESOLVED = 0.5  # a resolved request halves it
-NOT_REQUESTS = ("inform", "affirm", "deny", "greet", "goodbye", "thank_you", "nlu_fallback",
-                "follow_up", "bot_challenge", "out_of_scope")
+NOT_REQUESTS = (
+    "inform",
+    "affirm",
+    "deny",
+    "greet",
+    "goodbye",
+    "thank_you",
+    "nlu_fallback",
+    "follow_up",
+    "bot_challenge",
+    "out_of_scope",
+)
 
 
 def asked_again(turns: Sequence[Turn]) -> bool:

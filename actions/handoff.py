@@ -1,4 +1,5 @@
 """The customer asks for a person: `action_handoff`."""
+
 from __future__ import annotations
 
 from actions.base import HeardAction

@@ -1,4 +1,5 @@
 """Answers that need no lookup: policies, how-tos and small talk, worded in domain.yml."""
+
 from __future__ import annotations
 
 from actions.context import Context

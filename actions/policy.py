@@ -1,4 +1,5 @@
 """The shop's rules as pure functions: what may be done to an order, and what it costs."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -7,7 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Optional, Tuple, Union
 
 # Staffed hours live in heard/ (heard.settings parses HEARD_STAFFED_HOURS with them).
-from heard.staffed_hours import StaffedHours  # noqa: F401  (actions import it from here)
+from heard.staffed_hours import StaffedHours
 
 REFUND_WINDOW_DAYS = 30
 FREE_CANCELLATION_HOURS = 24
@@ -24,8 +25,9 @@ def money(value: Decimal) -> Decimal:
     return Decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
-def cancellation_fee(status: str, shipped: bool, placed_at: datetime, now: datetime,
-                     total: Decimal) -> Optional[Decimal]:
+def cancellation_fee(
+    status: str, shipped: bool, placed_at: datetime, now: datetime, total: Decimal
+) -> Optional[Decimal]:
     """The fee to cancel, or None when the order can no longer be cancelled."""
     if status not in ("processing", "delayed") or shipped:
         return None
@@ -40,8 +42,9 @@ class RefundDecision:
     deadline: Optional[date] = None
 
 
-def refund_decision(status: str, delivered_at: Optional[datetime], now: datetime,
-                    already_refunded: bool) -> RefundDecision:
+def refund_decision(
+    status: str, delivered_at: Optional[datetime], now: datetime, already_refunded: bool
+) -> RefundDecision:
     if already_refunded:
         return RefundDecision("already_refunded")
     if status == "cancelled":
@@ -86,9 +89,15 @@ def is_double_charge(payments: Tuple[Tuple[Decimal, str, datetime], ...]) -> boo
 # Cases (tickets), one open per problem. Each kind of case has a team that owns it; the
 # customer hears "our billing team".
 CASE_TEAMS = {
-    "double_charge": "billing", "payment_question": "billing", "refund_overdue": "billing",
-    "damage": "returns", "not_received": "delivery", "order_change": "orders",
-    "complaint": "customer care", "review": "customer care", "safety": "product safety",
+    "double_charge": "billing",
+    "payment_question": "billing",
+    "refund_overdue": "billing",
+    "damage": "returns",
+    "not_received": "delivery",
+    "order_change": "orders",
+    "complaint": "customer care",
+    "review": "customer care",
+    "safety": "product safety",
 }
 CASE_PRIORITIES = ("low", "normal", "high", "urgent")  # least to most urgent
 # Business days until the team answers, as the replies promise: "within 1 business day",
@@ -126,16 +135,16 @@ def raised_priority(current: str, wanted: str) -> Optional[str]:
 HandoffWhen = Union[int, datetime]
 
 
-def handoff_next_step(now: datetime, waiting: int,
-                      hours: StaffedHours) -> Tuple[str, HandoffWhen]:
+def handoff_next_step(now: datetime, waiting: int, hours: StaffedHours) -> Tuple[str, HandoffWhen]:
     """('wait', minutes) while staff are in, else ('callback', when they are back)."""
     if hours.is_open(now):
         return "wait", max(2, (waiting + 1) * MINUTES_PER_WAITING_HANDOFF)
     return "callback", hours.next_opening(now)
 
 
-def phone_handoff_step(now: datetime, step: str, when: HandoffWhen,
-                       can_transfer: bool) -> Tuple[str, HandoffWhen]:
+def phone_handoff_step(
+    now: datetime, step: str, when: HandoffWhen, can_transfer: bool
+) -> Tuple[str, HandoffWhen]:
     """A caller can't wait for a chat agent: while staff are in they are put through (when
     a transfer number is set up), otherwise called back - as soon as a colleague is free,
     or when the team is back."""

@@ -1,4 +1,5 @@
 """Validation of `request_form`: identity first, then the request's own details."""
+
 from __future__ import annotations
 
 import asyncio
@@ -30,8 +31,11 @@ _ORDER_NUMBER_DIGITS = re.compile(ORDER_NUMBER)
 # Words a customer uses to stop a half-finished request.
 STOP_INTENTS = ("deny", "goodbye")
 # Questions on the side that leave the request where it was: policy answers and the like.
-DIGRESSIONS = {**info.ANSWERS, "bot_challenge": "utter_iamabot",
-               "out_of_scope": "utter_out_of_scope"}
+DIGRESSIONS = {
+    **info.ANSWERS,
+    "bot_challenge": "utter_iamabot",
+    "out_of_scope": "utter_out_of_scope",
+}
 DIGRESSION_CONFIDENCE = 0.6
 
 
@@ -51,25 +55,37 @@ def email_from(text: str) -> Optional[str]:
 
 def address_from(text: str) -> Optional[str]:
     address = " ".join(str(text).split())
-    ok = 10 <= len(address) <= 200 and re.search(r"\d", address) and re.search(r"[A-Za-z]{2}",
-                                                                                  address)
+    ok = (
+        10 <= len(address) <= 200
+        and re.search(r"\d", address)
+        and re.search(r"[A-Za-z]{2}", address)
+    )
     return address if ok else None
 
 
 def full_name_from(text: str) -> Optional[str]:
-    name = re.sub(r"^(my name is|i am|i'm|it's|name:?)\s+", "", " ".join(str(text).split()),
-                  flags=re.I).strip(" .")
+    name = re.sub(
+        r"^(my name is|i am|i'm|it's|name:?)\s+", "", " ".join(str(text).split()), flags=re.I
+    ).strip(" .")
     parts = name.split()
-    if 1 <= len(parts) <= 4 and len(name) <= 80 and all(
-            p.replace("-", "").replace("'", "").isalpha() for p in parts):
+    if (
+        1 <= len(parts) <= 4
+        and len(name) <= 80
+        and all(p.replace("-", "").replace("'", "").isalpha() for p in parts)
+    ):
         return name.title() if name.islower() else name
     return None
 
 
 def account_type_from(text: str) -> Optional[str]:
     lowered = str(text).lower()
-    aliases = {"biz": "business", "pro": "premium", "company": "business",
-               "standard": "basic", "free": "basic"}
+    aliases = {
+        "biz": "business",
+        "pro": "premium",
+        "company": "business",
+        "standard": "basic",
+        "free": "basic",
+    }
     for word in re.findall(r"[a-z]+", lowered):
         word = aliases.get(word, word)
         if word in account.ACCOUNT_TYPES:
@@ -115,8 +131,11 @@ def mentioned(slot: str, tracker: Tracker) -> Dict[Text, Any]:
 def new_upset_feeling(turns: List[Turn]) -> bool:
     """An answer that comes with a new upset feeling ("ugh, fine: 1234567") is
     acknowledged before the form goes on; the same feeling again is not."""
-    return bool(turns) and turns[-1].emotion.negative and (
-        len(turns) < 2 or turns[-2].emotion.name != turns[-1].emotion.name)
+    return (
+        bool(turns)
+        and turns[-1].emotion.negative
+        and (len(turns) < 2 or turns[-2].emotion.name != turns[-1].emotion.name)
+    )
 
 
 def reads_back(slot: str, channel: Optional[str]) -> bool:
@@ -138,19 +157,24 @@ class ValidateRequestForm(FormValidationAction):
     def name(self) -> Text:
         return "validate_request_form"
 
-    async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher,
-                             tracker: Tracker, domain: Dict[Text, Any]) -> List[Text]:
+    async def required_slots(
+        self,
+        domain_slots: List[Text],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: Dict[Text, Any],
+    ) -> List[Text]:
         verified = tracker.get_slot("verified_order")
         status = None
         if verified:
             order = await asyncio.to_thread(self.repo.find_order, verified)
             status = order.status if order else None
         failed = (tracker.get_slot("identity_attempts") or 0) >= MAX_IDENTITY_ATTEMPTS
-        return required_slots(tracker.get_slot("pending_request"), bool(verified), status,
-                              failed)
+        return required_slots(tracker.get_slot("pending_request"), bool(verified), status, failed)
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
         if not tracker.get_slot("requested_slot"):  # the request's own message, already
             return await self._run(dispatcher, tracker, domain)  # acknowledged and checked
         ctx = Context(dispatcher, tracker, domain, self.repo)
@@ -162,8 +186,9 @@ class ValidateRequestForm(FormValidationAction):
             ctx.acknowledge()
         return ctx.events + await self._run(dispatcher, tracker, domain)
 
-    async def _run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def _run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
         text = tracker.latest_message.get("text") or ""
         requested = tracker.get_slot("requested_slot")
         if requested in READERS and READERS[requested][0](text) is not None:
@@ -177,21 +202,34 @@ class ValidateRequestForm(FormValidationAction):
             # A question on the side: answered, then the form asks its question again.
             dispatcher.utter_message(response=DIGRESSIONS[name])
             return [SlotSet(requested, None)]
-        if (name in REQUESTS and name != tracker.get_slot("pending_request")
-                and confidence >= SWITCH_CONFIDENCE):
-            return await self._switch(name, confidence, text, requested, dispatcher, tracker,
-                                      domain)
+        if (
+            name in REQUESTS
+            and name != tracker.get_slot("pending_request")
+            and confidence >= SWITCH_CONFIDENCE
+        ):
+            return await self._switch(
+                name, confidence, text, requested, dispatcher, tracker, domain
+            )
         return await super().run(dispatcher, tracker, domain)
 
-    async def _switch(self, request: str, confidence: float, text: str,
-                      requested: Optional[str],
-                      dispatcher: CollectingDispatcher, tracker: Tracker,
-                      domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def _switch(
+        self,
+        request: str,
+        confidence: float,
+        text: str,
+        requested: Optional[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: Dict[Text, Any],
+    ) -> List[Dict[Text, Any]]:
         """A new request half-way: keep what was collected, drop the text the form took
         as an answer, and carry on with the new request."""
         dispatcher.utter_message(response="utter_switch_request")
-        changes = {"pending_request": request, "request_text": text[:2000],
-                   "request_confidence": confidence}
+        changes = {
+            "pending_request": request,
+            "request_text": text[:2000],
+            "request_confidence": confidence,
+        }
         if requested:
             changes[requested] = None
         tracker.slots.update(changes)
@@ -199,16 +237,19 @@ class ValidateRequestForm(FormValidationAction):
         next_slot = await self.next_requested_slot(dispatcher, tracker, domain)
         return events + ([next_slot] if next_slot else [])
 
-    async def extract_order_id(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                               domain: Dict[Text, Any]) -> Dict[Text, Any]:
+    async def extract_order_id(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> Dict[Text, Any]:
         return mentioned("order_id", tracker)
 
-    async def extract_email(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                            domain: Dict[Text, Any]) -> Dict[Text, Any]:
+    async def extract_email(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> Dict[Text, Any]:
         return mentioned("email", tracker)
 
-    async def get_validation_events(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                    domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def get_validation_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
         """Each answer read (or explained and asked again), then the identity check."""
         required = await self.required_slots([], dispatcher, tracker, domain)
         candidates = tracker.slots_to_validate()
@@ -218,8 +259,9 @@ class ValidateRequestForm(FormValidationAction):
                 continue
             reader, invalid_response = READERS[slot]
             read = reader(str(value)) if value is not None else None
-            answered_another = any(other != slot and other in IDENTITY_SLOTS
-                                   for other in candidates)
+            answered_another = any(
+                other != slot and other in IDENTITY_SLOTS for other in candidates
+            )
             if read is None and not answered_another:  # "jane@x.com" for the order number:
                 dispatcher.utter_message(response=invalid_response)  # no reproach, ask again
             elif reads_back(slot, tracker.get_latest_input_channel()):
@@ -227,19 +269,25 @@ class ValidateRequestForm(FormValidationAction):
             events.append(SlotSet(slot, read))
         tracker.add_slots(events)
         if tracker.get_slot("verified_order") or not all(
-                tracker.get_slot(s) for s in IDENTITY_SLOTS):
+            tracker.get_slot(s) for s in IDENTITY_SLOTS
+        ):
             return events
         return events + await self._check_identity(dispatcher, tracker)
 
-    async def _check_identity(self, dispatcher: CollectingDispatcher,
-                              tracker: Tracker) -> List[Dict[Text, Any]]:
-        order = await asyncio.to_thread(self.repo.verify_identity,
-                                        tracker.get_slot("order_id"), tracker.get_slot("email"))
+    async def _check_identity(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> List[Dict[Text, Any]]:
+        order = await asyncio.to_thread(
+            self.repo.verify_identity, tracker.get_slot("order_id"), tracker.get_slot("email")
+        )
         if order:
             return [SlotSet("verified_order", order.number), SlotSet("identity_attempts", 0)]
         attempts = int(tracker.get_slot("identity_attempts") or 0) + 1
         if attempts < MAX_IDENTITY_ATTEMPTS:
             dispatcher.utter_message(response="utter_identity_mismatch")
         # Both cleared, so the reply never tells which of the two was wrong.
-        return [SlotSet("order_id", None), SlotSet("email", None),
-                SlotSet("identity_attempts", attempts)]
+        return [
+            SlotSet("order_id", None),
+            SlotSet("email", None),
+            SlotSet("identity_attempts", attempts),
+        ]

@@ -7,6 +7,7 @@ domain". The app also answers `/health/live` and `/health/ready` (the shop datab
 answers) for load balancers and orchestrators. `tests/test_sdk_seam.py` pins the rasa_sdk
 code this relies on.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -31,8 +32,9 @@ async def run(self: ActionExecutor, action_call: Dict[str, Any]) -> Optional[Dic
 
 
 def create_app(*args: Any, **kwargs: Any) -> Any:
-    return health.add_routes(_original["create_app"](*args, **kwargs),
-                             lambda app: readiness_problems())
+    return health.add_routes(
+        _original["create_app"](*args, **kwargs), lambda app: readiness_problems()
+    )
 
 
 @lru_cache(maxsize=1)

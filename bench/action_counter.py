@@ -1,6 +1,7 @@
 """A counting reverse proxy between the Rasa server and the action server: how many action
 calls each user turn makes, and how many bytes each call sends (the tracker travels with
 every call, so its size follows the conversation's length)."""
+
 from __future__ import annotations
 
 import http.client
@@ -9,8 +10,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import List, Optional, Sequence
 
 # Not passed on: they describe one connection, and the body is forwarded de-chunked.
-HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer",
-              "proxy-connection", "upgrade", "content-length"}
+HOP_BY_HOP = {
+    "connection",
+    "keep-alive",
+    "transfer-encoding",
+    "te",
+    "trailer",
+    "proxy-connection",
+    "upgrade",
+    "content-length",
+}
 
 
 class CountingProxy:
@@ -30,11 +39,14 @@ class CountingProxy:
                 body = self._body()
                 if self.command == "POST" and self.path.split("?")[0] == "/webhook":
                     proxy._record(len(body))
-                upstream = http.client.HTTPConnection("localhost", upstream_port,
-                                                      timeout=timeout)
+                upstream = http.client.HTTPConnection("localhost", upstream_port, timeout=timeout)
                 try:
-                    upstream.request(self.command, self.path, body, {
-                        k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP})
+                    upstream.request(
+                        self.command,
+                        self.path,
+                        body,
+                        {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP},
+                    )
                     response = upstream.getresponse()
                     payload = response.read()
                     self.send_response(response.status, response.reason)
@@ -91,4 +103,4 @@ def calls_per_turn(turns: Sequence[Sequence[int]]) -> Optional[float]:
 
 def call_sizes(turns: Sequence[Sequence[int]], end: int, width: int = 10) -> List[int]:
     """The body sizes of the calls of turns end-width+1..end."""
-    return [size for calls in turns[max(0, end - width):end] for size in calls]
+    return [size for calls in turns[max(0, end - width) : end] for size in calls]

@@ -15,6 +15,7 @@ retries a failed turn with the same message id, as the widget does; each failed 
 a customer-visible error. Every loop is bounded in count and time; traffic stays on
 loopback. `--quick` is the short version CI runs (tests/test_cluster.py).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -74,12 +75,12 @@ class Conversation:
 def post(url: str, sender: str, text: str, message_id: str) -> List[str]:
     """One attempt; the reply's texts, or an exception saying what went wrong."""
     body = json.dumps({"sender": sender, "message": text, "message_id": message_id}).encode()
-    request = urllib.request.Request(f"{url}/webhooks/rest/webhook", data=body,
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"{url}/webhooks/rest/webhook", data=body, headers={"Content-Type": "application/json"}
+    )
     with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT) as response:
         messages = json.load(response)
-    if any(isinstance(m.get("custom"), dict) and m["custom"].get("heard_error")
-           for m in messages):
+    if any(isinstance(m.get("custom"), dict) and m["custom"].get("heard_error") for m in messages):
         raise RuntimeError("heard_error")  # Heard's apology: it could not answer
     return [m.get("text", "") for m in messages]
 
@@ -99,8 +100,9 @@ def _send(urls: List[str], sender: str, text: str, message_id: str) -> List[obje
     def send(i: int) -> None:
         try:
             results[i] = post(urls[i], sender, text, message_id)
-        except Exception as error:  # noqa: BLE001 (every failure is counted)
+        except Exception as error:  # every failure is counted
             results[i] = error
+
     threads = [threading.Thread(target=send, args=(i,)) for i in range(len(urls))]
     for thread in threads:
         thread.start()
@@ -130,13 +132,14 @@ def turn(first: List[str], retry: str, sender: str, text: str, deadline: float) 
     return record
 
 
-def play(conversation: Conversation, first: List[str], retry: str,
-         deadline: float) -> Conversation:
+def play(conversation: Conversation, first: List[str], retry: str, deadline: float) -> Conversation:
     if conversation.kind == "together":  # two messages at once, to any replica
         with ThreadPoolExecutor(2) as pool:
-            conversation.turns = list(pool.map(
-                lambda text: turn(first, retry, conversation.sender, text, deadline),
-                TOGETHER))
+            conversation.turns = list(
+                pool.map(
+                    lambda text: turn(first, retry, conversation.sender, text, deadline), TOGETHER
+                )
+            )
         return conversation
     for text in FLOWS[conversation.flow]:
         done = turn(first, retry, conversation.sender, text, deadline)
@@ -166,6 +169,7 @@ class Load:
                 with self._lock:
                     self.conversations.append(conversation)
                     self.turns += len(conversation.turns)
+
         threads = [threading.Thread(target=client) for _ in range(clients)]
         for thread in threads:
             thread.start()
@@ -177,8 +181,9 @@ class Load:
         return [t for c in self.conversations for t in c.turns]
 
 
-def stored(engine: sa.engine.Engine,
-           senders: List[str]) -> Dict[str, List[Tuple[str, List[str], List[str]]]]:
+def stored(
+    engine: sa.engine.Engine, senders: List[str]
+) -> Dict[str, List[Tuple[str, List[str], List[str]]]]:
     """Per conversation, each stored customer message (its id) with the responses after it,
     and what else happened (its intent, the actions and slots), to explain a wrong one."""
     found: Dict[str, List[Tuple[str, List[str], List[str]]]] = {}
@@ -186,22 +191,32 @@ def stored(engine: sa.engine.Engine,
         with engine.connect() as connection:
             rows = connection.execute(
                 sa.select(EVENTS.c.sender_id, EVENTS.c.type_name, EVENTS.c.data)
-                .where(EVENTS.c.sender_id.in_(senders[start:start + 500]),
-                       EVENTS.c.type_name.in_(("user", "bot", "action", "slot")))
-                .order_by(EVENTS.c.id)).fetchall()
+                .where(
+                    EVENTS.c.sender_id.in_(senders[start : start + 500]),
+                    EVENTS.c.type_name.in_(("user", "bot", "action", "slot")),
+                )
+                .order_by(EVENTS.c.id)
+            ).fetchall()
         for sender, kind, data in rows:
             event = json.loads(data)
             turns = found.setdefault(sender, [])
             if kind == "user":
                 parsed = event.get("parse_data") or {}
-                turns.append((parsed.get("message_id") or event.get("message_id"), [],
-                              [(parsed.get("intent") or {}).get("name") or "?"]))
+                turns.append(
+                    (
+                        parsed.get("message_id") or event.get("message_id"),
+                        [],
+                        [(parsed.get("intent") or {}).get("name") or "?"],
+                    )
+                )
             elif turns and kind == "bot":
-                turns[-1][1].append((event.get("metadata") or {}).get("utter_action")
-                                    or "text")
+                turns[-1][1].append((event.get("metadata") or {}).get("utter_action") or "text")
             elif turns:
-                turns[-1][2].append(event.get("name") if kind == "action"
-                                    else f"{event.get('name')}={event.get('value')}")
+                turns[-1][2].append(
+                    event.get("name")
+                    if kind == "action"
+                    else f"{event.get('name')}={event.get('value')}"
+                )
     return found
 
 
@@ -218,8 +233,11 @@ class Verdict:
             self.examples.append(what)
 
 
-def check(conversations: List[Conversation], reference: Dict[str, List[List[str]]],
-          engine: sa.engine.Engine) -> Verdict:
+def check(
+    conversations: List[Conversation],
+    reference: Dict[str, List[List[str]]],
+    engine: sa.engine.Engine,
+) -> Verdict:
     """Lost, duplicated and wrong turns, from the tracker store."""
     verdict = Verdict()
     store = stored(engine, [c.sender for c in conversations])
@@ -247,10 +265,12 @@ def check(conversations: List[Conversation], reference: Dict[str, List[List[str]
                 right = right and all(copy == done.copies[0] for copy in done.copies)
             if not right:
                 verdict.wrong += 1
-                verdict.note(f"wrong: {conversation.sender} {done.text[:20]!r} -> "
-                             f"{names[done.message_id]} (errors {done.errors}; "
-                             f"{steps[done.message_id]}; before: "
-                             f"{steps.get(ids[ids.index(done.message_id) - 1]) if index else ''})")
+                verdict.note(
+                    f"wrong: {conversation.sender} {done.text[:20]!r} -> "
+                    f"{names[done.message_id]} (errors {done.errors}; "
+                    f"{steps[done.message_id]}; before: "
+                    f"{steps.get(ids[ids.index(done.message_id) - 1]) if index else ''})"
+                )
     return verdict
 
 
@@ -270,8 +290,7 @@ def references(url: str, engine: sa.engine.Engine, deadline: float) -> Dict[str,
         for text in order:
             turn([url], url, sender, text, deadline)
     store = stored(engine, [c.sender for c in calm] + pairs)
-    result: Dict[str, List] = {f"flow:{c.flow}": [r for _, r, _ in store[c.sender]]
-                               for c in calm}
+    result: Dict[str, List] = {f"flow:{c.flow}": [r for _, r, _ in store[c.sender]] for c in calm}
     for text in TOGETHER:
         result[f"together:{text}"] = []
     for sender, order in zip(pairs, (TOGETHER, TOGETHER[::-1])):
@@ -294,6 +313,7 @@ def mix(cluster: Cluster, prefix: str) -> Callable[[int], Tuple[Conversation, Li
         if n % 20 in (6, 13, 19):
             return Conversation("together", -1, sender), [topology.public_url]
         return Conversation("flow", n % len(FLOWS), sender), [topology.public_url]
+
     return make
 
 
@@ -307,19 +327,21 @@ class Window:
 def errors_in(turns: List[Turn], window: Window) -> Tuple[int, int, int]:
     """(turns begun in the window, customer-visible errors, refused requests) in it."""
     begun = sum(window.start <= t.started <= window.end for t in turns)
-    errors = [what for t in turns for when, what in t.errors
-              if window.start <= when <= window.end]
+    errors = [what for t in turns for when, what in t.errors if window.start <= when <= window.end]
     refused = sum(what in ("refused", "HTTP 502", "HTTP 503", "HTTP 504") for what in errors)
     return begun, len(errors), refused
 
 
-def faults(cluster: Cluster, load: Load, total: int, windows: List[Window],
-           deadline: float) -> None:
+def faults(
+    cluster: Cluster, load: Load, total: int, windows: List[Window], deadline: float
+) -> None:
     """At 20 %, 40 % and 60 % of the turns: kill -9 of an action server, a Redis restart,
     kill -9 of a Rasa replica; each window lasts until the victim is ready again."""
-    plan = [(0.20, "kill -9 actions-1", lambda: cluster.kill("actions-1"), "actions-1"),
-            (0.40, "Redis restart", cluster.restart_redis, None),
-            (0.60, "kill -9 rasa-1", lambda: cluster.kill("rasa-1"), "rasa-1")]
+    plan = [
+        (0.20, "kill -9 actions-1", lambda: cluster.kill("actions-1"), "actions-1"),
+        (0.40, "Redis restart", cluster.restart_redis, None),
+        (0.60, "kill -9 rasa-1", lambda: cluster.kill("rasa-1"), "rasa-1"),
+    ]
     for share, name, act, victim in plan:
         while load.turns < share * total and time.monotonic() < deadline:
             time.sleep(0.2)
@@ -332,18 +354,23 @@ def faults(cluster: Cluster, load: Load, total: int, windows: List[Window],
         windows.append(window)
 
 
-def throughput(cluster: Cluster, urls: List[str], prefix: str, clients: int,
-               seconds: float) -> Tuple[float, List[Turn]]:
-    load = Load(lambda n: (Conversation("flow", n % len(FLOWS), f"{prefix}-{n}"), urls),
-                urls[0])
+def throughput(
+    cluster: Cluster, urls: List[str], prefix: str, clients: int, seconds: float
+) -> Tuple[float, List[Turn]]:
+    load = Load(lambda n: (Conversation("flow", n % len(FLOWS), f"{prefix}-{n}"), urls), urls[0])
     stop_at = time.monotonic() + seconds
     elapsed = load.run(clients, lambda: time.monotonic() > stop_at, stop_at + 120)
     turns = [t for t in load.all_turns() if t.seconds is not None]
     return len(turns) / elapsed, turns
 
 
-COMPONENTS = {"Rasa replicas": "bot.rasa_main", "action servers": "-m\0actions",
-              "PostgreSQL": "postgres", "Redis": "redis-server", "nginx": "nginx"}
+COMPONENTS = {
+    "Rasa replicas": "bot.rasa_main",
+    "action servers": "-m\0actions",
+    "PostgreSQL": "postgres",
+    "Redis": "redis-server",
+    "nginx": "nginx",
+}
 
 
 def cpu_seconds() -> Dict[str, float]:
@@ -370,42 +397,52 @@ def millis(turns: List[Turn], q: float) -> str:
     return f"{percentile(times, q) * 1000:.0f} ms" if times else "n/a"
 
 
-def run(cluster: Cluster, sizes: Dict[str, int], rows: Dict[str, str],
-        throughput_phase: bool = True) -> Dict[str, object]:
+def run(
+    cluster: Cluster, sizes: Dict[str, int], rows: Dict[str, str], throughput_phase: bool = True
+) -> Dict[str, object]:
     """Every phase against a started cluster; fills `rows`, returns the figures."""
     topology = cluster.topology
-    engine = sa.create_engine(
-        f"postgresql://heard@127.0.0.1:{topology.postgres_port}/{TRACKER_DB}")
+    engine = sa.create_engine(f"postgresql://heard@127.0.0.1:{topology.postgres_port}/{TRACKER_DB}")
     deadline = time.monotonic() + 3600
     stopped = threading.Event()
-    supervisor = threading.Thread(target=supervise, args=(cluster.servers, stopped),
-                                  kwargs={"log": lambda line: None}, daemon=True)
+    supervisor = threading.Thread(
+        target=supervise,
+        args=(cluster.servers, stopped),
+        kwargs={"log": lambda line: None},
+        daemon=True,
+    )
     supervisor.start()
     try:
         reference = references(topology.public_url, engine, deadline)
         figures: Dict[str, object] = {}
         if throughput_phase:
-            one, one_turns = throughput(cluster, [topology.rasa_url(0)], "one",
-                                        sizes["clients"], sizes["seconds"])
+            one, one_turns = throughput(
+                cluster, [topology.rasa_url(0)], "one", sizes["clients"], sizes["seconds"]
+            )
             before = cpu_seconds()
-            two, two_turns = throughput(cluster, [topology.public_url], "two",
-                                        sizes["clients"], sizes["seconds"])
+            two, two_turns = throughput(
+                cluster, [topology.public_url], "two", sizes["clients"], sizes["seconds"]
+            )
             spent = {k: v - before[k] for k, v in cpu_seconds().items()}
             cores = os.cpu_count() or 1
             figures.update(one=one, two=two)
             rows[f"1 replica, direct, {sizes['clients']} clients"] = (
                 f"{one:.1f} turns/s ({one / cores:.1f} per core), p50/p95/p99 "
-                f"{millis(one_turns, .5)} / {millis(one_turns, .95)} / {millis(one_turns, .99)}")
+                f"{millis(one_turns, 0.5)} / {millis(one_turns, 0.95)} / {millis(one_turns, 0.99)}"
+            )
             rows[f"2 replicas through nginx, {sizes['clients']} clients"] = (
                 f"{two:.1f} turns/s ({two / cores:.1f} per core), p50/p95/p99 "
-                f"{millis(two_turns, .5)} / {millis(two_turns, .95)} / {millis(two_turns, .99)}")
+                f"{millis(two_turns, 0.5)} / {millis(two_turns, 0.95)} / {millis(two_turns, 0.99)}"
+            )
             rows["  CPU per turn at 2 replicas"] = ", ".join(
                 f"{name} {1000 * seconds / max(1, len(two_turns)):.1f} ms"
-                for name, seconds in spent.items())
+                for name, seconds in spent.items()
+            )
 
         load, windows = Load(mix(cluster, "fault"), topology.public_url), []
-        injector = threading.Thread(target=faults, args=(cluster, load, sizes["turns"],
-                                                         windows, deadline))
+        injector = threading.Thread(
+            target=faults, args=(cluster, load, sizes["turns"], windows, deadline)
+        )
         injector.start()
         elapsed = load.run(sizes["clients"], lambda: load.turns >= sizes["turns"], deadline)
         injector.join(timeout=600)
@@ -414,16 +451,19 @@ def run(cluster: Cluster, sizes: Dict[str, int], rows: Dict[str, str],
         answered = [t for t in turns if t.seconds is not None]
         errors = sum(len(t.errors) for t in turns)
         rows[f"fault run: turns ({len(load.conversations)} conversations)"] = (
-            f"{len(turns)} in {elapsed:.0f} s, {len(answered) / elapsed:.1f} turns/s")
-        rows["  latency p50 / p95 / p99"] = " / ".join(millis(turns, q) for q in (.5, .95, .99))
+            f"{len(turns)} in {elapsed:.0f} s, {len(answered) / elapsed:.1f} turns/s"
+        )
+        rows["  latency p50 / p95 / p99"] = " / ".join(millis(turns, q) for q in (0.5, 0.95, 0.99))
         rows["  lost / duplicated events"] = f"{verdict.lost} / {verdict.duplicated}"
         rows["  wrong replies"] = str(verdict.wrong)
         rows["  never answered (after 5 tries)"] = str(verdict.unanswered)
         rows["  customer-visible errors (attempts)"] = (
-            f"{errors} ({errors / max(1, len(turns)):.2%} of turns)")
+            f"{errors} ({errors / max(1, len(turns)):.2%} of turns)"
+        )
         kinds = collections.Counter(what for t in turns for _, what in t.errors)
         rows["  fault run's errors by kind"] = (
-            ", ".join(f"{k}: {n}" for k, n in kinds.items()) or "none")
+            ", ".join(f"{k}: {n}" for k, n in kinds.items()) or "none"
+        )
         for example in verdict.examples:
             rows[f"    {example}"] = ""
         worst = 0.0
@@ -434,7 +474,8 @@ def run(cluster: Cluster, sizes: Dict[str, int], rows: Dict[str, str],
             if window.name.startswith("kill -9 rasa"):
                 worst = max(worst, failed / max(1, begun))
             rows[f"  {window.name}: {window.end - window.start:.0f} s"] = (
-                f"{begun} turns begun, {failed} errors, {refused} refused")
+                f"{begun} turns begun, {failed} errors, {refused} refused"
+            )
 
         rolling = Load(mix(cluster, "rolling"), topology.public_url)
         done = threading.Event()
@@ -449,13 +490,20 @@ def run(cluster: Cluster, sizes: Dict[str, int], rows: Dict[str, str],
         rolling_verdict = check(rolling.conversations, reference, engine)
         rows[f"rolling restart: {window.end - window.start:.0f} s"] = (
             f"{begun} turns, {failed} errors, {refused} refused; lost/duplicated/wrong "
-            f"{rolling_verdict.lost}/{rolling_verdict.duplicated}/{rolling_verdict.wrong}")
+            f"{rolling_verdict.lost}/{rolling_verdict.duplicated}/{rolling_verdict.wrong}"
+        )
         kinds = collections.Counter(what for t in rolling_turns for _, what in t.errors)
         rows["  rolling restart's errors by kind"] = (
-            ", ".join(f"{k}: {n}" for k, n in kinds.items()) or "none")
-        figures.update(turns=len(turns), verdict=verdict, rolling=rolling_verdict,
-                       refused=refused_total + refused, worst=worst,
-                       rolling_failed=failed / max(1, begun))
+            ", ".join(f"{k}: {n}" for k, n in kinds.items()) or "none"
+        )
+        figures.update(
+            turns=len(turns),
+            verdict=verdict,
+            rolling=rolling_verdict,
+            refused=refused_total + refused,
+            worst=worst,
+            rolling_failed=failed / max(1, begun),
+        )
         return figures
     finally:
         stopped.set()
@@ -466,34 +514,60 @@ def run(cluster: Cluster, sizes: Dict[str, int], rows: Dict[str, str],
 def targets(figures: Dict[str, object], turns_wanted: int) -> List[Target]:
     verdict, rolling = figures["verdict"], figures["rolling"]
     found = [
-        Target(f"fault run covers >= {turns_wanted} turns", figures["turns"], turns_wanted,
-               "turns", at_least=True),
-        Target("lost + duplicated events", verdict.lost + verdict.duplicated + rolling.lost
-               + rolling.duplicated, 0, "events"),
+        Target(
+            f"fault run covers >= {turns_wanted} turns",
+            figures["turns"],
+            turns_wanted,
+            "turns",
+            at_least=True,
+        ),
+        Target(
+            "lost + duplicated events",
+            verdict.lost + verdict.duplicated + rolling.lost + rolling.duplicated,
+            0,
+            "events",
+        ),
         Target("wrong replies", verdict.wrong + rolling.wrong, 0, "replies"),
         Target("refused requests (kills, rolling restart)", figures["refused"], 0, "requests"),
         Target("errors in a replica's failover window", 100 * figures["worst"], 1, "%", 2),
         Target("errors during the rolling restart", 100 * figures["rolling_failed"], 1, "%", 2),
     ]
     if "two" in figures:
-        found.append(Target("2 replicas' throughput vs 1 replica", figures["two"],
-                            figures["one"], "turns/s", 1, at_least=True))
+        found.append(
+            Target(
+                "2 replicas' throughput vs 1 replica",
+                figures["two"],
+                figures["one"],
+                "turns/s",
+                1,
+                at_least=True,
+            )
+        )
     return found
 
 
 def topology_in(folder: Path, model: Path) -> Topology:
-    return Topology(folder=folder, model=model, api_token=secrets.token_urlsafe(24),
-                    public_port=free_port(), actions_port=free_port(),
-                    rasa_ports=[free_port(), free_port()],
-                    action_ports=[free_port(), free_port()],
-                    postgres_port=free_port(), redis_port=free_port())
+    return Topology(
+        folder=folder,
+        model=model,
+        api_token=secrets.token_urlsafe(24),
+        public_port=free_port(),
+        actions_port=free_port(),
+        rasa_ports=[free_port(), free_port()],
+        action_ports=[free_port(), free_port()],
+        postgres_port=free_port(),
+        redis_port=free_port(),
+    )
 
 
 def main() -> None:
     from bot.training import ensure_trained
 
-    parser = argparse.ArgumentParser(prog="python -m bench.cluster", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.cluster",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--quick", action="store_true", help="the short version (CI)")
     args = parser.parse_args()
     sizes = QUICK if args.quick else FULL

@@ -1,5 +1,6 @@
 """Conversation files (tests/conversations/*.yml, their shape: the README there): the
 conversations, their turns and expected effects on the shop, loaded and checked."""
+
 from __future__ import annotations
 
 import re
@@ -13,7 +14,6 @@ from bot.servers import ROOT
 
 CONVERSATIONS = ROOT / "tests" / "conversations"
 EMOTIONS = ("anger", "frustration", "sadness", "anxiety", "confusion", "joy", "neutral")
-NEGATIVE = ("anger", "frustration", "sadness", "anxiety", "confusion")
 PRIORITIES = ("low", "normal", "high", "urgent")
 Patterns = Tuple["re.Pattern[str]", ...]
 
@@ -40,6 +40,7 @@ class Turn:
 @dataclass(frozen=True)
 class ExpectedDb:
     """Effects on the shop; None: not checked (tickets, refunds, cancelled always are)."""
+
     tickets: Tuple[Tuple[str, Optional[str]], ...] = ()  # (kind, priority or None: any)
     refunds: int = 0
     cancelled: Tuple[str, ...] = ()
@@ -67,8 +68,9 @@ def _mapping(value, where: str, allowed: Sequence[str], required: Sequence[str] 
         raise ConversationFileError(f"{where}: expected a mapping, got {value!r:.60}")
     unknown = sorted(map(str, set(value) - set(allowed)))
     if unknown:
-        raise ConversationFileError(f"{where}: unknown key {', '.join(unknown)} "
-                                    f"(allowed: {', '.join(allowed)})")
+        raise ConversationFileError(
+            f"{where}: unknown key {', '.join(unknown)} (allowed: {', '.join(allowed)})"
+        )
     missing = [key for key in required if value.get(key) is None]
     if missing:
         raise ConversationFileError(f"{where}: missing {', '.join(missing)}")
@@ -110,71 +112,99 @@ def _patterns(value, where: str) -> Patterns:
             compiled.append(re.compile(pattern))
         except re.error as error:
             raise ConversationFileError(
-                f"{where}: bad regular expression {pattern!r}: {error}") from None
+                f"{where}: bad regular expression {pattern!r}: {error}"
+            ) from None
     return tuple(compiled)
 
 
 def _turn(raw, where: str) -> Turn:
-    raw = _mapping(raw, where, ("user", "emotion", "shop_at_fault", "expect"),
-                   ("user", "emotion"))
+    raw = _mapping(raw, where, ("user", "emotion", "shop_at_fault", "expect"), ("user", "emotion"))
     if raw["emotion"] not in EMOTIONS:
-        raise ConversationFileError(f"{where}: unknown emotion {raw['emotion']!r} "
-                                    f"(one of {', '.join(EMOTIONS)})")
+        raise ConversationFileError(
+            f"{where}: unknown emotion {raw['emotion']!r} (one of {', '.join(EMOTIONS)})"
+        )
     expect = _mapping(raw.get("expect") or {}, f"{where}, expect", ("reply", "not_reply"))
-    return Turn(_text(raw["user"], f"{where}, user"), raw["emotion"],
-                _flag(raw.get("shop_at_fault", False), f"{where}, shop_at_fault"),
-                _patterns(expect.get("reply"), f"{where}, expect.reply"),
-                _patterns(expect.get("not_reply"), f"{where}, expect.not_reply"))
+    return Turn(
+        _text(raw["user"], f"{where}, user"),
+        raw["emotion"],
+        _flag(raw.get("shop_at_fault", False), f"{where}, shop_at_fault"),
+        _patterns(expect.get("reply"), f"{where}, expect.reply"),
+        _patterns(expect.get("not_reply"), f"{where}, expect.not_reply"),
+    )
 
 
 def _db(raw, where: str) -> ExpectedDb:
-    raw = _mapping(raw or {}, where, ("tickets", "refunds", "vouchers", "cancelled",
-                                      "emails", "feedback"))
+    raw = _mapping(
+        raw or {}, where, ("tickets", "refunds", "vouchers", "cancelled", "emails", "feedback")
+    )
     tickets = []
     for ticket in _list(raw.get("tickets"), f"{where}, tickets", "[{kind: damage}]"):
         ticket = _mapping(ticket, f"{where}, tickets", ("kind", "priority"), ("kind",))
         priority = ticket.get("priority")
         if priority is not None and priority not in PRIORITIES:
-            raise ConversationFileError(f"{where}, tickets: unknown priority {priority!r} "
-                                        f"(one of {', '.join(PRIORITIES)})")
+            raise ConversationFileError(
+                f"{where}, tickets: unknown priority {priority!r} (one of {', '.join(PRIORITIES)})"
+            )
         tickets.append((_text(ticket["kind"], f"{where}, tickets"), priority))
     cancelled = _list(raw.get("cancelled"), f"{where}, cancelled", "[1234567]")
-    optional = {key: _count(raw[key], f"{where}, {key}") for key in
-                ("vouchers", "emails", "feedback") if raw.get(key) is not None}
-    return ExpectedDb(tuple(tickets), _count(raw.get("refunds", 0), f"{where}, refunds"),
-                      tuple(sorted(_text(n, f"{where}, cancelled") for n in cancelled)),
-                      **optional)
+    optional = {
+        key: _count(raw[key], f"{where}, {key}")
+        for key in ("vouchers", "emails", "feedback")
+        if raw.get(key) is not None
+    }
+    return ExpectedDb(
+        tuple(tickets),
+        _count(raw.get("refunds", 0), f"{where}, refunds"),
+        tuple(sorted(_text(n, f"{where}, cancelled") for n in cancelled)),
+        **optional,
+    )
 
 
 def _conversation(raw, where: str, source: str) -> Conversation:
-    raw = _mapping(raw, where, ("id", "quick", "channel", "notes", "turns", "outcome"),
-                   ("id", "turns"))
+    raw = _mapping(
+        raw, where, ("id", "quick", "channel", "notes", "turns", "outcome"), ("id", "turns")
+    )
     where = f"{source}: conversation {raw['id']!r}"
     if raw.get("channel", "rest") != "rest":
-        raise ConversationFileError(f"{where}: channel {raw['channel']!r} is not supported "
-                                    "(the runner drives rest only)")
-    turns = tuple(_turn(t, f"{where}, turn {n}") for n, t in
-                  enumerate(_list(raw["turns"], f"{where}, turns", "[{user: hi, ...}]"), 1))
+        raise ConversationFileError(
+            f"{where}: channel {raw['channel']!r} is not supported (the runner drives rest only)"
+        )
+    turns = tuple(
+        _turn(t, f"{where}, turn {n}")
+        for n, t in enumerate(_list(raw["turns"], f"{where}, turns", "[{user: hi, ...}]"), 1)
+    )
     if not turns:
         raise ConversationFileError(f"{where}: turns is empty")
-    outcome = _mapping(raw.get("outcome") or {}, f"{where}, outcome",
-                       ("replies", "not_replies", "handoff", "escalate_by", "db"))
+    outcome = _mapping(
+        raw.get("outcome") or {},
+        f"{where}, outcome",
+        ("replies", "not_replies", "handoff", "escalate_by", "db"),
+    )
     handoff = _flag(outcome.get("handoff", False), f"{where}, outcome.handoff")
     escalate_by = outcome.get("escalate_by")
     if escalate_by is not None:
         if not handoff:
             raise ConversationFileError(f"{where}: escalate_by needs handoff: true")
-        if isinstance(escalate_by, bool) or not isinstance(escalate_by, int) \
-                or not 1 <= escalate_by <= len(turns):
-            raise ConversationFileError(f"{where}: escalate_by must be a turn from 1 to "
-                                        f"{len(turns)}, got {escalate_by!r}")
+        if (
+            isinstance(escalate_by, bool)
+            or not isinstance(escalate_by, int)
+            or not 1 <= escalate_by <= len(turns)
+        ):
+            raise ConversationFileError(
+                f"{where}: escalate_by must be a turn from 1 to {len(turns)}, got {escalate_by!r}"
+            )
     return Conversation(
-        _text(raw["id"], f"{where}, id"), source, turns,
-        _flag(raw.get("quick", False), f"{where}, quick"), str(raw.get("notes") or ""),
+        _text(raw["id"], f"{where}, id"),
+        source,
+        turns,
+        _flag(raw.get("quick", False), f"{where}, quick"),
+        str(raw.get("notes") or ""),
         _patterns(outcome.get("replies"), f"{where}, outcome.replies"),
         _patterns(outcome.get("not_replies"), f"{where}, outcome.not_replies"),
-        handoff, escalate_by or (len(turns) if handoff else 0),
-        _db(outcome.get("db"), f"{where}, outcome.db"))
+        handoff,
+        escalate_by or (len(turns) if handoff else 0),
+        _db(outcome.get("db"), f"{where}, outcome.db"),
+    )
 
 
 def default_files() -> List[Path]:
@@ -196,21 +226,27 @@ def load(paths: Iterable[Path]) -> List[Conversation]:
         except yaml.YAMLError as error:
             raise ConversationFileError(f"{source}: not valid YAML: {error}") from None
         document = _mapping(document, source, ("conversations",), ("conversations",))
-        for n, raw in enumerate(_list(document["conversations"], f"{source}: conversations",
-                                      "[{id: ..., turns: [...]}]"), 1):
+        for n, raw in enumerate(
+            _list(
+                document["conversations"], f"{source}: conversations", "[{id: ..., turns: [...]}]"
+            ),
+            1,
+        ):
             conversation = _conversation(raw, f"{source}: conversation #{n}", source)
             clash = next((c for c in conversations if c.id == conversation.id), None)
             if clash:
-                raise ConversationFileError(f"{source}: conversation {conversation.id!r}: "
-                                            f"duplicate id (also in {clash.source})")
+                raise ConversationFileError(
+                    f"{source}: conversation {conversation.id!r}: "
+                    f"duplicate id (also in {clash.source})"
+                )
             conversations.append(conversation)
     return conversations
 
 
-def select(conversations: List[Conversation], quick: bool = False,
-           only: Optional[Sequence[str]] = None) -> List[Conversation]:
+def select(
+    conversations: List[Conversation], quick: bool = False, only: Optional[Sequence[str]] = None
+) -> List[Conversation]:
     unknown = sorted(set(only or ()) - {c.id for c in conversations})
     if unknown:
         raise ValueError(f"no conversation with id {', '.join(unknown)}")
-    return [c for c in conversations
-            if (not quick or c.quick) and (only is None or c.id in only)]
+    return [c for c in conversations if (not quick or c.quick) and (only is None or c.id in only)]

@@ -7,6 +7,7 @@ apologies, repeated sympathy, rating requests), escalations, personalisation and
 Heard's replies are told apart by the domain.yml response they were made from, so the
 scorecard follows the wording wherever it changes.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -16,13 +17,21 @@ from collections import Counter
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from store.repository import Repository
-from bench.conversation_files import (NEGATIVE, ConversationFileError, ExpectedDb, Patterns,
-                                      default_files, family, load, select)
+from bench.conversation_files import (
+    ConversationFileError,
+    ExpectedDb,
+    Patterns,
+    default_files,
+    family,
+    load,
+    select,
+)
 from bench.conversation_play import Effects, Played, ReplyIndex, play, say
 from bench.report import percentile, print_table
 from bot.servers import Servers
 from bot.training import ensure_trained
+from heard.contract import NEGATIVE_EMOTIONS
+from store.repository import Repository
 
 FALLBACKS = {"utter_default", "utter_clarify"}
 RATING = "utter_ask_rating"
@@ -30,11 +39,15 @@ RATING = "utter_ask_rating"
 
 # --- checks: did the conversation do what its file says? ----------------------------------
 
+
 def handoff_line_turns(played: Played, index: ReplyIndex) -> List[Optional[int]]:
     """Per recorded handoff, the first turn from the one it was recorded on whose reply
     holds a handoff line (None: the customer was never told)."""
-    told = [n for n, exchange in enumerate(played.exchanges, 1)
-            if any(index.is_handoff(line) for line in exchange.lines)]
+    told = [
+        n
+        for n, exchange in enumerate(played.exchanges, 1)
+        if any(index.is_handoff(line) for line in exchange.lines)
+    ]
     return [next((n for n in told if n >= h.turn), None) for h in played.effects.handoffs]
 
 
@@ -48,8 +61,9 @@ def escalation(played: Played, index: ReplyIndex) -> Optional[str]:
     return "timely" if told is not None and told <= played.conversation.escalate_by else "late"
 
 
-def tickets_match(expected: Sequence[Tuple[str, Optional[str]]],
-                  got: Sequence[Tuple[str, str]]) -> bool:
+def tickets_match(
+    expected: Sequence[Tuple[str, Optional[str]]], got: Sequence[Tuple[str, str]]
+) -> bool:
     if len(expected) != len(got):
         return False
     left = list(got)
@@ -62,31 +76,43 @@ def tickets_match(expected: Sequence[Tuple[str, Optional[str]]],
 
 
 def _tickets(tickets) -> str:
-    return ", ".join(f"{kind} ({priority or 'any priority'})"
-                     for kind, priority in tickets) or "none"
+    return (
+        ", ".join(f"{kind} ({priority or 'any priority'})" for kind, priority in tickets) or "none"
+    )
 
 
 def db_failures(expected: ExpectedDb, got: Effects) -> List[str]:
     failed = []
     if not tickets_match(expected.tickets, got.tickets):
-        failed.append(f"db: tickets opened: {_tickets(got.tickets)}; "
-                      f"expected: {_tickets(expected.tickets)}")
+        failed.append(
+            f"db: tickets opened: {_tickets(got.tickets)}; expected: {_tickets(expected.tickets)}"
+        )
     for name in ("refunds", "vouchers", "emails", "feedback"):
         want, have = getattr(expected, name), getattr(got, name)
         if want is not None and want != have:
             failed.append(f"db: {have} {name} created, expected {want}")
     if tuple(expected.cancelled) != got.cancelled:
-        failed.append(f"db: orders cancelled: {', '.join(got.cancelled) or 'none'}; "
-                      f"expected: {', '.join(expected.cancelled) or 'none'}")
+        failed.append(
+            f"db: orders cancelled: {', '.join(got.cancelled) or 'none'}; "
+            f"expected: {', '.join(expected.cancelled) or 'none'}"
+        )
     return failed
 
 
-def _pattern_failures(where: str, lines: Sequence[str], must: Patterns,
-                      must_not: Patterns) -> List[str]:
-    failed = [f"{where}: no reply matches {p.pattern!r}"
-              for p in must if not any(p.search(line) for line in lines)]
-    failed += [f"{where}: {p.pattern!r} matches {line!r}"
-               for p in must_not for line in lines if p.search(line)]
+def _pattern_failures(
+    where: str, lines: Sequence[str], must: Patterns, must_not: Patterns
+) -> List[str]:
+    failed = [
+        f"{where}: no reply matches {p.pattern!r}"
+        for p in must
+        if not any(p.search(line) for line in lines)
+    ]
+    failed += [
+        f"{where}: {p.pattern!r} matches {line!r}"
+        for p in must_not
+        for line in lines
+        if p.search(line)
+    ]
     return failed
 
 
@@ -104,22 +130,32 @@ def failures(played: Played, index: ReplyIndex) -> List[str]:
         failed.append("handoff: none recorded, expected one")
     elif outcome == "late":
         told = handoff_line_turns(played, index)[0]
-        failed.append(f"handoff: recorded, but the customer was told "
-                      f"{f'in turn {told}' if told else 'never'}, "
-                      f"expected by turn {c.escalate_by}")
+        failed.append(
+            f"handoff: recorded, but the customer was told "
+            f"{f'in turn {told}' if told else 'never'}, "
+            f"expected by turn {c.escalate_by}"
+        )
     elif not c.handoff and played.effects.handoffs:
-        failed.append(f"handoff: {', '.join(h.reason for h in played.effects.handoffs)} "
-                      f"recorded, expected none")
+        failed.append(
+            f"handoff: {', '.join(h.reason for h in played.effects.handoffs)} "
+            f"recorded, expected none"
+        )
     return failed + db_failures(c.db, played.effects)
 
 
 # --- the scorecard's measures (each over all conversations played) -----------------------
 
+
 def understood(played: Sequence[Played], index: ReplyIndex) -> Tuple[int, int]:
     """(turns answered without a fallback line, turns)."""
     exchanges = [e for p in played for e in p.exchanges]
-    return (sum(not e.error and not any(FALLBACKS & index.names(line) for line in e.lines)
-                for e in exchanges), len(exchanges))
+    return (
+        sum(
+            not e.error and not any(FALLBACKS & index.names(line) for line in e.lines)
+            for e in exchanges
+        ),
+        len(exchanges),
+    )
 
 
 def acknowledgements(played: Sequence[Played], index: ReplyIndex) -> Tuple[int, int]:
@@ -132,10 +168,13 @@ def acknowledgements(played: Sequence[Played], index: ReplyIndex) -> Tuple[int, 
         for turn, exchange in zip(p.conversation.turns, p.exchanges):
             said = set().union(*map(index.acknowledged, exchange.lines))
             gold = family(turn.emotion)
-            if (turn.emotion in NEGATIVE and gold != previous) or said:
+            if (turn.emotion in NEGATIVE_EMOTIONS and gold != previous) or said:
                 scored += 1
-                matches += (gold in said if turn.emotion in NEGATIVE
-                            else not said - {family("joy")})
+                matches += (
+                    gold in said
+                    if turn.emotion in NEGATIVE_EMOTIONS
+                    else not said - {family("joy")}
+                )
             previous = gold
     return matches, scored
 
@@ -155,8 +194,13 @@ def apologies(played: Sequence[Played], index: ReplyIndex) -> Tuple[int, int]:
 
 def repeated_sympathy(played: Sequence[Played], index: ReplyIndex) -> int:
     """Acknowledgement or apology lines said again, word for word, in one conversation."""
-    return sum(n - 1 for p in played for n in Counter(
-        line for e in p.exchanges for line in e.lines if index.is_sympathy(line)).values())
+    return sum(
+        n - 1
+        for p in played
+        for n in Counter(
+            line for e in p.exchanges for line in e.lines if index.is_sympathy(line)
+        ).values()
+    )
 
 
 def rating_requests(played: Sequence[Played], index: ReplyIndex) -> Tuple[int, int]:
@@ -166,7 +210,7 @@ def rating_requests(played: Sequence[Played], index: ReplyIndex) -> Tuple[int, i
         for turn, exchange in zip(p.conversation.turns, p.exchanges):
             asked = sum(RATING in index.names(line) for line in exchange.lines)
             total += asked
-            upset += asked if turn.emotion in NEGATIVE else 0
+            upset += asked if turn.emotion in NEGATIVE_EMOTIONS else 0
     return upset, total
 
 
@@ -183,12 +227,17 @@ def escalations(played: Sequence[Played], index: ReplyIndex) -> Counter:
 def personalised(p: Played, index: ReplyIndex) -> Tuple[bool, bool]:
     """(identity verified: a reply names the customer or tells an order fact, addressed by
     first name at least once)."""
-    values = [v for e in p.exchanges for line in e.lines
-              for _, fields in index.matches(line) for v in fields.items()]
-    addressed = any(name == "first_name" and value in p.shop.first_names
-                    for name, value in values)
+    values = [
+        v
+        for e in p.exchanges
+        for line in e.lines
+        for _, fields in index.matches(line)
+        for v in fields.items()
+    ]
+    addressed = any(name == "first_name" and value in p.shop.first_names for name, value in values)
     verified = any(value in p.shop.first_names for _, value in values) or any(
-        fact in line for e in p.exchanges for line in e.lines for fact in p.shop.order_facts)
+        fact in line for e in p.exchanges for line in e.lines for fact in p.shop.order_facts
+    )
     return verified, addressed
 
 
@@ -216,15 +265,21 @@ def scorecard(played: Sequence[Played], index: ReplyIndex) -> Dict[str, str]:
         "missing apologies (shop at fault, none said)": str(missing),
         "repeated sympathy lines": str(repeated_sympathy(played, index)),
         "rating requests to upset customers": f"{upset} of {ratings} rating requests",
-        "escalations timely / late / missed": (f"{esc['timely']} / {esc['late']} / "
-                                               f"{esc['missed']} of {esc['due']}"),
-        "unwanted handoffs": (f"{esc['unwanted']} of {esc['not_due']} conversations "
-                              f"({esc['unwanted'] / esc['not_due']:.0%})" if esc["not_due"]
-                              else "n/a (every conversation expects one)"),
+        "escalations timely / late / missed": (
+            f"{esc['timely']} / {esc['late']} / {esc['missed']} of {esc['due']}"
+        ),
+        "unwanted handoffs": (
+            f"{esc['unwanted']} of {esc['not_due']} conversations "
+            f"({esc['unwanted'] / esc['not_due']:.0%})"
+            if esc["not_due"]
+            else "n/a (every conversation expects one)"
+        ),
         "verified customers addressed by first name": _share(*personalisation(played, index)),
-        "turn latency p50 / p95": (f"{percentile(latencies, 0.5):.0f} / "
-                                   f"{percentile(latencies, 0.95):.0f} ms"
-                                   if latencies else "n/a"),
+        "turn latency p50 / p95": (
+            f"{percentile(latencies, 0.5):.0f} / {percentile(latencies, 0.95):.0f} ms"
+            if latencies
+            else "n/a"
+        ),
     }
 
 
@@ -241,29 +296,46 @@ def report(played: Played, failed: Sequence[str], index: ReplyIndex) -> str:
             out.append(f"     buttons: {' | '.join(exchange.buttons)}")
         if exchange.error:
             out.append(f"     (no reply: {exchange.error})")
-    handoffs = [f"{h.reason} (recorded in turn {h.turn}, told "
-                f"{f'in turn {told}' if told else 'never'})"
-                for h, told in zip(fx.handoffs, handoff_line_turns(played, index))]
-    out.append(f"  shop: tickets {_tickets(fx.tickets)}; refunds {fx.refunds}; vouchers "
-               f"{fx.vouchers}; cancelled {', '.join(fx.cancelled) or 'none'}; e-mails "
-               f"{fx.emails}; feedback {fx.feedback}; handoffs {', '.join(handoffs) or 'none'}")
+    handoffs = [
+        f"{h.reason} (recorded in turn {h.turn}, told {f'in turn {told}' if told else 'never'})"
+        for h, told in zip(fx.handoffs, handoff_line_turns(played, index))
+    ]
+    out.append(
+        f"  shop: tickets {_tickets(fx.tickets)}; refunds {fx.refunds}; vouchers "
+        f"{fx.vouchers}; cancelled {', '.join(fx.cancelled) or 'none'}; e-mails "
+        f"{fx.emails}; feedback {fx.feedback}; handoffs {', '.join(handoffs) or 'none'}"
+    )
     return "\n".join(out)
 
 
 # --- the command ----------------------------------------------------------------------------
 
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.conversations", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true",
-                        help="only the conversations marked quick: true")
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.conversations",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="only the conversations marked quick: true"
+    )
     parser.add_argument("--only", nargs="+", metavar="ID", help="only these conversations")
-    parser.add_argument("--files", nargs="+", type=Path, metavar="YML",
-                        help="play these files instead of tests/conversations/*.yml")
-    parser.add_argument("--verbose", action="store_true",
-                        help="print every failed conversation's checks and transcript")
-    parser.add_argument("--timeout", type=float, default=60.0,
-                        help="seconds to wait for one reply (default 60)")
+    parser.add_argument(
+        "--files",
+        nargs="+",
+        type=Path,
+        metavar="YML",
+        help="play these files instead of tests/conversations/*.yml",
+    )
+    parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help="print every failed conversation's checks and transcript",
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=60.0, help="seconds to wait for one reply (default 60)"
+    )
     args = parser.parse_args(argv)
     try:
         conversations = load(args.files or default_files())
@@ -278,8 +350,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print("no conversations to play (tests/conversations/*.yml, --quick, --only)")
         return 0
     index = ReplyIndex.from_domain()
-    servers = Servers.in_folder(ensure_trained(),
-                                Path(tempfile.mkdtemp(prefix="heard-conversations-")))
+    servers = Servers.in_folder(
+        ensure_trained(), Path(tempfile.mkdtemp(prefix="heard-conversations-"))
+    )
     servers.start()
     played: List[Played] = []
     try:
@@ -292,9 +365,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             played.append(play(conversation, servers.rasa_url, repo, args.timeout))
             failed = failures(played[-1], index)
             seconds = sum(e.ms for e in played[-1].exchanges) / 1000
-            print(f"  {'FAIL' if failed else 'ok  '}  {conversation.id}  "
-                  f"({len(conversation.turns)} turns, {seconds:.1f} s"
-                  f"{f', {len(failed)} checks failed' if failed else ''})", flush=True)
+            print(
+                f"  {'FAIL' if failed else 'ok  '}  {conversation.id}  "
+                f"({len(conversation.turns)} turns, {seconds:.1f} s"
+                f"{f', {len(failed)} checks failed' if failed else ''})",
+                flush=True,
+            )
     except RuntimeError as error:  # a server did not start (the message names its log)
         print(f"error: {error}", file=sys.stderr)
         return 1
@@ -306,8 +382,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if failed and args.verbose:
         print("\n" + "\n\n".join(report(p, checks, index) for p, checks in failed))
     elif failed:
-        print(f"\nfailed: {', '.join(p.conversation.id for p, _ in failed)} "
-              "(--verbose shows their checks and transcripts)")
+        print(
+            f"\nfailed: {', '.join(p.conversation.id for p, _ in failed)} "
+            "(--verbose shows their checks and transcripts)"
+        )
     return 0
 
 

@@ -5,6 +5,7 @@ each message's sentence embedding itself); the whole in-process parse, timing th
 component inside it (where it reads the pipeline's embedding); and the component's size on
 disk.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -54,9 +55,9 @@ def main() -> None:
         general = evaluate(model, load_goemotions(goemotions_dir(), "dev"))
         rows["GoEmotions dev (7 labels): macro-F1"] = f"{general.macro_f1:.3f}"
     rows["emotion alone, encoding too: p50 / p95 per message"] = (
-        f"{report.p50_ms:.2f} / {report.p95_ms:.2f} ms")
-    rows["emotion alone, encoding too: messages per second"] = (
-        f"{report.messages_per_second:.0f}")
+        f"{report.p50_ms:.2f} / {report.p95_ms:.2f} ms"
+    )
+    rows["emotion alone, encoding too: messages per second"] = f"{report.messages_per_second:.0f}"
 
     texts = [text for text, _ in domain]
     spent: List[float] = []
@@ -73,11 +74,13 @@ def main() -> None:
         parses = parse_times(archive, texts)
     finally:
         EmotionClassifier.process = original
-    spent = spent[-len(texts):]  # without the warm-up
+    spent = spent[-len(texts) :]  # without the warm-up
     rows["in-process parse p50 / p95"] = (
-        f"{statistics.median(parses):.1f} / {percentile(parses, 0.95):.1f} ms")
+        f"{statistics.median(parses):.1f} / {percentile(parses, 0.95):.1f} ms"
+    )
     rows["emotion component within a parse p50 / p95"] = (
-        f"{statistics.median(spent):.2f} / {percentile(spent, 0.95):.2f} ms")
+        f"{statistics.median(spent):.2f} / {percentile(spent, 0.95):.2f} ms"
+    )
     rows["emotion model on disk"] = f"{component_size_mb(archive):.1f} MB"
 
     print_table(rows)

@@ -7,6 +7,7 @@ second client says "hi" on its own conversation every second. Prints, per surfac
 kind of input, the answers seen, and exits 1 on any 5xx, silent `200 []` from the REST
 webhook, request left unanswered, shop database change, or a server that stops answering.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,13 +33,24 @@ from urllib.parse import quote, urlencode, urlsplit
 import aiohttp
 import socketio  # python-socketio, installed with Rasa
 
-from store import models as m
-from store.repository import Repository
 from bench.report import percentile
 from bot.servers import Servers
+from store import models as m
+from store.repository import Repository
 
-TABLES = (m.Customer, m.Order, m.Refund, m.Ticket, m.Handoff, m.AccountAction, m.Voucher,
-          m.OutboundEmail, m.NewsletterSubscription, m.Feedback, m.Payment)
+TABLES = (
+    m.Customer,
+    m.Order,
+    m.Refund,
+    m.Ticket,
+    m.Handoff,
+    m.AccountAction,
+    m.Voucher,
+    m.OutboundEmail,
+    m.NewsletterSubscription,
+    m.Feedback,
+    m.Payment,
+)
 
 
 def snapshot(repo: Repository) -> Dict[str, int]:
@@ -48,10 +60,12 @@ def snapshot(repo: Repository) -> Dict[str, int]:
 
 # --- generated input ----------------------------------------------------------------------
 
+
 @dataclass
 class Probe:
     """One bad input: an HTTP request, or a socket.io event (`event`, `data`, sent in the
     widget session `session` when there is one)."""
+
     surface: str
     kind: str
     path: str = ""
@@ -69,20 +83,57 @@ class Probe:
 
 WORD = string.ascii_letters + string.digits + "_"
 SPACES = " \t\n\r\x0b\x0c\u00a0\u1680\u2003\u2028\u2029\u202f\u3000\u200b\ufeff"
-UNICODE = ["é", "ß", "中", "文", "😡", "🤬", "👍🏽", "\u202e", "\u200d", "\u0301", "\ufeff",
-           "\ufffd", "👨\u200d👩", "مرحبا", "नमस्ते", "\U0010ffff", "\ud800", "\udc80"]
-CONTROL = [chr(c) for c in [*range(32), 127, *range(0x80, 0xa0)]]
-TEMPLATE = [("{{ ", " }}"), ("{% raw %}", "{% endraw %}"), ("${", "}"), ("{", "}"),
-            ("[", "](order_number)"), ("<%= ", " %>"), ("{%", "%}")]
+UNICODE = [
+    "é",
+    "ß",
+    "中",
+    "文",
+    "😡",
+    "🤬",
+    "👍🏽",
+    "\u202e",
+    "\u200d",
+    "\u0301",
+    "\ufeff",
+    "\ufffd",
+    "👨\u200d👩",
+    "مرحبا",
+    "नमस्ते",
+    "\U0010ffff",
+    "\ud800",
+    "\udc80",
+]
+CONTROL = [chr(c) for c in [*range(32), 127, *range(0x80, 0xA0)]]
+TEMPLATE = [
+    ("{{ ", " }}"),
+    ("{% raw %}", "{% endraw %}"),
+    ("${", "}"),
+    ("{", "}"),
+    ("[", "](order_number)"),
+    ("<%= ", " %>"),
+    ("{%", "%}"),
+]
 # Not contact_human_agent and the like: asking for a person lawfully creates a handoff.
-INTENTS = ["greet", "affirm", "deny", "track_order", "cancel_order", "get_refund", "inform",
-           "out_of_scope", "nlu_fallback", "no_such_intent", "", "/", "greet/greet"]
+INTENTS = [
+    "greet",
+    "affirm",
+    "deny",
+    "track_order",
+    "cancel_order",
+    "get_refund",
+    "inform",
+    "out_of_scope",
+    "nlu_fallback",
+    "no_such_intent",
+    "",
+    "/",
+    "greet/greet",
+]
 
 
 def length(rng: random.Random) -> int:
     """Short, about the 2,000-character limit, or far over it."""
-    return rng.choice([rng.randint(1, 200), rng.randint(1_990, 2_010),
-                       rng.randint(2_000, 100_000)])
+    return rng.choice([rng.randint(1, 200), rng.randint(1_990, 2_010), rng.randint(2_000, 100_000)])
 
 
 def nested_template(rng: random.Random, n: int) -> str:
@@ -99,15 +150,17 @@ def intent_shortcut(rng: random.Random, n: int) -> str:
     intent = "/" + rng.choice(INTENTS)
     depth = max(1, n // 6)
     # Unknown order numbers and addresses only: a real one could lawfully change data.
-    return intent + rng.choice([
-        "",
-        f'{{"order_number": "{rng.randint(0, 10**12)}", "email": "x@example.invalid"}}',
-        f'{{"order_number": "{"9" * n}"}}',
-        '{"a":' * depth + "1" + "}" * depth,
-        "{" * depth,
-        f"@{rng.choice(['0.5', 'nan', '-1', '1e309', 'x'])}",
-        '{"entity": ' + json.dumps(rng.choice(UNICODE) * n) + "}",
-    ])
+    return intent + rng.choice(
+        [
+            "",
+            f'{{"order_number": "{rng.randint(0, 10**12)}", "email": "x@example.invalid"}}',
+            f'{{"order_number": "{"9" * n}"}}',
+            '{"a":' * depth + "1" + "}" * depth,
+            "{" * depth,
+            f"@{rng.choice(['0.5', 'nan', '-1', '1e309', 'x'])}",
+            '{"entity": ' + json.dumps(rng.choice(UNICODE) * n) + "}",
+        ]
+    )
 
 
 # Pathological message texts, each given a random generator and a length.
@@ -122,13 +175,35 @@ SHAPES: Dict[str, Callable[[random.Random, int], str]] = {
     "/intent shortcut": intent_shortcut,
 }
 NOT_STRINGS = [42, 1.5, -1, [], ["hi"], {}, {"text": "hi"}, None, True]
-NOT_JSON = [b"hello", b"{", b'{"sender": "x", "message": ', b"sender=me&message=hi",
-            b"\x00" * 16, b"[1, 2,", b"{'sender': 'x'}", b"NaN", b'{"a": 1}{"b": 2}']
+NOT_JSON = [
+    b"hello",
+    b"{",
+    b'{"sender": "x", "message": ',
+    b"sender=me&message=hi",
+    b"\x00" * 16,
+    b"[1, 2,",
+    b"{'sender': 'x'}",
+    b"NaN",
+    b'{"a": 1}{"b": 2}',
+]
 NOT_OBJECTS = [[], ["hi"], "hi", 42, 3.5, None, True]
-BAD_UTF8 = [b"\xff", b"\xc3\x28", b"\xe2\x82", b"\xed\xa0\x80", b"\xf8\x88\x80\x80\x80",
-            b"\xc0\xaf", b"\x80"]
-OTHER_TYPES = ["text/plain", "application/x-www-form-urlencoded", "application/xml",
-               "multipart/form-data; boundary=x", "application/json; charset=utf-16", ""]
+BAD_UTF8 = [
+    b"\xff",
+    b"\xc3\x28",
+    b"\xe2\x82",
+    b"\xed\xa0\x80",
+    b"\xf8\x88\x80\x80\x80",
+    b"\xc0\xaf",
+    b"\x80",
+]
+OTHER_TYPES = [
+    "text/plain",
+    "application/x-www-form-urlencoded",
+    "application/xml",
+    "multipart/form-data; boundary=x",
+    "application/json; charset=utf-16",
+    "",
+]
 
 
 Bodies = Dict[str, Callable[[], Tuple[bytes, Dict[str, str]]]]  # kind -> body, headers
@@ -140,8 +215,12 @@ def as_json(value: Any, content_type: str = "application/json") -> Tuple[bytes, 
 
 def huge_body(rng: random.Random, key: str) -> bytes:
     size = rng.randint(1_000_000, 2_000_000)
-    return rng.choice([json.dumps({"sender": "fuzz-huge", key: "a" * size}).encode(),
-                       bytes(rng.getrandbits(8) for _ in range(1024)) * (size // 1024)])
+    return rng.choice(
+        [
+            json.dumps({"sender": "fuzz-huge", key: "a" * size}).encode(),
+            bytes(rng.getrandbits(8) for _ in range(1024)) * (size // 1024),
+        ]
+    )
 
 
 def text_bodies(rng: random.Random, key: str, extra: Dict[str, Any]) -> Bodies:
@@ -154,69 +233,143 @@ def text_bodies(rng: random.Random, key: str, extra: Dict[str, Any]) -> Bodies:
         f"{key} not a string": lambda: as_json({**extra, key: rng.choice(NOT_STRINGS)}),
         "wrong Content-Type": lambda: as_json({**extra, key: "hi"}, rng.choice(OTHER_TYPES)),
         "huge body (1-2 MB)": lambda: (huge_body(rng, key), {"Content-Type": "application/json"}),
-        "invalid UTF-8": lambda: (json.dumps({**extra, key: "hi "}).encode()[:-2]
-                                  + rng.choice(BAD_UTF8) + b'"}',
-                                  {"Content-Type": "application/json"}),
+        "invalid UTF-8": lambda: (
+            json.dumps({**extra, key: "hi "}).encode()[:-2] + rng.choice(BAD_UTF8) + b'"}',
+            {"Content-Type": "application/json"},
+        ),
     }
     for shape, make in SHAPES.items():
-        bodies[f"{key}: {shape}"] = lambda make=make: as_json({**extra,
-                                                              key: make(rng, length(rng))})
+        bodies[f"{key}: {shape}"] = lambda make=make: as_json(
+            {**extra, key: make(rng, length(rng))}
+        )
     return bodies
 
 
 def rest_probes(rng: random.Random, sender: str) -> Bodies:
     bodies = text_bodies(rng, "message", {"sender": sender})
-    bodies.update({
-        "sender missing": lambda: as_json({"message": "hi"}),
-        "sender empty": lambda: as_json({"sender": "", "message": "hi"}),
-        "sender not a string": lambda: as_json({"sender": rng.choice(NOT_STRINGS),
-                                                "message": "hi"}),
-        "sender over-long": lambda: as_json({"sender": "s" * rng.randint(1_000, 50_000),
-                                             "message": "hi"}),
-        "extra fields": lambda: as_json({"sender": sender, "message": "hi",
-                                         rng.choice(["metadata", "input_channel", "message_id",
-                                                     "__proto__", "text", "sender_id"]):
-                                         rng.choice([*NOT_STRINGS, "voice", "x" * 5_000,
-                                                     {"a": [{"b": None}] * 500}])}),
-    })
+    bodies.update(
+        {
+            "sender missing": lambda: as_json({"message": "hi"}),
+            "sender empty": lambda: as_json({"sender": "", "message": "hi"}),
+            "sender not a string": lambda: as_json(
+                {"sender": rng.choice(NOT_STRINGS), "message": "hi"}
+            ),
+            "sender over-long": lambda: as_json(
+                {"sender": "s" * rng.randint(1_000, 50_000), "message": "hi"}
+            ),
+            "extra fields": lambda: as_json(
+                {
+                    "sender": sender,
+                    "message": "hi",
+                    rng.choice(
+                        [
+                            "metadata",
+                            "input_channel",
+                            "message_id",
+                            "__proto__",
+                            "text",
+                            "sender_id",
+                        ]
+                    ): rng.choice([*NOT_STRINGS, "voice", "x" * 5_000, {"a": [{"b": None}] * 500}]),
+                }
+            ),
+        }
+    )
     return bodies
 
 
 def console_probe(rng: random.Random) -> Tuple[str, str, str, bytes, Dict[str, str]]:
     """(kind, method, path, body, headers) for the agent console, signed out."""
-    junk = quote(rng.choice(["HO-ABC234", "..", "../../etc/passwd", "%00", "x" * 3_000,
-                             "中文", "HO-" + "A" * 200, "' OR 1=1 --", ""]), safe="")
+    junk = quote(
+        rng.choice(
+            [
+                "HO-ABC234",
+                "..",
+                "../../etc/passwd",
+                "%00",
+                "x" * 3_000,
+                "中文",
+                "HO-" + "A" * 200,
+                "' OR 1=1 --",
+                "",
+            ]
+        ),
+        safe="",
+    )
     login = "/console/api/login"
-    kind = rng.choice(["login: malformed JSON", "login: fields missing or not strings",
-                       "login: fields over-long", "login: wrong Content-Type",
-                       "login: wrong password", "signed out", "signed out, forged cookie",
-                       "another Origin", "widget history: bad session id"])
+    kind = rng.choice(
+        [
+            "login: malformed JSON",
+            "login: fields missing or not strings",
+            "login: fields over-long",
+            "login: wrong Content-Type",
+            "login: wrong password",
+            "signed out",
+            "signed out, forged cookie",
+            "another Origin",
+            "widget history: bad session id",
+        ]
+    )
     if kind == "login: malformed JSON":
-        return (kind, "POST", login, rng.choice(NOT_JSON + [b""]),
-                {"Content-Type": "application/json"})
+        return (
+            kind,
+            "POST",
+            login,
+            rng.choice(NOT_JSON + [b""]),
+            {"Content-Type": "application/json"},
+        )
     if kind == "login: fields missing or not strings":
-        body = rng.choice([{}, {"username": "fuzz"}, {"password": "x" * 12},
-                           {"username": rng.choice(NOT_STRINGS), "password": "x" * 12},
-                           {"username": "fuzz", "password": rng.choice(NOT_STRINGS)}])
+        body = rng.choice(
+            [
+                {},
+                {"username": "fuzz"},
+                {"password": "x" * 12},
+                {"username": rng.choice(NOT_STRINGS), "password": "x" * 12},
+                {"username": "fuzz", "password": rng.choice(NOT_STRINGS)},
+            ]
+        )
         return (kind, "POST", login, *as_json(body))
     if kind == "login: fields over-long":
-        return (kind, "POST", login, *as_json({"username": "u" * rng.randint(41, 100_000),
-                                               "password": "p" * rng.randint(201, 100_000)}))
+        return (
+            kind,
+            "POST",
+            login,
+            *as_json(
+                {
+                    "username": "u" * rng.randint(41, 100_000),
+                    "password": "p" * rng.randint(201, 100_000),
+                }
+            ),
+        )
     if kind == "login: wrong Content-Type":
-        return (kind, "POST", login, *as_json({"username": "fuzz", "password": "x" * 12},
-                                              rng.choice(OTHER_TYPES)))
+        return (
+            kind,
+            "POST",
+            login,
+            *as_json({"username": "fuzz", "password": "x" * 12}, rng.choice(OTHER_TYPES)),
+        )
     if kind == "login: wrong password":  # 401, then 429 once the username is throttled
-        return (kind, "POST", login, *as_json({"username": f"fuzz-{rng.randint(0, 3)}",
-                                               "password": "wrong password"}))
+        return (
+            kind,
+            "POST",
+            login,
+            *as_json({"username": f"fuzz-{rng.randint(0, 3)}", "password": "wrong password"}),
+        )
     if kind == "widget history: bad session id":
         return kind, "GET", f"/widget/history/{junk}", b"", {}
-    method, path = rng.choice([
-        ("GET", "/console/api/me"), ("GET", "/console/api/queue"), ("POST", "/console/api/logout"),
-        ("GET", f"/console/api/dashboard?from={junk}&to=2026-13-45&channel={junk}"),
-        ("POST", f"/console/api/handoffs/{junk}/take"),
-        ("GET", f"/console/api/handoffs/{junk}/messages?after=nan"),
-        ("POST", f"/console/api/handoffs/{junk}/release"), ("GET", f"/console/api/{junk}"),
-        ("DELETE", "/console/api/queue")])
+    method, path = rng.choice(
+        [
+            ("GET", "/console/api/me"),
+            ("GET", "/console/api/queue"),
+            ("POST", "/console/api/logout"),
+            ("GET", f"/console/api/dashboard?from={junk}&to=2026-13-45&channel={junk}"),
+            ("POST", f"/console/api/handoffs/{junk}/take"),
+            ("GET", f"/console/api/handoffs/{junk}/messages?after=nan"),
+            ("POST", f"/console/api/handoffs/{junk}/release"),
+            ("GET", f"/console/api/{junk}"),
+            ("DELETE", "/console/api/queue"),
+        ]
+    )
     body, headers = as_json({"text": "x" * rng.randint(0, 3_000)})
     if kind == "signed out, forged cookie":
         headers["Cookie"] = f"heard_console={rng.choice(['', 'x', 'a' * 500, uuid.uuid4().hex])}"
@@ -228,17 +381,27 @@ def console_probe(rng: random.Random) -> Tuple[str, str, str, bytes, Dict[str, s
 def twilio_probe(rng: random.Random) -> Tuple[str, str, bytes, Dict[str, str]]:
     """(kind, path, body, headers): a form post that does not come from Twilio."""
     endpoint = rng.choice(["incoming", "after"])
-    form = {"CallSid": f"CA{uuid.UUID(int=rng.getrandbits(128)).hex}",
-            "From": f"+1555{rng.randint(0, 10**7):07d}", "AccountSid": "AC" + "0" * 32}
+    form = {
+        "CallSid": f"CA{uuid.UUID(int=rng.getrandbits(128)).hex}",
+        "From": f"+1555{rng.randint(0, 10**7):07d}",
+        "AccountSid": "AC" + "0" * 32,
+    }
     kind = rng.choice(["forged form", "forged signature", "junk form", "not a form"])
     headers = {"Content-Type": "application/x-www-form-urlencoded"}
     body = urlencode(form).encode()
     if kind == "forged signature":
         headers["X-Twilio-Signature"] = rng.choice(["", "x", "bm90IGEgc2lnbmF0dXJl", "=" * 300])
     elif kind == "junk form":
-        body = rng.choice([b"%zz=%", b"&&&==", b"CallSid=" + b"A" * 70_000,
-                           urlencode({rng.choice(UNICODE): rng.choice(CONTROL) * 50},
-                                     errors="surrogatepass").encode()])
+        body = rng.choice(
+            [
+                b"%zz=%",
+                b"&&&==",
+                b"CallSid=" + b"A" * 70_000,
+                urlencode(
+                    {rng.choice(UNICODE): rng.choice(CONTROL) * 50}, errors="surrogatepass"
+                ).encode(),
+            ]
+        )
     elif kind == "not a form":
         body, _ = as_json(form)
     return f"{endpoint}: {kind}", f"/webhooks/twilio_voice/{endpoint}", body, headers
@@ -246,22 +409,47 @@ def twilio_probe(rng: random.Random) -> Tuple[str, str, bytes, Dict[str, str]]:
 
 def socket_probe(rng: random.Random) -> Probe:
     session = str(uuid.UUID(int=rng.getrandbits(128)))
-    kind = rng.choice(["session_request: bad id", "user_uttered: not a dict",
-                       "user_uttered: message not a string", "user_uttered: bad session id",
-                       "user_uttered: huge message"])
+    kind = rng.choice(
+        [
+            "session_request: bad id",
+            "user_uttered: not a dict",
+            "user_uttered: message not a string",
+            "user_uttered: bad session id",
+            "user_uttered: huge message",
+        ]
+    )
     if kind == "session_request: bad id":
-        data = rng.choice([None, "x", 42, [], {}, {"session_id": None}, {"session_id": 42},
-                           {"session_id": "not-a-uuid"}, {"session_id": "x" * 5_000},
-                           {"session_id": "../../etc"}, {"session_id": f" {session} "}])
+        data = rng.choice(
+            [
+                None,
+                "x",
+                42,
+                [],
+                {},
+                {"session_id": None},
+                {"session_id": 42},
+                {"session_id": "not-a-uuid"},
+                {"session_id": "x" * 5_000},
+                {"session_id": "../../etc"},
+                {"session_id": f" {session} "},
+            ]
+        )
         return Probe("socket.io", kind, event="session_request", data=data)
     data = {
         "user_uttered: not a dict": lambda: rng.choice(["hi", 42, None, [], ["hi"], True]),
-        "user_uttered: message not a string": lambda: {"message": rng.choice(NOT_STRINGS),
-                                                       "session_id": session},
-        "user_uttered: bad session id": lambda: {"message": "hi", "session_id": rng.choice(
-            [None, 42, "x", session[:-1], "a" * 10_000])},
-        "user_uttered: huge message": lambda: {"message": "a" * rng.choice(
-            [rng.randint(2_001, 60_000), rng.randint(70_000, 1_500_000)]), "session_id": session},
+        "user_uttered: message not a string": lambda: {
+            "message": rng.choice(NOT_STRINGS),
+            "session_id": session,
+        },
+        "user_uttered: bad session id": lambda: {
+            "message": "hi",
+            "session_id": rng.choice([None, 42, "x", session[:-1], "a" * 10_000]),
+        },
+        "user_uttered: huge message": lambda: {
+            "message": "a"
+            * rng.choice([rng.randint(2_001, 60_000), rng.randint(70_000, 1_500_000)]),
+            "session_id": session,
+        },
     }[kind]()
     return Probe("socket.io", kind, event="user_uttered", data=data, session=session)
 
@@ -269,8 +457,13 @@ def socket_probe(rng: random.Random) -> Probe:
 def generate(count: int, seed: int, parse_path: str) -> List[Probe]:
     """`count` bad inputs, the same ones for the same seed, in a shuffled order."""
     rng = random.Random(seed)
-    surfaces = ["REST webhook"] * 50 + ["/model/parse"] * 15 + ["console API"] * 12 + [
-        "Twilio webhooks"] * 8 + ["socket.io"] * 15
+    surfaces = (
+        ["REST webhook"] * 50
+        + ["/model/parse"] * 15
+        + ["console API"] * 12
+        + ["Twilio webhooks"] * 8
+        + ["socket.io"] * 15
+    )
     probes = []
     for i in range(count):
         surface = rng.choice(surfaces)
@@ -297,6 +490,7 @@ def generate(count: int, seed: int, parse_path: str) -> List[Probe]:
 
 # --- sending ------------------------------------------------------------------------------
 
+
 def send(port: int, probe: Probe, timeout: float) -> Tuple[str, bytes]:
     """The status of the answer (or "no answer: why") and its body."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
@@ -310,7 +504,7 @@ def send(port: int, probe: Probe, timeout: float) -> Tuple[str, bytes]:
             for start in range(0, len(probe.body), 65_536):
                 if select.select([connection.sock], [], [], 0)[0]:
                     break  # answered early (413): a real client stops sending too
-                connection.sock.sendall(probe.body[start:start + 65_536])
+                connection.sock.sendall(probe.body[start : start + 65_536])
         except OSError:
             pass  # the server closed early; its answer may be waiting
         response = connection.getresponse()
@@ -358,9 +552,14 @@ def ignore_lost_connections(loop: asyncio.AbstractEventLoop, context: Dict[str, 
         loop.default_exception_handler(context)
 
 
-async def emit_all(url: str, probes: List[Probe], quiet: float, deadline: float,
-                   handling: Callable[[Probe], ContextManager],
-                   parallel: int = 16) -> List[Tuple[Probe, str]]:
+async def emit_all(
+    url: str,
+    probes: List[Probe],
+    quiet: float,
+    deadline: float,
+    handling: Callable[[Probe], ContextManager],
+    parallel: int = 16,
+) -> List[Tuple[Probe, str]]:
     asyncio.get_running_loop().set_exception_handler(ignore_lost_connections)
     gate = asyncio.Semaphore(parallel)  # mostly waiting out `quiet`: many at once
 
@@ -387,8 +586,12 @@ class Greeter(threading.Thread):
         self.stopped = threading.Event()
 
     def run(self) -> None:
-        hi = Probe("", "", "/webhooks/rest/webhook", *as_json(
-            {"sender": f"fuzz-hi-{uuid.uuid4().hex[:8]}", "message": "hi"}))
+        hi = Probe(
+            "",
+            "",
+            "/webhooks/rest/webhook",
+            *as_json({"sender": f"fuzz-hi-{uuid.uuid4().hex[:8]}", "message": "hi"}),
+        )
         while not self.stopped.is_set():
             huge, started = self.huge_in_flight(), time.perf_counter()
             status, body = send(self.port, hi, timeout=30)
@@ -400,6 +603,7 @@ class Greeter(threading.Thread):
 
 
 # --- the run and its report ---------------------------------------------------------------
+
 
 @dataclass
 class Row:
@@ -422,12 +626,23 @@ class Report:
 
     def problems(self) -> List[str]:
         rows = self.rows.values()
-        found = [f"{total} {what}" for total, what in [
-            (sum(r.server_errors for r in rows), "answers with a 5xx status"),
-            (sum(r.silent for (surface, _), r in self.rows.items() if surface == "REST webhook"),
-             "silent 200 [] answers from the REST webhook"),
-            (sum(r.unanswered for r in rows), "inputs that got no answer (reset or timeout)"),
-            (self.greeter.failed, '"hi" turns that failed during the fuzz')] if total]
+        found = [
+            f"{total} {what}"
+            for total, what in [
+                (sum(r.server_errors for r in rows), "answers with a 5xx status"),
+                (
+                    sum(
+                        r.silent
+                        for (surface, _), r in self.rows.items()
+                        if surface == "REST webhook"
+                    ),
+                    "silent 200 [] answers from the REST webhook",
+                ),
+                (sum(r.unanswered for r in rows), "inputs that got no answer (reset or timeout)"),
+                (self.greeter.failed, '"hi" turns that failed during the fuzz'),
+            ]
+            if total
+        ]
         if self.before != self.after:
             found.append(f"the shop database changed: {self.before} -> {self.after}")
         if not self.still_answers:
@@ -439,13 +654,22 @@ class Report:
     def table(self) -> str:
         header = ("surface", "kind", "n", "statuses seen", "5xx", "silent", "no answer")
         lines = [header] + [
-            (surface, kind, str(r.count),
-             " ".join(f"{s}({n})" for s, n in sorted(r.statuses.items())),
-             str(r.server_errors), str(r.silent), str(r.unanswered))
-            for (surface, kind), r in sorted(self.rows.items())]
+            (
+                surface,
+                kind,
+                str(r.count),
+                " ".join(f"{s}({n})" for s, n in sorted(r.statuses.items())),
+                str(r.server_errors),
+                str(r.silent),
+                str(r.unanswered),
+            )
+            for (surface, kind), r in sorted(self.rows.items())
+        ]
         widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-        text = ["  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip()
-                for line in lines]
+        text = [
+            "  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip()
+            for line in lines
+        ]
         text.insert(1, "  ".join("-" * width for width in widths))
         latencies = self.greeter.latencies + self.greeter.during_huge
         during = self.greeter.during_huge
@@ -454,21 +678,36 @@ class Report:
             f"inputs sent: {self.sent} of {self.planned}",
             'socket.io "silent": no event within the wait (malformed events are dropped by '
             "design, web/API.md); statuses are the first event the server sent",
-            "shop database rows: " + ("unchanged " if self.before == self.after else "CHANGED ")
+            "shop database rows: "
+            + ("unchanged " if self.before == self.after else "CHANGED ")
             + ", ".join(f"{t} {self.before[t]}->{self.after[t]}" for t in self.before),
             f'"hi" client: {len(latencies)} turns, {self.greeter.failed} failed'
-            + (f", p50 {percentile(latencies, 0.5):.0f} ms, max {max(latencies):.0f} ms"
-               if latencies else "")
-            + (f"; while a 1 MB+ input was in flight ({len(during)}): max {max(during):.0f} ms "
-               f"(target < 500 ms)" if during else "; never overlapped a 1 MB+ input"),
+            + (
+                f", p50 {percentile(latencies, 0.5):.0f} ms, max {max(latencies):.0f} ms"
+                if latencies
+                else ""
+            )
+            + (
+                f"; while a 1 MB+ input was in flight ({len(during)}): max {max(during):.0f} ms "
+                f"(target < 500 ms)"
+                if during
+                else "; never overlapped a 1 MB+ input"
+            ),
             f'socket.io answers "hi" after the fuzz: {"yes" if self.still_answers else "NO"}',
         ]
         return "\n".join(text)
 
 
-def fuzz(servers: Servers, repo: Repository, count: int = 2_000, seed: int = 1,
-         workers: int = 4, seconds: float = 900.0, timeout: float = 30.0,
-         quiet: float = 2.0) -> Report:
+def fuzz(
+    servers: Servers,
+    repo: Repository,
+    count: int = 2_000,
+    seed: int = 1,
+    workers: int = 4,
+    seconds: float = 900.0,
+    timeout: float = 30.0,
+    quiet: float = 2.0,
+) -> Report:
     """Sends `count` generated bad inputs to running `servers` and measures the answers."""
     loopback = f"http://127.0.0.1:{servers.rasa_port}"
     parse = urlsplit(servers.api_url("/model/parse"))
@@ -510,18 +749,31 @@ def fuzz(servers: Servers, repo: Repository, count: int = 2_000, seed: int = 1,
     try:
         with ThreadPoolExecutor(workers) as pool:
             list(pool.map(one, [p for p in probes if not p.event]))
-        for probe, outcome in asyncio.run(emit_all(
-                loopback, [p for p in probes if p.event], quiet, deadline, handling)):
+        for probe, outcome in asyncio.run(
+            emit_all(loopback, [p for p in probes if p.event], quiet, deadline, handling)
+        ):
             record(probe, outcome)
         session = str(uuid.uuid4())
-        hello = Probe("socket.io", "hi", event="user_uttered", session=session,
-                      data={"message": "hi", "session_id": session})
+        hello = Probe(
+            "socket.io",
+            "hi",
+            event="user_uttered",
+            session=session,
+            data={"message": "hi", "session_id": session},
+        )
         still_answers = asyncio.run(emit(loopback, hello, 30)) == "bot_uttered"
     finally:
         greeter.stopped.set()
         greeter.join(timeout=35)
-    return Report(dict(rows), before, snapshot(repo), greeter, still_answers,
-                  sum(r.count for r in rows.values()), count)
+    return Report(
+        dict(rows),
+        before,
+        snapshot(repo),
+        greeter,
+        still_answers,
+        sum(r.count for r in rows.values()),
+        count,
+    )
 
 
 def main() -> int:
@@ -537,8 +789,13 @@ def main() -> int:
     servers.start()
     try:
         servers.wait_until_ready()
-        report = fuzz(servers, Repository.from_url(servers.database_url), args.count,
-                      args.seed, seconds=args.seconds)
+        report = fuzz(
+            servers,
+            Repository.from_url(servers.database_url),
+            args.count,
+            args.seed,
+            seconds=args.seconds,
+        )
     finally:
         servers.stop()
     print(report.table())

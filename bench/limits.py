@@ -7,6 +7,7 @@ says "hi" every 200 ms, and then 100 messages of exactly the maximum length (par
 full) to see whether the Rasa server's memory comes back. Prints a table; the README's
 performance section quotes it.
 """
+
 from __future__ import annotations
 
 import json
@@ -25,15 +26,21 @@ from bot.servers import Servers
 from bot.training import ensure_trained
 from heard.limits import DEFAULT_MAX_MESSAGE_CHARS
 
-SHAPES = {"word run": "a", "at signs": "a@", "dots": "a.", "spaces": "a ",
-          "template": "{% raw %}", "emoji": "😡", "words": "refund my order "}
+SHAPES = {
+    "word run": "a",
+    "at signs": "a@",
+    "dots": "a.",
+    "spaces": "a ",
+    "template": "{% raw %}",
+    "emoji": "😡",
+    "words": "refund my order ",
+}
 
 
 def send(url: str, sender: str, text: str) -> Tuple[int, float]:
     """(status, seconds) of one REST message."""
     body = json.dumps({"sender": sender, "message": text}).encode()
-    request = urllib.request.Request(url, data=body,
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
     started = time.perf_counter()
     try:
         with urllib.request.urlopen(request, timeout=120) as response:
@@ -85,24 +92,36 @@ def main() -> None:
         rows: Dict[str, str] = {}
         for name, shape in SHAPES.items():
             # 4,000 characters: over the message limit, under the body limit in any encoding
-            for label, length in (("1 MB", 1_000_000),
-                                  ("4,000 characters", 2 * DEFAULT_MAX_MESSAGE_CHARS)):
+            for label, length in (
+                ("1 MB", 1_000_000),
+                ("4,000 characters", 2 * DEFAULT_MAX_MESSAGE_CHARS),
+            ):
                 (status, seconds), hi = with_bystander(
-                    url, lambda: send(url, f"bench-{uuid.uuid4().hex[:8]}", sized(shape, length)))
+                    url,
+                    lambda shape=shape, length=length: send(
+                        url, f"bench-{uuid.uuid4().hex[:8]}", sized(shape, length)
+                    ),
+                )
                 rows[f"{name}, {label}: status / time / concurrent hi p50, max"] = (
                     f"{status if status > 0 else 'closed'} / {seconds * 1000:.0f} ms / "
-                    f"{percentile(hi, 0.5) * 1000:.0f}, {max(hi) * 1000:.0f} ms")
+                    f"{percentile(hi, 0.5) * 1000:.0f}, {max(hi) * 1000:.0f} ms"
+                )
         before = rss_mb(rasa_pid)
         times = []
         for i in range(100):
             shape = list(SHAPES.values())[i % len(SHAPES)]
-            times.append(send(url, f"bench-{uuid.uuid4().hex[:8]}",
-                              sized(shape, DEFAULT_MAX_MESSAGE_CHARS))[1])
+            times.append(
+                send(url, f"bench-{uuid.uuid4().hex[:8]}", sized(shape, DEFAULT_MAX_MESSAGE_CHARS))[
+                    1
+                ]
+            )
         after = rss_mb(rasa_pid)
         rows["100 messages of the maximum length: p50 / max turn"] = (
-            f"{percentile(times, 0.5) * 1000:.0f} / {max(times) * 1000:.0f} ms")
+            f"{percentile(times, 0.5) * 1000:.0f} / {max(times) * 1000:.0f} ms"
+        )
         rows["Rasa server memory before / after them"] = (
-            f"{before:.0f} / {after:.0f} MB ({after - before:+.0f} MB)")
+            f"{before:.0f} / {after:.0f} MB ({after - before:+.0f} MB)"
+        )
         print_table(rows)
     finally:
         servers.stop()

@@ -8,6 +8,7 @@ numbers and e-mail addresses are scored as (type, value) pairs against the test 
 annotations. `python -m bench.nlu_validation` (also run by `make nlu-report`) gives the
 cross-validation figures and the thresholds tuned on validation data.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,15 +32,20 @@ Entities = Set[Tuple[str, str]]
 
 
 def entity_pairs(entities: List[Dict[str, object]]) -> Entities:
-    return {(str(e["entity"]), str(e["value"])) for e in entities or []
-            if e.get("entity") in SCORED_ENTITIES}
+    return {
+        (str(e["entity"]), str(e["value"]))
+        for e in entities or []
+        if e.get("entity") in SCORED_ENTITIES
+    }
 
 
 def examples(path: Path) -> List[Tuple[str, str, Entities]]:
     from rasa.shared.nlu.training_data.loading import load_data
 
-    return [(m.get("text"), m.get("intent"), entity_pairs(m.get("entities")))
-            for m in load_data(str(path)).intent_examples]
+    return [
+        (m.get("text"), m.get("intent"), entity_pairs(m.get("entities")))
+        for m in load_data(str(path)).intent_examples
+    ]
 
 
 def predict(archive: Path, texts: List[str]) -> List[Tuple[str, Entities]]:
@@ -58,8 +64,11 @@ def entity_scores(gold: List[Entities], found: List[Entities]) -> Dict[str, floa
     right = sum(len(g & f) for g, f in zip(gold, found))
     precision = right / max(1, sum(map(len, found)))
     recall = right / max(1, sum(map(len, gold)))
-    return {"entity_precision": precision, "entity_recall": recall,
-            "entity_f1": 2 * precision * recall / max(1e-9, precision + recall)}
+    return {
+        "entity_precision": precision,
+        "entity_recall": recall,
+        "entity_f1": 2 * precision * recall / max(1e-9, precision + recall),
+    }
 
 
 def summary(gold: List[str], predicted: List[str]) -> Dict[str, object]:
@@ -87,11 +96,23 @@ def main() -> None:
     args = parser.parse_args()
     texts, gold, gold_entities = zip(*examples(args.test_set))
     predicted, found = zip(*predict(args.model or ensure_trained(), list(texts)))
-    report = {**summary(list(gold), list(predicted)),
-              **entity_scores(list(gold_entities), list(found))}
-    rows = {f"{name.replace('_', ' ')}": f"{report[name]:.3f}" for name in (
-        "accuracy", "macro_f1", "in_scope_accuracy", "out_of_scope_recall", "fallback_rate",
-        "entity_precision", "entity_recall", "entity_f1")}
+    report = {
+        **summary(list(gold), list(predicted)),
+        **entity_scores(list(gold_entities), list(found)),
+    }
+    rows = {
+        f"{name.replace('_', ' ')}": f"{report[name]:.3f}"
+        for name in (
+            "accuracy",
+            "macro_f1",
+            "in_scope_accuracy",
+            "out_of_scope_recall",
+            "fallback_rate",
+            "entity_precision",
+            "entity_recall",
+            "entity_f1",
+        )
+    }
     rows["order numbers and e-mails annotated"] = str(sum(map(len, gold_entities)))
     rows["messages"] = str(len(gold))
     weakest = sorted(report["per_intent_f1"].items(), key=lambda item: item[1])[:10]
@@ -99,8 +120,11 @@ def main() -> None:
     rows.update({f"confused {g} -> {p}": str(n) for (g, p), n in report["confusions"]})
     print_table(rows)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({**report, "confusions": [
-        [g, p, n] for (g, p), n in report["confusions"]]}, indent=1))
+    args.out.write_text(
+        json.dumps(
+            {**report, "confusions": [[g, p, n] for (g, p), n in report["confusions"]]}, indent=1
+        )
+    )
     print(f"\nfull report: {args.out}")
 
 

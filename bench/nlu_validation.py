@@ -19,6 +19,7 @@ messages that fall back, offering the two most likely requests as buttons helps 
 right one is among them and is noise otherwise; the floor on their summed probability is
 the one that maximises helped minus not helped.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -57,10 +58,13 @@ def training_examples() -> List[Tuple[str, str]]:
     from rasa.shared.importers.importer import TrainingDataImporter
 
     importer = TrainingDataImporter.load_from_config(
-        str(CONFIG), domain_path=str(ROOT / "domain.yml"),
-        training_data_paths=[str(ROOT / "data")])
-    return [(m.get("text"), m.get("intent")) for m in importer.get_nlu_data().nlu_examples
-            if m.get("text") and m.get("intent")]
+        str(CONFIG), domain_path=str(ROOT / "domain.yml"), training_data_paths=[str(ROOT / "data")]
+    )
+    return [
+        (m.get("text"), m.get("intent"))
+        for m in importer.get_nlu_data().nlu_examples
+        if m.get("text") and m.get("intent")
+    ]
 
 
 def clinc_val_out_of_scope() -> List[str]:
@@ -72,7 +76,8 @@ def clinc_val_out_of_scope() -> List[str]:
         return []
     data = json.loads(path.read_text(encoding="utf-8"))
     return [text for text, intent in data["val"] if intent in OUT_INTENTS] + [
-        text for text, _ in data["oos_val"]]
+        text for text, _ in data["oos_val"]
+    ]
 
 
 def noise_messages(count: int, seed: int = 42) -> List[str]:
@@ -86,7 +91,7 @@ def noise_messages(count: int, seed: int = 42) -> List[str]:
         if rng.random() < 0.5:
             row = rows[rng.integers(len(rows))]
             start = int(rng.integers(len(row) - 2))
-            return row[start: start + int(rng.integers(3, len(row) - start + 1))]
+            return row[start : start + int(rng.integers(3, len(row) - start + 1))]
         return "".join(rng.choice(list(letters), int(rng.integers(2, 9))))
 
     return [" ".join(word() for _ in range(int(rng.integers(1, 5)))) for _ in range(count)]
@@ -96,16 +101,20 @@ def embed(texts: Sequence[str]) -> np.ndarray:
     from nlu.encoder import SentenceEncoder
 
     encoder = SentenceEncoder({})
-    return np.vstack([encoder.encode(texts[i: i + 64]) for i in range(0, len(texts), 64)])
+    return np.vstack([encoder.encode(texts[i : i + 64]) for i in range(0, len(texts), 64)])
 
 
 def classifier(c: float) -> SVC:
-    return SVC(C=c, kernel="linear", probability=True, class_weight="balanced",
-               random_state=42)
+    return SVC(C=c, kernel="linear", probability=True, class_weight="balanced", random_state=42)
 
 
-def decide(probs: np.ndarray, labels: np.ndarray, threshold: float,
-           ambiguity: float, gated: np.ndarray = None) -> np.ndarray:
+def decide(
+    probs: np.ndarray,
+    labels: np.ndarray,
+    threshold: float,
+    ambiguity: float,
+    gated: np.ndarray = None,
+) -> np.ndarray:
     """Rasa's FallbackClassifier on a probability matrix, then the noise gate."""
     order = np.argsort(-probs, axis=1)
     top = probs[np.arange(len(probs)), order[:, 0]]
@@ -122,8 +131,14 @@ def utility(gold: np.ndarray, predicted: np.ndarray) -> float:
     return float(right - wrong) / len(gold)
 
 
-def offer_gain(gold: np.ndarray, probs: np.ndarray, labels: np.ndarray,
-               fell_back: np.ndarray, floor: float, offerable: set) -> Tuple[int, int]:
+def offer_gain(
+    gold: np.ndarray,
+    probs: np.ndarray,
+    labels: np.ndarray,
+    fell_back: np.ndarray,
+    floor: float,
+    offerable: set,
+) -> Tuple[int, int]:
     """(helped, not helped) among fallbacks when the top two requests are offered at
     summed probability >= floor."""
     helped = noise = 0
@@ -139,8 +154,13 @@ def offer_gain(gold: np.ndarray, probs: np.ndarray, labels: np.ndarray,
     return helped, noise
 
 
-def confirm_threshold(gold: np.ndarray, probs: np.ndarray, predicted: np.ndarray,
-                      writes: Sequence[str], precision: float) -> Tuple[float, float, float]:
+def confirm_threshold(
+    gold: np.ndarray,
+    probs: np.ndarray,
+    predicted: np.ndarray,
+    writes: Sequence[str],
+    precision: float,
+) -> Tuple[float, float, float]:
     """(t, right share of unasked writes, share of right writes asked about): the lowest
     confidence t from which a write is made without asking, so that at least `precision`
     of those writes are what the customer asked for."""
@@ -168,7 +188,7 @@ def main() -> None:
     extra_oos = clinc_val_out_of_scope()
     noisy = noise_messages(300)
     vectors = embed(list(texts) + extra_oos + noisy)
-    train_x, val_x = vectors[: len(texts)], vectors[len(texts):]
+    train_x, val_x = vectors[: len(texts)], vectors[len(texts) :]
     c = max(pipeline_option("SklearnIntentClassifier", "C") or [1])
     labels = np.array(sorted(set(gold)))
     probs = np.zeros((len(texts), len(labels)))
@@ -182,8 +202,9 @@ def main() -> None:
     val_probs = np.zeros((len(val_x), len(labels)))
     val_probs[:, columns] = model.predict_proba(val_x)
     probs = np.vstack([probs, val_probs])
-    gold = np.concatenate([gold, np.full(len(extra_oos), OUT_OF_SCOPE),
-                           np.full(len(noisy), FALLBACK)])
+    gold = np.concatenate(
+        [gold, np.full(len(extra_oos), OUT_OF_SCOPE), np.full(len(noisy), FALLBACK)]
+    )
 
     known = vocabulary() | {word for text in texts for word in words(text)}
     gated = np.array([is_noise(text, [], known) for text in list(texts) + extra_oos + noisy])
@@ -191,12 +212,12 @@ def main() -> None:
     in_scope = (gold != OUT_OF_SCOPE) & (gold != FALLBACK)
     oos = gold == OUT_OF_SCOPE
     real = gold != FALLBACK
-    rows = {"validation messages":
-            f"{len(gold)} ({len(extra_oos)} CLINC150 val, {len(noisy)} noise)",
-            f"{args.folds}-fold accuracy, no fallback": f"{accuracy_score(gold[real], raw[real]):.3f}",
-            f"{args.folds}-fold macro-F1, no fallback":
-                f"{f1_score(gold[real], raw[real], average='macro'):.3f}",
-            "out-of-scope recall, no fallback": f"{(raw[oos] == OUT_OF_SCOPE).mean():.3f}"}
+    rows = {
+        "validation messages": f"{len(gold)} ({len(extra_oos)} CLINC150 val, {len(noisy)} noise)",
+        f"{args.folds}-fold accuracy, no fallback": f"{accuracy_score(gold[real], raw[real]):.3f}",
+        f"{args.folds}-fold macro-F1, no fallback": f"{f1_score(gold[real], raw[real], average='macro'):.3f}",
+        "out-of-scope recall, no fallback": f"{(raw[oos] == OUT_OF_SCOPE).mean():.3f}",
+    }
     grid = []
     for threshold in THRESHOLDS:
         for ambiguity in AMBIGUITIES:
@@ -204,33 +225,50 @@ def main() -> None:
             grid.append((utility(gold, predicted), threshold, ambiguity, predicted))
     score, threshold, ambiguity, predicted = max(grid, key=lambda g: g[0])
     fell_back = predicted == FALLBACK
-    rows.update({
-        "chosen fallback threshold": f"{threshold}",
-        "chosen ambiguity threshold": f"{ambiguity}",
-        "utility (+1 right, 0 fallback, -1 wrong)": f"{score:.3f}",
-        "accuracy with fallback": f"{accuracy_score(gold, predicted):.3f}",
-        "in-scope accuracy with fallback": f"{(predicted[in_scope] == gold[in_scope]).mean():.3f}",
-        "out-of-scope recall with fallback": f"{(predicted[oos] == OUT_OF_SCOPE).mean():.3f}",
-        "noise that falls back": f"{(predicted[~real] == FALLBACK).mean():.3f}",
-        "real messages the noise gate stops": f"{gated[real].sum()} of {real.sum()}",
-        "fallback rate": f"{fell_back.mean():.3f}",
-    })
-    gains = [(offer_gain(gold, probs, labels, fell_back, floor, OFFERABLE), floor)
-             for floor in FLOORS]
+    rows.update(
+        {
+            "chosen fallback threshold": f"{threshold}",
+            "chosen ambiguity threshold": f"{ambiguity}",
+            "utility (+1 right, 0 fallback, -1 wrong)": f"{score:.3f}",
+            "accuracy with fallback": f"{accuracy_score(gold, predicted):.3f}",
+            "in-scope accuracy with fallback": f"{(predicted[in_scope] == gold[in_scope]).mean():.3f}",
+            "out-of-scope recall with fallback": f"{(predicted[oos] == OUT_OF_SCOPE).mean():.3f}",
+            "noise that falls back": f"{(predicted[~real] == FALLBACK).mean():.3f}",
+            "real messages the noise gate stops": f"{gated[real].sum()} of {real.sum()}",
+            "fallback rate": f"{fell_back.mean():.3f}",
+        }
+    )
+    gains = [
+        (offer_gain(gold, probs, labels, fell_back, floor, OFFERABLE), floor) for floor in FLOORS
+    ]
     (helped, noise), floor = max(gains, key=lambda g: (g[0][0] - g[0][1], g[1]))
-    rows.update({"chosen offer floor (top two summed)": f"{floor}",
-                 "fallbacks offered the right request": f"{helped} of {fell_back.sum()}",
-                 "fallbacks offered two wrong requests": f"{noise}"})
+    rows.update(
+        {
+            "chosen offer floor (top two summed)": f"{floor}",
+            "fallbacks offered the right request": f"{helped} of {fell_back.sum()}",
+            "fallbacks offered two wrong requests": f"{noise}",
+        }
+    )
     from actions.context import UNSURE_WRITES
 
-    confirm, right, asked = confirm_threshold(gold, probs, predicted, UNSURE_WRITES,
-                                              CONFIRM_PRECISION)
-    rows.update({"chosen confirm-before-writing threshold": f"{confirm}",
-                 "unasked writes that were asked for": f"{right:.3f}",
-                 "wanted writes asked about first": f"{asked:.3f}"})
+    confirm, right, asked = confirm_threshold(
+        gold, probs, predicted, UNSURE_WRITES, CONFIRM_PRECISION
+    )
+    rows.update(
+        {
+            "chosen confirm-before-writing threshold": f"{confirm}",
+            "unasked writes that were asked for": f"{right:.3f}",
+            "wanted writes asked about first": f"{asked:.3f}",
+        }
+    )
     print_table(rows)
-    out = {"threshold": threshold, "ambiguity_threshold": ambiguity, "offer_floor": floor,
-           "confirm_below": confirm, "table": rows}
+    out = {
+        "threshold": threshold,
+        "ambiguity_threshold": ambiguity,
+        "offer_floor": floor,
+        "confirm_below": confirm,
+        "table": rows,
+    }
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out, "w", encoding="utf-8") as f:
         json.dump(out, f, indent=1)

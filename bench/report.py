@@ -1,4 +1,5 @@
 """What the benchmarks share: percentiles, the printed table and targets' verdicts."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ def print_table(rows: Dict[str, str], heading: str = "measure") -> None:
 @dataclass(frozen=True)
 class Target:
     """A figure an issue asks for: a ceiling, or with `at_least` a floor."""
+
     name: str
     measured: Optional[float]  # None: not measured in this run
     limit: Optional[float]  # None: its reference was not measured
@@ -36,6 +38,7 @@ class Target:
     def row(self) -> str:
         def figure(value: Optional[float]) -> str:
             return "n/a" if value is None else f"{value:.{self.digits}f} {self.unit}"
+
         bound = ">=" if self.at_least else "<="
         return f"{figure(self.measured)} (target {bound} {figure(self.limit)}): {self.verdict()}"
 

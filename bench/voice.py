@@ -8,6 +8,7 @@ caller, streaming espeak-ng speech in real time.
 The real Vosk decoder's speed is measured separately on the Korean model (voice_stt.py).
 Prints a table; writes nothing into the project.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -46,19 +47,38 @@ from voice.vad import FRAME_MS, EnergyVad
 SHARED_AUDIO = ROOT.parent / "shared" / "audio"
 # What callers say, call by call; the scripted recogniser "hears" the same words.
 CALLS: List[List[str]] = [
-    ["where is my order", "two three four five six seven eight",
-     "jane dot doe at example dot com", "thanks bye"],
-    ["I want to cancel order six seven eight nine zero one two",
-     "omar dot haddad at example dot com", "no keep it"],
-    ["my refund for nine zero one two three four five has not arrived",
-     "mei dot chen at example dot org", "okay thanks"],
-    ["what is your refund policy", "which payment methods do you take",
-     "what are your opening hours"],
-    ["hi", "where is my order one two three four five six seven",
-     "jane dot doe at example dot com"],
+    [
+        "where is my order",
+        "two three four five six seven eight",
+        "jane dot doe at example dot com",
+        "thanks bye",
+    ],
+    [
+        "I want to cancel order six seven eight nine zero one two",
+        "omar dot haddad at example dot com",
+        "no keep it",
+    ],
+    [
+        "my refund for nine zero one two three four five has not arrived",
+        "mei dot chen at example dot org",
+        "okay thanks",
+    ],
+    [
+        "what is your refund policy",
+        "which payment methods do you take",
+        "what are your opening hours",
+    ],
+    [
+        "hi",
+        "where is my order one two three four five six seven",
+        "jane dot doe at example dot com",
+    ],
     ["do you ship abroad", "how long does delivery take", "can I return shoes I wore once"],
-    ["my order four five six seven eight nine zero is late", "omar dot haddad at example dot com",
-     "okay thank you"],
+    [
+        "my order four five six seven eight nine zero is late",
+        "omar dot haddad at example dot com",
+        "okay thank you",
+    ],
 ]
 BARGE_IN_LINE = "what are your opening hours"
 TIMING = re.compile(r"voice\.turn\.timing call=(\S+) (.*)")
@@ -76,8 +96,10 @@ def voiced_frames(audio: AudioChunk) -> List[int]:
     phone sends (8 kHz mu-law), so they line up with PhoneCall.send_audio's send times."""
     phone = chunk_from_mulaw(chunk_to_mulaw(resample(audio, TELEPHONY_RATE)))
     size = 2 * TELEPHONY_RATE * FRAME_MS // 1000
-    frames = [AudioChunk(phone.pcm[i:i + size], TELEPHONY_RATE)
-              for i in range(0, len(phone.pcm) - size + 1, size)]  # whole frames, as the VAD's
+    frames = [
+        AudioChunk(phone.pcm[i : i + size], TELEPHONY_RATE)
+        for i in range(0, len(phone.pcm) - size + 1, size)
+    ]  # whole frames, as the VAD's
     vad = EnergyVad()
     return [i for i, frame in enumerate(frames) if vad.classify(frame).speech]
 
@@ -174,10 +196,15 @@ class Bench:
 def start_servers(folder: Path) -> Tuple[Servers, Path]:
     scripts = folder / "scripts"
     scripts.mkdir()
-    servers = Servers.in_folder(ensure_trained(), folder, credentials=(
-        "rest:\nvoice.channels.twilio.TwilioMediaStreamsInput:\n"
-        f"  stt: scripted\n  scripted_dir: {scripts}\n  insecure_dev_mode: true\n"
-        "  call:\n    trailing_silence: 0.6\n"))
+    servers = Servers.in_folder(
+        ensure_trained(),
+        folder,
+        credentials=(
+            "rest:\nvoice.channels.twilio.TwilioMediaStreamsInput:\n"
+            f"  stt: scripted\n  scripted_dir: {scripts}\n  insecure_dev_mode: true\n"
+            "  call:\n    trailing_silence: 0.6\n"
+        ),
+    )
     servers.start()
     servers.wait_until_ready()
     return servers, scripts
@@ -185,8 +212,10 @@ def start_servers(folder: Path) -> Tuple[Servers, Path]:
 
 def conditions() -> str:
     load = os.getloadavg()
-    return (f"{os.cpu_count()} cores, load average {load[0]:.2f} / {load[1]:.2f} "
-            f"(1 / 5 min) at the start")
+    return (
+        f"{os.cpu_count()} cores, load average {load[0]:.2f} / {load[1]:.2f} "
+        f"(1 / 5 min) at the start"
+    )
 
 
 def main() -> None:
@@ -230,36 +259,46 @@ def measure(folder: Path, args: argparse.Namespace, started: float) -> Dict[str,
 
     split = parse_timings(log, call_ids)
     rows["response latency p50 / p95: end of speech -> first audio (target p50 <= 800)"] = (
-        f"{p50_p95(latencies)} ({len(latencies)} turns, {len(CALLS)} calls, "
-        "trailing_silence 0.6 s)")
-    names = {"end_of_turn_wait": "  end-of-turn wait (server, stream time)",
-             "recognition": "  recognition finalisation (scripted stand-in)",
-             "dialogue": "  Rasa turn (NLU + dialogue + actions)",
-             "synthesis_to_first_audio": "  speech synthesis to first audio",
-             "decision_to_first_audio": "end-of-turn decision -> first audio (target <= 300)"}
+        f"{p50_p95(latencies)} ({len(latencies)} turns, {len(CALLS)} calls, trailing_silence 0.6 s)"
+    )
+    names = {
+        "end_of_turn_wait": "  end-of-turn wait (server, stream time)",
+        "recognition": "  recognition finalisation (scripted stand-in)",
+        "dialogue": "  Rasa turn (NLU + dialogue + actions)",
+        "synthesis_to_first_audio": "  speech synthesis to first audio",
+        "decision_to_first_audio": "end-of-turn decision -> first audio (target <= 300)",
+    }
     for key, name in names.items():
         if split.get(key):
             rows[f"{name} p50 / p95"] = p50_p95(split[key])
     if split.get("end_of_turn_wait") and split.get("decision_to_first_audio"):
-        server = [wait + decision for wait, decision in zip(split["end_of_turn_wait"],
-                                                            split["decision_to_first_audio"])]
+        server = [
+            wait + decision
+            for wait, decision in zip(split["end_of_turn_wait"], split["decision_to_first_audio"])
+        ]
         rows["  transport and timer granularity (client total - server total), p50"] = (
-            f"{statistics.median(latencies) - statistics.median(server):.0f} ms")
+            f"{statistics.median(latencies) - statistics.median(server):.0f} ms"
+        )
     rows["barge-in: first voiced frame -> clear, p50 / p95 (target p50 <= 300)"] = (
-        f"{p50_p95(barge)} ({len(barge)} of {args.barge_in_trials} trials)" if barge
-        else f"no clear in {args.barge_in_trials} trials")
+        f"{p50_p95(barge)} ({len(barge)} of {args.barge_in_trials} trials)"
+        if barge
+        else f"no clear in {args.barge_in_trials} trials"
+    )
 
     print("recogniser: the real Vosk decoder (Korean model)...", flush=True)
     utterances = [espeak(line, speech) for call in CALLS for line in call]
-    stt_rows, stream_mb = voice_stt.measure(SHARED_AUDIO, utterances, args.max_streams,
-                                            progress=lambda line: print(line, flush=True))
+    stt_rows, stream_mb = voice_stt.measure(
+        SHARED_AUDIO, utterances, args.max_streams, progress=lambda line: print(line, flush=True)
+    )
     rows.update(stt_rows)
     n = args.memory_calls
     rows[f"Rasa server memory per call, idle / after a turn ({n} calls open)"] = (
         f"{(idle - before) * 1024 / n:.0f} / {(talking - before) * 1024 / n:.0f} KB "
-        f"(server {before:.0f} -> {talking:.0f} MB)")
+        f"(server {before:.0f} -> {talking:.0f} MB)"
+    )
     rows["memory per call with a Vosk stream (estimate)"] = (
-        f"{(talking - before) / n + stream_mb:.1f} MB (+ the model once per process)")
+        f"{(talking - before) / n + stream_mb:.1f} MB (+ the model once per process)"
+    )
     rows["benchmark duration"] = f"{time.perf_counter() - started:.0f} s"
     return rows
 

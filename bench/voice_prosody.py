@@ -3,6 +3,7 @@
 `python -m bench.voice_prosody`. Uses the shared Vosk test clip (8.3 s of real speech) when
 ../shared/audio is there, else a synthetic voiced glide of the same length.
 """
+
 from __future__ import annotations
 
 import statistics
@@ -41,8 +42,10 @@ def ms_per_second(chunk: AudioChunk) -> list:
 def main() -> None:
     clip, name = source()
     rows = {"audio": f"{name}, {clip.duration:.1f} s, {RUNS} runs each"}
-    for label, chunk in (("8 kHz mu-law", chunk_from_mulaw(chunk_to_mulaw(clip))),
-                         ("16 kHz", resample(clip, 16000))):
+    for label, chunk in (
+        ("8 kHz mu-law", chunk_from_mulaw(chunk_to_mulaw(clip))),
+        ("16 kHz", resample(clip, 16000)),
+    ):
         times = ms_per_second(chunk)
         rows[f"features {label}, ms per s of audio (median)"] = f"{statistics.median(times):.2f}"
         rows[f"features {label}, ms per s of audio (p95)"] = f"{percentile(times, 0.95):.2f}"

@@ -7,6 +7,7 @@ TDNN acoustic model and a lookahead graph), so these figures are an estimate for
 measurement: the decoder's cost follows the acoustic model and the search, not whether it
 understands the words, and a smaller graph should make it no slower and lighter in memory.
 """
+
 from __future__ import annotations
 
 import os
@@ -16,7 +17,14 @@ import time
 from pathlib import Path
 from typing import Dict, List, Sequence, Tuple
 
-from voice.audio import TELEPHONY_RATE, AudioChunk, chunk_from_mulaw, chunk_to_mulaw, read_wav, resample
+from voice.audio import (
+    TELEPHONY_RATE,
+    AudioChunk,
+    chunk_from_mulaw,
+    chunk_to_mulaw,
+    read_wav,
+    resample,
+)
 from voice.vosk_stt import VoskSpeechToText
 
 FRAME_BYTES = 2 * TELEPHONY_RATE // 50  # 20 ms, as Twilio sends it
@@ -37,8 +45,9 @@ def telephone_audio(shared: Path) -> AudioChunk:
     """Real speakers (FSDD digits, the Vosk digits clip) as one stream of caller audio."""
     clips = [read_wav(p) for p in sorted((shared / "fsdd").glob("*_0.wav"))[:12]]
     clips += [read_wav(p) for p in (shared / "speech").glob("vosk_digits_*.wav")]
-    return phone(AudioChunk(b"".join(resample(c, TELEPHONY_RATE).pcm for c in clips),
-                            TELEPHONY_RATE))
+    return phone(
+        AudioChunk(b"".join(resample(c, TELEPHONY_RATE).pcm for c in clips), TELEPHONY_RATE)
+    )
 
 
 def turn_audio(utterance: AudioChunk) -> AudioChunk:
@@ -57,7 +66,7 @@ def process_rss_mb() -> float:
 
 def feed(stream, audio: AudioChunk) -> None:
     for i in range(0, len(audio.pcm), FRAME_BYTES):
-        stream.accept(AudioChunk(audio.pcm[i:i + FRAME_BYTES], TELEPHONY_RATE))
+        stream.accept(AudioChunk(audio.pcm[i : i + FRAME_BYTES], TELEPHONY_RATE))
 
 
 def decode(stt: VoskSpeechToText, audio: AudioChunk) -> Dict[str, float]:
@@ -89,8 +98,9 @@ def concurrent(stt: VoskSpeechToText, audio: AudioChunk, streams: int) -> List[D
     return results
 
 
-def measure(shared: Path, utterances: Sequence[AudioChunk], max_streams: int = 16,
-            progress=print) -> Tuple[Dict[str, str], float]:
+def measure(
+    shared: Path, utterances: Sequence[AudioChunk], max_streams: int = 16, progress=print
+) -> Tuple[Dict[str, str], float]:
     """The table's rows, and a recogniser's memory per stream in MB."""
     rows: Dict[str, str] = {}
     before = process_rss_mb()
@@ -105,12 +115,14 @@ def measure(shared: Path, utterances: Sequence[AudioChunk], max_streams: int = 1
     per_stream = (process_rss_mb() - base) / len(streams)
     seconds = statistics.mean(t.duration for t in turns)
     rows["Vosk recogniser per stream (one caller turn)"] = (
-        f"{per_stream:.1f} MB (turns of {seconds:.1f} s on average; one stream per turn)")
+        f"{per_stream:.1f} MB (turns of {seconds:.1f} s on average; one stream per turn)"
+    )
     del streams
 
     finishes = [decode(stt, t)["finish"] * 1000 for t in turns]
     rows["Vosk finalisation at end of turn, p50 / max (not in the stand-in's latency)"] = (
-        f"{statistics.median(finishes):.0f} / {max(finishes):.0f} ms")
+        f"{statistics.median(finishes):.0f} / {max(finishes):.0f} ms"
+    )
 
     audio = telephone_audio(shared)
     held, worst, cores, cpu = 0, {}, {}, []
@@ -122,21 +134,27 @@ def measure(shared: Path, utterances: Sequence[AudioChunk], max_streams: int = 1
         # How much of the machine the decoders got: the rest went to other processes.
         cores[n] = sum(r["cpu"] for r in results) / wall
         cpu += [r["cpu"] / audio.duration for r in results]
-        progress(f"  vosk: {n} concurrent stream(s), worst RTF {worst[n]:.2f}, "
-                 f"{cores[n]:.1f} cores used, load average {os.getloadavg()[0]:.1f}")
+        progress(
+            f"  vosk: {n} concurrent stream(s), worst RTF {worst[n]:.2f}, "
+            f"{cores[n]:.1f} cores used, load average {os.getloadavg()[0]:.1f}"
+        )
         if worst[n] >= 1.0:
             break
         held = n
         n = n + 1 if n < 4 else n + 2
     rows["Vosk RTF, 1 stream (Korean model, 8 kHz phone audio)"] = (
-        f"{worst[1]:.2f} ({audio.duration:.0f} s of real speakers per stream)")
+        f"{worst[1]:.2f} ({audio.duration:.0f} s of real speakers per stream)"
+    )
     rows["Vosk RTF (worst stream) by concurrent streams (cores the decoders got)"] = ", ".join(
-        f"{k}: {v:.2f} ({cores[k]:.1f})" for k, v in worst.items())
+        f"{k}: {v:.2f} ({cores[k]:.1f})" for k, v in worst.items()
+    )
     more = "" if max(worst.values()) >= 1.0 else "+"  # never saturated up to max_streams
     rows["concurrent streams with RTF < 1, measured (target >= 8)"] = (
         f"{held}{more} (every stream decoding all the time; load average "
-        f"{os.getloadavg()[0]:.1f} after, with the bench's own threads)")
+        f"{os.getloadavg()[0]:.1f} after, with the bench's own threads)"
+    )
     cost = statistics.median(cpu)
     rows["Vosk CPU per second of audio; streams 2 idle cores hold"] = (
-        f"{cost:.2f} s; {int((os.cpu_count() or 1) / cost)} (cores / CPU cost)")
+        f"{cost:.2f} s; {int((os.cpu_count() or 1) / cost)} (cores / CPU cost)"
+    )
     return rows, per_stream

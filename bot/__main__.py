@@ -1,4 +1,5 @@
 """Heard's command line: `python -m bot run | shell | train | seed | retention | cluster`."""
+
 from __future__ import annotations
 
 import argparse
@@ -18,15 +19,18 @@ from bot.servers import ROOT, Servers
 from bot.supervisor import supervise
 from bot.training import ensure_trained
 
+
 def voice_status(rasa_url: str) -> str:
     """'voice on', or why it is off (e.g. no speech model downloaded)."""
     try:
-        with urllib.request.urlopen(f"{rasa_url}/webhooks/browser_voice/status",
-                                    timeout=5) as response:
+        with urllib.request.urlopen(
+            f"{rasa_url}/webhooks/browser_voice/status", timeout=5
+        ) as response:
             status = json.load(response)
     except (OSError, ValueError):
         return "voice status unknown"
     return "voice on" if status.get("available") else f"voice off: {status.get('reason')}"
+
 
 def _quiet_environment() -> None:
     # No telemetry calls from an offline machine; SQLAlchemy 1.4's 2.0 notice is noise.
@@ -82,30 +86,37 @@ def run(args: argparse.Namespace) -> int:
     except RuntimeError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    print(f"\nHeard is running.\n"
-          f"  REST:      POST {servers.rasa_url}/webhooks/rest/webhook "
-          f"{{\"sender\": \"me\", \"message\": \"hi\"}}\n"
-          f"  socket.io: {servers.rasa_url}/socket.io\n"
-          f"  Rasa HTTP API (parse, trackers): add ?token={servers.api_token} "
-          f"(set HEARD_API_TOKEN to choose it)\n"
-          f"  actions:   {servers.action_url}/webhook\n"
-          f"  demo shop with the chat widget: {servers.rasa_url}/shop/\n"
-          f"  agent console and dashboard:    {servers.rasa_url}/console/\n"
-          f"    (create an agent: make agent USERNAME=sam NAME=\"Sam Rivera\", or\n"
-          f"     .venv/bin/python -m web agents add sam --name \"Sam Rivera\")\n"
-          f"  phone calls: point a Twilio number at POST "
-          f"{servers.rasa_url}/webhooks/twilio_voice/incoming\n"
-          f"  talk from this machine: make call ({voice_status(servers.rasa_url)})\n"
-          f"Press Ctrl-C to stop.", flush=True)
+    print(
+        f"\nHeard is running.\n"
+        f"  REST:      POST {servers.rasa_url}/webhooks/rest/webhook "
+        f'{{"sender": "me", "message": "hi"}}\n'
+        f"  socket.io: {servers.rasa_url}/socket.io\n"
+        f"  Rasa HTTP API (parse, trackers): add ?token={servers.api_token} "
+        f"(set HEARD_API_TOKEN to choose it)\n"
+        f"  actions:   {servers.action_url}/webhook\n"
+        f"  demo shop with the chat widget: {servers.rasa_url}/shop/\n"
+        f"  agent console and dashboard:    {servers.rasa_url}/console/\n"
+        f'    (create an agent: make agent USERNAME=sam NAME="Sam Rivera", or\n'
+        f'     .venv/bin/python -m web agents add sam --name "Sam Rivera")\n'
+        f"  phone calls: point a Twilio number at POST "
+        f"{servers.rasa_url}/webhooks/twilio_voice/incoming\n"
+        f"  talk from this machine: make call ({voice_status(servers.rasa_url)})\n"
+        f"Press Ctrl-C to stop.",
+        flush=True,
+    )
     stopped = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopped.set())
     log = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
     daily = None
     if retention_days is not None:  # a minute after start, then every 24 h
-        daily = retention.start_daily(retention_days, servers.endpoints,
-                                      servers.environment.get("DATABASE_URL") or database_url(),
-                                      stopped, log)
+        daily = retention.start_daily(
+            retention_days,
+            servers.endpoints,
+            servers.environment.get("DATABASE_URL") or database_url(),
+            stopped,
+            log,
+        )
     supervise(servers, stopped, log=log)
     print("\nstopping...", flush=True)
     if daily is not None:
@@ -124,20 +135,34 @@ def shell(args: argparse.Namespace) -> int:
     servers = Servers(model, action_port=action_port())
     servers.start_actions()
     try:
-        return subprocess.call([sys.executable, "-m", "rasa", "shell", "--model", str(model),
-                                "--endpoints", "endpoints.yml"], cwd=ROOT)
+        return subprocess.call(
+            [
+                sys.executable,
+                "-m",
+                "rasa",
+                "shell",
+                "--model",
+                str(model),
+                "--endpoints",
+                "endpoints.yml",
+            ],
+            cwd=ROOT,
+        )
     finally:
         servers.stop()
 
 
 def retention_command(args: argparse.Namespace) -> int:
-    from store.repository import database_url
     from bot import retention
     from heard.settings import parse_retention_days
+    from store.repository import database_url
 
     try:  # a bad --days or HEARD_RETENTION_DAYS, or no SQL tracker store
-        days = (parse_retention_days(args.days, "--days") if args.days is not None
-                else retention.retention_days())
+        days = (
+            parse_retention_days(args.days, "--days")
+            if args.days is not None
+            else retention.retention_days()
+        )
         if days is None:
             print("retention: off, nothing deleted")
             return 0
@@ -157,20 +182,38 @@ def main(argv=None) -> int:
     commands.add_parser("train", help="train only if the training inputs changed")
     commands.add_parser("seed", help="load demo customers and orders into an empty database")
     retention_parser = commands.add_parser(
-        "retention", help="delete conversations idle longer than the retention, keeping "
-        "their dashboard figures")
+        "retention",
+        help="delete conversations idle longer than the retention, keeping their dashboard figures",
+    )
     retention_parser.add_argument("--days", help="instead of HEARD_RETENTION_DAYS (default 90)")
-    retention_parser.add_argument("--dry-run", action="store_true",
-                                  help="count what would be deleted, change nothing")
+    retention_parser.add_argument(
+        "--dry-run", action="store_true", help="count what would be deleted, change nothing"
+    )
     cluster_parser = commands.add_parser(
-        "cluster", help="the production topology on this machine: PostgreSQL, Redis, nginx, "
-        "Rasa replicas and action servers")
-    cluster_parser.add_argument("--folder", type=Path, default=ROOT / "var" / "cluster",
-                                help="databases, logs and nginx's files (default var/cluster)")
-    cluster_parser.add_argument("--replicas", type=int, default=2, choices=range(1, 3),
-                                help="Rasa replicas (ports 5005, 5006)")
-    cluster_parser.add_argument("--action-servers", type=int, default=2, choices=range(1, 3),
-                                help="action servers (ports 5055, 5056)")
+        "cluster",
+        help="the production topology on this machine: PostgreSQL, Redis, nginx, "
+        "Rasa replicas and action servers",
+    )
+    cluster_parser.add_argument(
+        "--folder",
+        type=Path,
+        default=ROOT / "var" / "cluster",
+        help="databases, logs and nginx's files (default var/cluster)",
+    )
+    cluster_parser.add_argument(
+        "--replicas",
+        type=int,
+        default=2,
+        choices=range(1, 3),
+        help="Rasa replicas (ports 5005, 5006)",
+    )
+    cluster_parser.add_argument(
+        "--action-servers",
+        type=int,
+        default=2,
+        choices=range(1, 3),
+        help="action servers (ports 5055, 5056)",
+    )
     args = parser.parse_args(argv)
     _quiet_environment()
     if args.command == "run":

@@ -7,6 +7,7 @@ without its out-of-scope test rows (the layout of ../shared/data). Each lands in
 temporary folder beside its destination first, is checked, and is renamed into place only
 when complete. Training works without either.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,15 +35,23 @@ def clinc150_layout(full: Dict[str, Any], domains: Dict[str, Any]) -> Dict[str, 
     layout = {}
     for split in CLINC150_SPLITS:
         rows = full.get(split)
-        if not isinstance(rows, list) or not rows or not all(
-                isinstance(row, list) and len(row) == 2
-                and all(isinstance(value, str) and value for value in row) for row in rows):
+        if (
+            not isinstance(rows, list)
+            or not rows
+            or not all(
+                isinstance(row, list)
+                and len(row) == 2
+                and all(isinstance(value, str) and value for value in row)
+                for row in rows
+            )
+        ):
             raise ValueError(f"data_full.json: '{split}' is not a list of [text, intent] rows")
         if not split.startswith("oos"):
             unknown = {intent for _, intent in rows} - known
             if unknown:
-                raise ValueError(f"data_full.json: intents not in domains.json: "
-                                 f"{sorted(unknown)[:5]}")
+                raise ValueError(
+                    f"data_full.json: intents not in domains.json: {sorted(unknown)[:5]}"
+                )
         layout[split] = rows
     return layout
 
@@ -65,12 +74,16 @@ def download_clinc150(dest: Path, source: str = CLINC150_SOURCE) -> int:
         (staging / "data_full.json").unlink()
 
     failed = staged_download(
-        dest, "CLINC150", source, fill,
+        dest,
+        "CLINC150",
+        source,
+        fill,
         (DownloadError, OSError, ValueError, TypeError, AttributeError),
         f"Offline? Copy data/data_full.json from the clinc/oos-eval repository on "
         f"GitHub to {target} by hand (the same layout; training reads only its train "
         f"and oos_train rows). Training works without it, with the out_of_scope "
-        f"examples in data/nlu.yml alone.")
+        f"examples in data/nlu.yml alone.",
+    )
     if not failed:
         print(f"CLINC150 saved in {dest} (CC BY 3.0: cite Larson et al., EMNLP 2019)")
     return failed
@@ -78,23 +91,34 @@ def download_clinc150(dest: Path, source: str = CLINC150_SOURCE) -> int:
 
 def download(dest: Path) -> int:
     """Both data sets into `dest`; 0 when both are there afterwards."""
-    results = [goemotions.download_goemotions(dest / "goemotions", goemotions.SOURCE),
-               download_clinc150(dest / "clinc150", CLINC150_SOURCE)]
+    results = [
+        goemotions.download_goemotions(dest / "goemotions", goemotions.SOURCE),
+        download_clinc150(dest / "clinc150", CLINC150_SOURCE),
+    ]
     if min(results) == 0 and dest.resolve() != datasets.data_dir():
-        print(f"training reads {datasets.data_dir()}; set {datasets.ENV_VAR}={dest.resolve()} "
-              f"to use these")
+        print(
+            f"training reads {datasets.data_dir()}; set {datasets.ENV_VAR}={dest.resolve()} "
+            f"to use these"
+        )
     return max(results)
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot.datasets", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bot.datasets",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     commands = parser.add_subparsers(dest="command", required=True)
-    dl = commands.add_parser("download", help="fetch GoEmotions and CLINC150 from their "
-                                              "official sources")
-    dl.add_argument("--dest", type=Path, default=None,
-                    help=f"where to put them (default: {datasets.ENV_VAR}, now "
-                         f"{datasets.data_dir()})")
+    dl = commands.add_parser(
+        "download", help="fetch GoEmotions and CLINC150 from their official sources"
+    )
+    dl.add_argument(
+        "--dest",
+        type=Path,
+        default=None,
+        help=f"where to put them (default: {datasets.ENV_VAR}, now {datasets.data_dir()})",
+    )
     args = parser.parse_args(argv)
     return download(args.dest or datasets.data_dir())
 

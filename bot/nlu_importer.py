@@ -1,5 +1,6 @@
 """The base of Heard's training-data importers (config.yml, `importers:`): each adds NLU
 examples only, next to Rasa's `RasaFileImporter`, which still reads data/ and the domain."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Text, Union
@@ -17,7 +18,8 @@ class NluOnlyImporter(TrainingDataImporter):
 
     def __init__(self, training_data_paths: Optional[Union[List[Text], Text]]) -> None:
         self._nlu_files = rasa.shared.data.get_data_files(
-            training_data_paths, rasa.shared.data.is_nlu_file)
+            training_data_paths, rasa.shared.data.is_nlu_file
+        )
 
     def project_examples(self) -> List[Message]:
         """The intent examples of the project's own NLU files (data/)."""

@@ -8,6 +8,7 @@ scikit-learn's build helpers into `numpy.distutils`, which sets the root logger 
 WARNING. Imported before Rasa sets up logging, that no longer silences every INFO log
 after the model loads.
 """
+
 from __future__ import annotations
 
 import os

@@ -1,6 +1,8 @@
 """Start, wait for and stop Heard's two servers: the action server and the Rasa server."""
+
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import signal
@@ -28,8 +30,9 @@ class Servers:
     log_dir: Path = ROOT / "var" / "log"
     environment: Dict[str, str] = field(default_factory=dict)  # e.g. DATABASE_URL
     # Rasa's HTTP API (trackers, parse) reads every conversation: it needs this token.
-    api_token: str = field(default_factory=lambda: settings.read("HEARD_API_TOKEN")
-                           or secrets.token_urlsafe(24))
+    api_token: str = field(
+        default_factory=lambda: settings.read("HEARD_API_TOKEN") or secrets.token_urlsafe(24)
+    )
     by_name: Dict[str, subprocess.Popen] = field(default_factory=dict)  # "actions", "rasa"
     launched: Dict[str, Tuple[List[str], Dict[str, str]]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)  # held while one restarts
@@ -49,14 +52,21 @@ class Servers:
         endpoints = folder / "endpoints.yml"
         endpoints.write_text(
             f"action_endpoint:\n  url: http://localhost:{action_port}/webhook\n"
-            f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {folder}/tracker.db\n")
+            f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {folder}/tracker.db\n"
+        )
         channels = ROOT / "credentials.yml"
         if credentials is not None:
             channels = folder / "credentials.yml"
             channels.write_text(credentials)
-        return cls(model, rasa_port=rasa_port, action_port=action_port, endpoints=endpoints,
-                   credentials=channels, log_dir=folder / "log",
-                   environment={"DATABASE_URL": database})
+        return cls(
+            model,
+            rasa_port=rasa_port,
+            action_port=action_port,
+            endpoints=endpoints,
+            credentials=channels,
+            log_dir=folder / "log",
+            environment={"DATABASE_URL": database},
+        )
 
     @property
     def database_url(self) -> str:
@@ -69,16 +79,28 @@ class Servers:
     def _spawn(self, name: str, module: str, args: List[str]) -> subprocess.Popen:
         return self.launch(name, [sys.executable, "-m", module, *args])
 
-    def launch(self, name: str, command: List[str],
-               environment: Optional[Dict[str, str]] = None) -> subprocess.Popen:
+    def launch(
+        self, name: str, command: List[str], environment: Optional[Dict[str, str]] = None
+    ) -> subprocess.Popen:
         """Starts process `name`, logging to its file, with `environment` over ours."""
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.launched[name] = (command, environment or {})
-        env = {**os.environ, "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
-               "RASA_TELEMETRY_ENABLED": "false", **self.environment, **(environment or {})}
+        env = {
+            **os.environ,
+            "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+            "RASA_TELEMETRY_ENABLED": "false",
+            **self.environment,
+            **(environment or {}),
+        }
         with open(self.log_dir / f"{name}.log", "ab") as log:  # the child keeps its own copy
-            process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                                       env=env, start_new_session=True)
+            process = subprocess.Popen(
+                command,
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+                start_new_session=True,
+            )
         self.by_name[name] = process
         return process
 
@@ -92,17 +114,29 @@ class Servers:
             return self.launch(name, *self.launched[name])
 
     def start_actions(self) -> None:
-        self._spawn("actions", "actions", ["--actions", "actions",
-                                           "--port", str(self.action_port)])
+        self._spawn("actions", "actions", ["--actions", "actions", "--port", str(self.action_port)])
 
     def start(self) -> None:
         self.start_actions()
-        self._spawn("rasa", "bot.rasa_main", ["run", "--enable-api",
-                             f"--auth-token={self.api_token}",  # it may start with "-"
-                             "--cors", "*",
-                             "--port", str(self.rasa_port), "--model", str(self.model),
-                             "--credentials", str(self.credentials),
-                             "--endpoints", str(self.endpoints)])
+        self._spawn(
+            "rasa",
+            "bot.rasa_main",
+            [
+                "run",
+                "--enable-api",
+                f"--auth-token={self.api_token}",  # it may start with "-"
+                "--cors",
+                "*",
+                "--port",
+                str(self.rasa_port),
+                "--model",
+                str(self.model),
+                "--credentials",
+                str(self.credentials),
+                "--endpoints",
+                str(self.endpoints),
+            ],
+        )
 
     @property
     def rasa_url(self) -> str:
@@ -118,8 +152,10 @@ class Servers:
 
     def wait_until_ready(self, timeout: float = 180.0) -> None:
         """Both answer their health checks, or a clear error (with the log to read)."""
-        checks = {"action server": f"{self.action_url}/health",
-                  "Rasa server": self.api_url("/status")}
+        checks = {
+            "action server": f"{self.action_url}/health",
+            "Rasa server": self.api_url("/status"),
+        }
         deadline = time.monotonic() + timeout
         for name, url in checks.items():
             while not _answers(url):
@@ -143,10 +179,8 @@ class Servers:
 def _end(process: subprocess.Popen, grace: float) -> None:
     """Ends `process` and whatever it left in its group (it could hold the port): SIGTERM,
     then SIGKILL after `grace` seconds."""
-    try:
+    with contextlib.suppress(ProcessLookupError):  # the whole group is gone already
         os.killpg(process.pid, signal.SIGTERM)
-    except ProcessLookupError:
-        pass  # the whole process group is gone already
     try:
         process.wait(timeout=grace)
     except subprocess.TimeoutExpired:
@@ -166,4 +200,3 @@ def _answers(url: str) -> bool:
             return response.status == 200
     except OSError:
         return False
-

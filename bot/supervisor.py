@@ -1,4 +1,5 @@
 """Restarts Heard's servers when they exit, backing off when one keeps failing."""
+
 from __future__ import annotations
 
 import threading
@@ -11,8 +12,9 @@ from bot.servers import Servers
 LABELS = {"actions": "action server", "rasa": "Rasa server"}  # "rasa-2" is a "rasa"
 
 
-def restart_delay(uptimes: Sequence[float], first: float = 1.0, cap: float = 60.0,
-                  stable: float = 300.0) -> float:
+def restart_delay(
+    uptimes: Sequence[float], first: float = 1.0, cap: float = 60.0, stable: float = 300.0
+) -> float:
     """Seconds to wait before restarting a server, given how long each of its runs lasted
     (oldest first): `first` after one short run, doubled for each earlier short run in a
     row, at most `cap`; a run of `stable` seconds or more resets it."""
@@ -24,8 +26,12 @@ def restart_delay(uptimes: Sequence[float], first: float = 1.0, cap: float = 60.
     return delay or first
 
 
-def supervise(servers: Servers, stopped: threading.Event, log: Callable[[str], None] = print,
-              poll: float = 0.5) -> None:
+def supervise(
+    servers: Servers,
+    stopped: threading.Event,
+    log: Callable[[str], None] = print,
+    poll: float = 0.5,
+) -> None:
     """Restarts a server that exits, after `restart_delay`, until `stopped` is set."""
     started = {name: time.monotonic() for name in servers.by_name}
     uptimes: Dict[str, Deque[float]] = {name: deque(maxlen=32) for name in servers.by_name}
@@ -45,6 +51,8 @@ def supervise(servers: Servers, stopped: threading.Event, log: Callable[[str], N
                 uptimes[name].append(now - started[name])
                 delay = restart_delay(uptimes[name])
                 label = LABELS.get(name.split("-")[0], name)
-                log(f"supervisor: the {label} exited "
-                    f"(code {process.returncode}); restarting in {delay:g} s")
+                log(
+                    f"supervisor: the {label} exited "
+                    f"(code {process.returncode}); restarting in {delay:g} s"
+                )
                 due[name] = now + delay

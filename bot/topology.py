@@ -13,16 +13,19 @@ nginx round-robins chat requests and retries one that failed to connect or broke
 other replica (a turn's message id makes the retry safe: Heard answers it from the
 conversation); socket.io and the voice websockets stay on one replica per client address.
 """
+
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 import argparse
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
 
 from heard.paths import ROOT
 
-ENDPOINTS = ROOT / "deploy" / "endpoints.yml"  # read by every Rasa replica, in and out of containers
+ENDPOINTS = (
+    ROOT / "deploy" / "endpoints.yml"
+)  # read by every Rasa replica, in and out of containers
 SHOP_DB, TRACKER_DB, DB_USER = "heard", "heard_tracker", "heard"
 FAIL_TIMEOUT = 3  # seconds nginx leaves a replica alone after a failed connection
 MAX_BODY = "64k"
@@ -75,51 +78,101 @@ class Topology:
 
     def rasa_environment(self) -> Dict[str, str]:
         """What deploy/endpoints.yml and Heard's settings read in a Rasa replica."""
-        return {"DATABASE_URL": self.database_url, "REDIS_URL": self.redis_url,
-                "HEARD_REPLICAS": str(self.replicas), "TRACKER_DB_HOST": "127.0.0.1",
-                "TRACKER_DB_PORT": str(self.postgres_port), "TRACKER_DB_NAME": TRACKER_DB,
-                "TRACKER_DB_USER": DB_USER, "TRACKER_DB_PASSWORD": "",
-                "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{self.actions_port}/webhook"}
+        return {
+            "DATABASE_URL": self.database_url,
+            "REDIS_URL": self.redis_url,
+            "HEARD_REPLICAS": str(self.replicas),
+            "TRACKER_DB_HOST": "127.0.0.1",
+            "TRACKER_DB_PORT": str(self.postgres_port),
+            "TRACKER_DB_NAME": TRACKER_DB,
+            "TRACKER_DB_USER": DB_USER,
+            "TRACKER_DB_PASSWORD": "",
+            "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{self.actions_port}/webhook",
+        }
 
     def services(self) -> List[Service]:
         """Heard's own processes, in start order: action servers first."""
-        actions = [Service(f"actions-{i + 1}",
-                           ["-m", "actions", "--actions", "actions", "--port", str(port)],
-                           {"DATABASE_URL": self.database_url}, port, "/health/ready")
-                   for i, port in enumerate(self.action_ports[:self.action_servers])]
-        rasas = [Service(f"rasa-{i + 1}",
-                         ["-m", "bot.rasa_main", "run", "--enable-api",
-                          f"--auth-token={self.api_token}", "--cors", "*",
-                          "--port", str(port), "--model", str(self.model),
-                          "--credentials", str(ROOT / "credentials.yml"),
-                          "--endpoints", str(ENDPOINTS)],
-                         self.rasa_environment(), port, "/health/ready")
-                 for i, port in enumerate(self.rasa_ports[:self.replicas])]
+        actions = [
+            Service(
+                f"actions-{i + 1}",
+                ["-m", "actions", "--actions", "actions", "--port", str(port)],
+                {"DATABASE_URL": self.database_url},
+                port,
+                "/health/ready",
+            )
+            for i, port in enumerate(self.action_ports[: self.action_servers])
+        ]
+        rasas = [
+            Service(
+                f"rasa-{i + 1}",
+                [
+                    "-m",
+                    "bot.rasa_main",
+                    "run",
+                    "--enable-api",
+                    f"--auth-token={self.api_token}",
+                    "--cors",
+                    "*",
+                    "--port",
+                    str(port),
+                    "--model",
+                    str(self.model),
+                    "--credentials",
+                    str(ROOT / "credentials.yml"),
+                    "--endpoints",
+                    str(ENDPOINTS),
+                ],
+                self.rasa_environment(),
+                port,
+                "/health/ready",
+            )
+            for i, port in enumerate(self.rasa_ports[: self.replicas])
+        ]
         return actions + rasas
 
     def nginx_conf(self) -> str:
         local = lambda ports: [f"127.0.0.1:{p}" for p in ports]  # noqa: E731
-        return nginx_conf(str(self.folder / "nginx"), str(self.folder / "log" / "nginx.log"),
-                          f"127.0.0.1:{self.public_port}", f"127.0.0.1:{self.actions_port}",
-                          local(self.rasa_ports[:self.replicas]),
-                          local(self.action_ports[:self.action_servers]))
+        return nginx_conf(
+            str(self.folder / "nginx"),
+            str(self.folder / "log" / "nginx.log"),
+            f"127.0.0.1:{self.public_port}",
+            f"127.0.0.1:{self.actions_port}",
+            local(self.rasa_ports[: self.replicas]),
+            local(self.action_ports[: self.action_servers]),
+        )
 
 
-def nginx_conf(prefix: str, error_log: str, public: str, actions_listen: str,
-               rasa_servers: List[str], action_servers: List[str]) -> str:
+def nginx_conf(
+    prefix: str,
+    error_log: str,
+    public: str,
+    actions_listen: str,
+    rasa_servers: List[str],
+    action_servers: List[str],
+) -> str:
     """nginx's configuration: `public` and `actions_listen` are where it listens, the
     servers are host:port of each Rasa replica and action server."""
+
     def servers(addresses: List[str]) -> str:
-        return "".join(f"    server {a} max_fails=1 fail_timeout={FAIL_TIMEOUT}s;\n"
-                       for a in addresses)
+        return "".join(
+            f"    server {a} max_fails=1 fail_timeout={FAIL_TIMEOUT}s;\n" for a in addresses
+        )
+
     rasa, actions = servers(rasa_servers), servers(action_servers)
     # In every location: nginx drops the server's proxy_set_header lines in a location
     # that sets any of its own.
-    forwarded = "".join(f"      proxy_set_header {header};\n" for header in (
-        "Host $http_host", "X-Forwarded-For $proxy_add_x_forwarded_for",
-        "X-Request-Id $request_id"))
-    temp = "".join(f"  {kind}_temp_path {prefix}/{kind};\n"
-                   for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    forwarded = "".join(
+        f"      proxy_set_header {header};\n"
+        for header in (
+            "Host $http_host",
+            "X-Forwarded-For $proxy_add_x_forwarded_for",
+            "X-Request-Id $request_id",
+        )
+    )
+    temp = "".join(
+        f"  {kind}_temp_path {prefix}/{kind};\n"
+        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
     return f"""# Made by bot/topology.py (`python -m bot.topology nginx ...` for containers).
 worker_processes 1;
 daemon off;
@@ -190,16 +243,21 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bot.topology nginx")
     parser.add_argument("what", choices=["nginx"])
     parser.add_argument("--rasa", nargs="+", required=True, help="host:port of each replica")
-    parser.add_argument("--actions", nargs="+", required=True,
-                        help="host:port of each action server")
+    parser.add_argument(
+        "--actions", nargs="+", required=True, help="host:port of each action server"
+    )
     parser.add_argument("--listen", default="8080")
     parser.add_argument("--listen-actions", default="5054")
     # The official nginx image's own folder for temporary files (its packages create it).
     parser.add_argument("--prefix", default="/var/cache/nginx")
     parser.add_argument("--error-log", default="/dev/stderr")
     args = parser.parse_args(argv)
-    print(nginx_conf(args.prefix, args.error_log, args.listen, args.listen_actions,
-                     args.rasa, args.actions), end="")
+    print(
+        nginx_conf(
+            args.prefix, args.error_log, args.listen, args.listen_actions, args.rasa, args.actions
+        ),
+        end="",
+    )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
 """Train the assistant only when its inputs changed; otherwise reuse the model on disk."""
+
 from __future__ import annotations
 
 import hashlib
@@ -23,8 +24,13 @@ DATASET_MODULES = ("bot/nlu_importer.py", "bot/clinc150.py", "bot/with_details.p
 # the whole nlu/ package (every file in it: modules and the vendored tokenizer), and these.
 NLU_PACKAGE = "nlu"
 NLU_COMPONENT_MODULES = (
-    "bot/emotion/component.py", "bot/emotion/model.py",
-    "bot/emotion/intensity.py", "bot/emotion/data.py", "bot/emotion/labels.py",
+    "bot/emotion/component.py",
+    "bot/emotion/model.py",
+    "bot/emotion/intensity.py",
+    "bot/emotion/data.py",
+    "bot/emotion/labels.py",
+    "heard/contract.py",
+    "heard/formats.py",
 )
 
 
@@ -43,8 +49,11 @@ def training_inputs(root: Path = ROOT) -> Iterable[Path]:
 
 def nlu_package_files(root: Path = ROOT) -> Iterable[Path]:
     """Every file of the nlu/ package (not the bytecode caches), in a stable order."""
-    return sorted(p for p in (root / NLU_PACKAGE).rglob("*")
-                  if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc")
+    return sorted(
+        p
+        for p in (root / NLU_PACKAGE).rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
+    )
 
 
 def dataset_files() -> Iterable[Path]:
@@ -81,8 +90,11 @@ def cache_dir(root: Path = ROOT) -> Path:
     """Rasa's training cache for the current component code. Rasa keys its cache by each
     component's config and data, not its code: a changed nlu/ module would otherwise
     restore components trained with the old code."""
-    code = [*nlu_package_files(root), *(root / m for m in NLU_COMPONENT_MODULES),
-            *(root / m for m in DATASET_MODULES)]
+    code = [
+        *nlu_package_files(root),
+        *(root / m for m in NLU_COMPONENT_MODULES),
+        *(root / m for m in DATASET_MODULES),
+    ]
     return root / ".rasa" / "cache" / f"code-{fingerprint(code, root)}"
 
 
@@ -97,9 +109,21 @@ def ensure_trained() -> Path:
     for stale in cache.parent.glob("code-*"):  # caches of code that changed since
         if stale != cache:
             shutil.rmtree(stale, ignore_errors=True)
-    subprocess.run([sys.executable, "-m", "rasa", "train", "--fixed-model-name",
-                    path.name[: -len(".tar.gz")], "--out", str(MODELS)], cwd=ROOT, check=True,
-                   env={**os.environ, CACHE_LOCATION_ENV: str(cache)})
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "rasa",
+            "train",
+            "--fixed-model-name",
+            path.name[: -len(".tar.gz")],
+            "--out",
+            str(MODELS),
+        ],
+        cwd=ROOT,
+        check=True,
+        env={**os.environ, CACHE_LOCATION_ENV: str(cache)},
+    )
     for old in sorted(MODELS.glob("heard-*.tar.gz"), key=lambda p: p.stat().st_mtime)[:-KEEP]:
         old.unlink()
     return path

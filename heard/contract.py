@@ -3,6 +3,7 @@ channels and the agent console each read these names and shapes from here, so th
 by construction rather than by coincidence. Standard library only: every process, and
 training, imports it.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -72,19 +73,27 @@ def transcript_line(event: Mapping[str, Any]) -> Optional[Dict[str, Any]]:
     if kind != "bot":
         return None
     data = event.get("data") or {}
-    buttons = [{"title": b.get("title", ""), "payload": b.get("payload", "")}
-               for b in data.get("buttons") or [] if isinstance(b, dict)]
+    buttons = [
+        {"title": b.get("title", ""), "payload": b.get("payload", "")}
+        for b in data.get("buttons") or []
+        if isinstance(b, dict)
+    ]
     if not text and not buttons:
         return None
     if written_by_agent(event):
-        return {"sender": AGENT, "text": text or "", "time": time,
-                "agent": (event.get("metadata") or {}).get("agent"), "buttons": []}
-    return {"sender": HEARD, "text": text or "", "time": time, "agent": None,
-            "buttons": buttons}
+        return {
+            "sender": AGENT,
+            "text": text or "",
+            "time": time,
+            "agent": (event.get("metadata") or {}).get("agent"),
+            "buttons": [],
+        }
+    return {"sender": HEARD, "text": text or "", "time": time, "agent": None, "buttons": buttons}
 
 
-def transcript(events: Iterable[Mapping[str, Any]], after: Optional[float] = None
-               ) -> List[Dict[str, Any]]:
+def transcript(
+    events: Iterable[Mapping[str, Any]], after: Optional[float] = None
+) -> List[Dict[str, Any]]:
     """The lines of `events`, those later than `after` only when it is given."""
     lines = (transcript_line(e) for e in events)
     return [line for line in lines if line and (after is None or line["time"] > after)]
@@ -94,5 +103,4 @@ def iso_time(seconds: Optional[float]) -> Optional[str]:
     """A line's time as people read it in logs and summaries (UTC, to the second)."""
     if seconds is None:
         return None
-    return datetime.fromtimestamp(float(seconds), tz=timezone.utc).isoformat(
-        timespec="seconds")
+    return datetime.fromtimestamp(float(seconds), tz=timezone.utc).isoformat(timespec="seconds")

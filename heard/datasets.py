@@ -7,6 +7,7 @@ reads every file as training data); on this project's machines the copies are in
 `python -m bot.datasets download`. Training (the emotion component, the CLINC150 importer),
 the evaluations and the NLU test set's overlap test all read them through here.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

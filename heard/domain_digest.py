@@ -6,6 +6,7 @@ it was sent by digest. An action server that does not know a digest (it restarte
 another replica took the call) rejects the call with `UNKNOWN`, and the Rasa server sends
 it again with the domain. Stdlib only.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -35,8 +36,11 @@ class Domains:
         key = call.get(DIGEST_KEY)
         if "domain" in call:
             # Kept only under its own digest: no caller can have other calls use its domain.
-            if isinstance(key, str) and isinstance(call["domain"], dict) \
-                    and digest(call["domain"]) == key:
+            if (
+                isinstance(key, str)
+                and isinstance(call["domain"], dict)
+                and digest(call["domain"]) == key
+            ):
                 self._by_digest[key] = call["domain"]
                 self._by_digest.move_to_end(key)
                 while len(self._by_digest) > self.keep:

@@ -5,6 +5,7 @@ only once it is whole: as long as announced, no longer than a limit, and with th
 sha256 when one is known. An interrupted or wrong download leaves nothing behind. Standard
 library only.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -52,9 +53,17 @@ class _ProgressLine:
             self.stream.flush()
 
 
-def fetch(url: str, target: Path, *, max_bytes: int, sha256: Optional[str] = None,
-          timeout: float = 30.0, progress: Optional[TextIO] = None, label: str = "",
-          instead: str = "") -> str:
+def fetch(
+    url: str,
+    target: Path,
+    *,
+    max_bytes: int,
+    sha256: Optional[str] = None,
+    timeout: float = 30.0,
+    progress: Optional[TextIO] = None,
+    label: str = "",
+    instead: str = "",
+) -> str:
     """Downloads `url` (http or https) to `target` and returns the body's sha256 (hex).
 
     `max_bytes`: a longer body is refused, whether announced or as it arrives. `timeout`:
@@ -68,8 +77,9 @@ def fetch(url: str, target: Path, *, max_bytes: int, sha256: Optional[str] = Non
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     # Beside the target, so the final rename stays on one file system (atomic).
-    handle, partial = tempfile.mkstemp(prefix=f".{target.name}-", suffix=".partial",
-                                       dir=target.parent)
+    handle, partial = tempfile.mkstemp(
+        prefix=f".{target.name}-", suffix=".partial", dir=target.parent
+    )
     line = _ProgressLine(label or target.name, progress) if progress else None
     try:
         with os.fdopen(handle, "wb") as out:
@@ -90,8 +100,9 @@ def fetch(url: str, target: Path, *, max_bytes: int, sha256: Optional[str] = Non
             os.unlink(partial)
 
 
-def _copy(url: str, out: BinaryIO, max_bytes: int, timeout: float,
-          line: Optional[_ProgressLine]) -> str:
+def _copy(
+    url: str, out: BinaryIO, max_bytes: int, timeout: float, line: Optional[_ProgressLine]
+) -> str:
     """Streams the body of `url` into `out`; returns its sha256."""
     digest = hashlib.sha256()
     with urllib.request.urlopen(url, timeout=timeout) as response:

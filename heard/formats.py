@@ -4,6 +4,7 @@ Python 3.10's `re` has no possessive quantifiers, so every repetition is bounded
 match may only start where a run of address characters starts (the lookbehind): a long
 run of letters is then tried once, not once per position (which was quadratic).
 """
+
 from __future__ import annotations
 
 import re
@@ -26,8 +27,11 @@ def clean_text(text: str) -> str:
 
 
 def valid_conversation_id(value: object) -> bool:
-    return (isinstance(value, str) and CONVERSATION_ID_RE.fullmatch(value) is not None
-            and ".." not in value)
+    return (
+        isinstance(value, str)
+        and CONVERSATION_ID_RE.fullmatch(value) is not None
+        and ".." not in value
+    )
 
 
 def valid_widget_session_id(value: object) -> bool:

@@ -1,4 +1,5 @@
 """Limits on what comes from outside: settings (`heard.settings`) checked at start-up."""
+
 from __future__ import annotations
 
 from typing import Mapping, Optional

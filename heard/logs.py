@@ -7,6 +7,7 @@ placeholders; a message or traceback longer than the limit is cut, saying how mu
 was left out. `HEARD_LOG_PERSONAL_DATA=1` keeps the values (for debugging on a developer's
 machine only); the length limit always applies.
 """
+
 from __future__ import annotations
 
 import logging
@@ -44,8 +45,9 @@ def _record_class(keep_personal_data: bool) -> type:
             super().__init__(*args, **kwargs)
             if self.exc_info and self.exc_info[0] is not None:
                 # Formatters use exc_text when it is set: the traceback is cleaned once here.
-                self.exc_text = clean("".join(traceback.format_exception(*self.exc_info)),
-                                      MAX_TRACEBACK_CHARS).rstrip("\n")
+                self.exc_text = clean(
+                    "".join(traceback.format_exception(*self.exc_info)), MAX_TRACEBACK_CHARS
+                ).rstrip("\n")
 
         def getMessage(self) -> str:
             return clean(super().getMessage(), MAX_MESSAGE_CHARS)

@@ -8,6 +8,7 @@ Connections are made lazily (constructing a client opens no socket), and every c
 has a timeout, so a Redis outage shows as an error on the request that needed it instead
 of a hung worker.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, Optional

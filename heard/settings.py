@@ -14,6 +14,7 @@ once; parsed again only when the environment changed since, which only tests do
 
 Standard library only: every process may import it before anything else is loaded.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -54,6 +55,7 @@ class SettingsError(ValueError):
 # value, or ValueError with the reason, naming the variable. Nothing secret is repeated
 # back (URLs can carry passwords; the token is one).
 
+
 def _whole_number(low: int, high: int) -> Callable[[str, str], int]:
     def parse(raw: str, name: str) -> int:
         if not raw:  # only where blank_is_unset is False: Rasa fails on an empty one
@@ -79,8 +81,9 @@ def parse_database_url(raw: str, name: str = "DATABASE_URL") -> str:
     scheme, separator, _ = raw.partition("://")
     if not separator or scheme.split("+", 1)[0].lower() not in DATABASE_DIALECTS:
         hint = " (SQLAlchemy says postgresql://)" if scheme.lower() == "postgres" else ""
-        raise ValueError(f"{name} must be a sqlite:/// or postgresql:// URL, not "
-                         f"{_scheme(raw)}{hint}")
+        raise ValueError(
+            f"{name} must be a sqlite:/// or postgresql:// URL, not {_scheme(raw)}{hint}"
+        )
     return raw
 
 
@@ -116,13 +119,16 @@ def parse_data_dir(raw: str, name: str = "HEARD_DATA_DIR") -> Path:
 
 def parse_api_token(raw: str, name: str = "HEARD_API_TOKEN") -> str:
     if not _TOKEN.fullmatch(raw):
-        raise ValueError(f"{name} must be 16 to 256 letters, digits or - _ . ~ (it goes into "
-                         f"URLs); the value set has {len(raw)} characters")
+        raise ValueError(
+            f"{name} must be 16 to 256 letters, digits or - _ . ~ (it goes into "
+            f"URLs); the value set has {len(raw)} characters"
+        )
     return raw
 
 
-def parse_retention_days(raw: str, name: str = "HEARD_RETENTION_DAYS",
-                         default: int = 90, most: int = 3650) -> Optional[int]:
+def parse_retention_days(
+    raw: str, name: str = "HEARD_RETENTION_DAYS", default: int = 90, most: int = 3650
+) -> Optional[int]:
     """Days a conversation is kept after its last event; None for "off" (kept forever)."""
     raw = raw.strip()
     if not raw:
@@ -134,8 +140,9 @@ def parse_retention_days(raw: str, name: str = "HEARD_RETENTION_DAYS",
     except ValueError:
         days = 0
     if not 1 <= days <= most:
-        raise ValueError(f"{name} must be a whole number of days from 1 to {most}, or "
-                         f"off, not {raw!r}")
+        raise ValueError(
+            f"{name} must be a whole number of days from 1 to {most}, or off, not {raw!r}"
+        )
     return days
 
 
@@ -148,8 +155,7 @@ def parse_switch(raw: str, name: str) -> bool:
 def parse_redis_url(raw: str, name: str = "REDIS_URL") -> str:
     scheme, separator, rest = raw.partition("://")
     if not separator or scheme.lower() not in REDIS_SCHEMES:
-        raise ValueError(f"{name} must be a redis://, rediss:// or unix:// URL, not "
-                         f"{_scheme(raw)}")
+        raise ValueError(f"{name} must be a redis://, rediss:// or unix:// URL, not {_scheme(raw)}")
     if not rest:
         raise ValueError(f"{name} names no server after {scheme}://")
     return raw
@@ -167,8 +173,9 @@ def parse_password(raw: str, name: str) -> str:
 
 def parse_host(raw: str, name: str) -> str:
     if not re.fullmatch(r"[A-Za-z0-9._-]{1,253}", raw):
-        raise ValueError(f"{name} must be a host name or address, not {len(raw)} characters "
-                         f"of something else")
+        raise ValueError(
+            f"{name} must be a host name or address, not {len(raw)} characters of something else"
+        )
     return raw
 
 
@@ -181,8 +188,7 @@ def parse_name(raw: str, name: str) -> str:
 def parse_action_endpoint(raw: str, name: str = "ACTION_ENDPOINT_URL") -> str:
     scheme, separator, rest = raw.partition("://")
     if not separator or scheme.lower() not in ("http", "https") or not rest:
-        raise ValueError(f"{name} must be the action servers' http(s):// URL, not "
-                         f"{_scheme(raw)}")
+        raise ValueError(f"{name} must be the action servers' http(s):// URL, not {_scheme(raw)}")
     return raw
 
 
@@ -203,76 +209,168 @@ class Variable:
 
 
 VARIABLES: Tuple[Variable, ...] = (
-    Variable("DATABASE_URL", "database_url", DEFAULT_DATABASE_URL, parse_database_url,
-             "the shop database, `sqlite:///...` or `postgresql://...`; e.g. "
-             "`postgresql://user:pw@host/heard`"),
-    Variable("HEARD_STAFFED_HOURS", "staffed_hours", DEFAULT_STAFFED_HOURS,
-             parse_staffed_hours, "when human agents are in (shop time); outside them a "
-             "handoff books a callback"),
-    Variable("HEARD_CONSOLE_SESSION_HOURS", "console_session_lifetime", "8",
-             parse_session_hours, "how long an agent console sign-in lasts (hours, more "
-             "than 0, at most 168)"),
-    Variable("VOSK_MODEL_PATH", "vosk_model_path", None, parse_folder,
-             "the speech-recognition model for calls (any Vosk model folder); a folder "
-             "that holds none switches voice off, text chat runs on",
-             shown_default="`models/vosk/vosk-model-small-en-us-0.15`"),
-    Variable("HEARD_API_TOKEN", "api_token", None, parse_api_token,
-             "the token Rasa's HTTP API (`/model/parse`, `/conversations/...`) requires: it "
-             "reads every conversation (16 to 256 letters, digits or `-_.~`)",
-             shown_default="random per run (printed by `make run`)"),
-    Variable("PYTHON", None, None, _text,
-             "the Python 3.10 interpreter for `.venv` (read by `make` only)",
-             shown_default="found automatically"),
-    Variable("HEARD_MAX_MESSAGE_CHARS", "max_message_chars", "2000",
-             _whole_number(50, 20_000), "longer messages are not parsed or stored; Heard "
-             "asks for the main point (50 to 20000)"),
-    Variable("HEARD_MAX_REQUEST_BYTES", "max_request_bytes", "65536",
-             _whole_number(4_096, 16 * 1024 * 1024), "larger HTTP bodies get 413 before "
-             "they are read; larger socket.io packets close the connection (4096 to "
-             "16777216)"),
-    Variable("HEARD_SESSION_MAX_TURNS", "session_max_turns", "20", _whole_number(5, 10_000),
-             "customer messages per session: a longer conversation goes on in a new session "
-             "that keeps everything (slots, an open question, a colleague's takeover), so no "
-             "turn's work grows with the conversation (`rasa_seam/sessions.py`; 5 to 10000)"),
-    Variable("HEARD_RETENTION_DAYS", "retention_days", "90", parse_retention_days,
-             "days a conversation is kept after its last message (1 to 3650); `off` keeps "
-             "everything. See *Retention*"),
-    Variable("HEARD_LOG_PERSONAL_DATA", "log_personal_data", "0", parse_switch,
-             "`1` keeps e-mail addresses and order numbers in log lines (debugging on your "
-             "own machine only)", shown_default="`0` (off)"),
-    Variable("HEARD_DATA_DIR", "data_dir", None, parse_data_dir,
-             "where training finds the public data sets: `goemotions/` (train.tsv, "
-             "labels.txt) and `clinc150/` (clinc150.json); absent ones are skipped",
-             shown_default="`datasets/` in the project (git-ignored); `make` uses "
-             "`../shared/data` when it exists", unset=DEFAULT_DATA_DIR),
-    Variable("REDIS_URL", "redis_url", None, parse_redis_url,
-             "the Redis where Rasa servers sharing the tracker store keep their short-lived "
-             "state: the conversations' locks, socket.io messages, the console's sign-in "
-             "throttle, call transfers (`redis://`, `rediss://` or `unix://`)",
-             shown_default="unset: one server, keeping that state in its memory"),
-    Variable("HEARD_REPLICAS", "replicas", "1", _whole_number(1, 64),
-             "how many Rasa servers share the tracker store (1 to 64); more than 1 needs "
-             "`REDIS_URL`"),
-    Variable("TICKET_LOCK_LIFETIME", "ticket_lock_lifetime", "60", _whole_number(1, 3600),
-             "Rasa's own variable: seconds a turn may hold its conversation's lock in Rasa's "
-             "in-memory lock store, on one server (1 to 3600; not empty); the Redis lock "
-             "store renews a shorter lease instead (`lease_seconds`)", blank_is_unset=False),
+    Variable(
+        "DATABASE_URL",
+        "database_url",
+        DEFAULT_DATABASE_URL,
+        parse_database_url,
+        "the shop database, `sqlite:///...` or `postgresql://...`; e.g. "
+        "`postgresql://user:pw@host/heard`",
+    ),
+    Variable(
+        "HEARD_STAFFED_HOURS",
+        "staffed_hours",
+        DEFAULT_STAFFED_HOURS,
+        parse_staffed_hours,
+        "when human agents are in (shop time); outside them a handoff books a callback",
+    ),
+    Variable(
+        "HEARD_CONSOLE_SESSION_HOURS",
+        "console_session_lifetime",
+        "8",
+        parse_session_hours,
+        "how long an agent console sign-in lasts (hours, more than 0, at most 168)",
+    ),
+    Variable(
+        "VOSK_MODEL_PATH",
+        "vosk_model_path",
+        None,
+        parse_folder,
+        "the speech-recognition model for calls (any Vosk model folder); a folder "
+        "that holds none switches voice off, text chat runs on",
+        shown_default="`models/vosk/vosk-model-small-en-us-0.15`",
+    ),
+    Variable(
+        "HEARD_API_TOKEN",
+        "api_token",
+        None,
+        parse_api_token,
+        "the token Rasa's HTTP API (`/model/parse`, `/conversations/...`) requires: it "
+        "reads every conversation (16 to 256 letters, digits or `-_.~`)",
+        shown_default="random per run (printed by `make run`)",
+    ),
+    Variable(
+        "PYTHON",
+        None,
+        None,
+        _text,
+        "the Python 3.10 interpreter for `.venv` (read by `make` only)",
+        shown_default="found automatically",
+    ),
+    Variable(
+        "HEARD_MAX_MESSAGE_CHARS",
+        "max_message_chars",
+        "2000",
+        _whole_number(50, 20_000),
+        "longer messages are not parsed or stored; Heard asks for the main point (50 to 20000)",
+    ),
+    Variable(
+        "HEARD_MAX_REQUEST_BYTES",
+        "max_request_bytes",
+        "65536",
+        _whole_number(4_096, 16 * 1024 * 1024),
+        "larger HTTP bodies get 413 before "
+        "they are read; larger socket.io packets close the connection (4096 to "
+        "16777216)",
+    ),
+    Variable(
+        "HEARD_SESSION_MAX_TURNS",
+        "session_max_turns",
+        "20",
+        _whole_number(5, 10_000),
+        "customer messages per session: a longer conversation goes on in a new session "
+        "that keeps everything (slots, an open question, a colleague's takeover), so no "
+        "turn's work grows with the conversation (`rasa_seam/sessions.py`; 5 to 10000)",
+    ),
+    Variable(
+        "HEARD_RETENTION_DAYS",
+        "retention_days",
+        "90",
+        parse_retention_days,
+        "days a conversation is kept after its last message (1 to 3650); `off` keeps "
+        "everything. See *Retention*",
+    ),
+    Variable(
+        "HEARD_LOG_PERSONAL_DATA",
+        "log_personal_data",
+        "0",
+        parse_switch,
+        "`1` keeps e-mail addresses and order numbers in log lines (debugging on your "
+        "own machine only)",
+        shown_default="`0` (off)",
+    ),
+    Variable(
+        "HEARD_DATA_DIR",
+        "data_dir",
+        None,
+        parse_data_dir,
+        "where training finds the public data sets: `goemotions/` (train.tsv, "
+        "labels.txt) and `clinc150/` (clinc150.json); absent ones are skipped",
+        shown_default="`datasets/` in the project (git-ignored); `make` uses "
+        "`../shared/data` when it exists",
+        unset=DEFAULT_DATA_DIR,
+    ),
+    Variable(
+        "REDIS_URL",
+        "redis_url",
+        None,
+        parse_redis_url,
+        "the Redis where Rasa servers sharing the tracker store keep their short-lived "
+        "state: the conversations' locks, socket.io messages, the console's sign-in "
+        "throttle, call transfers (`redis://`, `rediss://` or `unix://`)",
+        shown_default="unset: one server, keeping that state in its memory",
+    ),
+    Variable(
+        "HEARD_REPLICAS",
+        "replicas",
+        "1",
+        _whole_number(1, 64),
+        "how many Rasa servers share the tracker store (1 to 64); more than 1 needs `REDIS_URL`",
+    ),
+    Variable(
+        "TICKET_LOCK_LIFETIME",
+        "ticket_lock_lifetime",
+        "60",
+        _whole_number(1, 3600),
+        "Rasa's own variable: seconds a turn may hold its conversation's lock in Rasa's "
+        "in-memory lock store, on one server (1 to 3600; not empty); the Redis lock "
+        "store renews a shorter lease instead (`lease_seconds`)",
+        blank_is_unset=False,
+    ),
     # Read by Rasa where deploy/endpoints.yml names them (the replicas' endpoints).
-    Variable("TRACKER_DB_HOST", "tracker_db_host", None, parse_host,
-             "replicas (`deploy/endpoints.yml`): the PostgreSQL host of the tracker store",
-             shown_default="unset (one server: `endpoints.yml`'s SQLite file)"),
-    Variable("TRACKER_DB_PORT", "tracker_db_port", "5432", _whole_number(1, 65_535),
-             "replicas: its port"),
-    Variable("TRACKER_DB_NAME", "tracker_db_name", "heard_tracker", parse_name,
-             "replicas: its database"),
-    Variable("TRACKER_DB_USER", "tracker_db_user", "heard", parse_name,
-             "replicas: its user"),
-    Variable("TRACKER_DB_PASSWORD", "tracker_db_password", None, parse_password,
-             "replicas: its password", shown_default="unset (no password)", unset=""),
-    Variable("ACTION_ENDPOINT_URL", "action_endpoint_url", None, parse_action_endpoint,
-             "replicas: where the action servers are (nginx in front of them), e.g. "
-             "`http://127.0.0.1:5054/webhook`", shown_default="unset (one server: "
-             "`endpoints.yml`'s `http://localhost:5055/webhook`)"),
+    Variable(
+        "TRACKER_DB_HOST",
+        "tracker_db_host",
+        None,
+        parse_host,
+        "replicas (`deploy/endpoints.yml`): the PostgreSQL host of the tracker store",
+        shown_default="unset (one server: `endpoints.yml`'s SQLite file)",
+    ),
+    Variable(
+        "TRACKER_DB_PORT", "tracker_db_port", "5432", _whole_number(1, 65_535), "replicas: its port"
+    ),
+    Variable(
+        "TRACKER_DB_NAME", "tracker_db_name", "heard_tracker", parse_name, "replicas: its database"
+    ),
+    Variable("TRACKER_DB_USER", "tracker_db_user", "heard", parse_name, "replicas: its user"),
+    Variable(
+        "TRACKER_DB_PASSWORD",
+        "tracker_db_password",
+        None,
+        parse_password,
+        "replicas: its password",
+        shown_default="unset (no password)",
+        unset="",
+    ),
+    Variable(
+        "ACTION_ENDPOINT_URL",
+        "action_endpoint_url",
+        None,
+        parse_action_endpoint,
+        "replicas: where the action servers are (nginx in front of them), e.g. "
+        "`http://127.0.0.1:5054/webhook`",
+        shown_default="unset (one server: `endpoints.yml`'s `http://localhost:5055/webhook`)",
+    ),
 )
 BY_NAME: Dict[str, Variable] = {variable.name: variable for variable in VARIABLES}
 LOADED: Tuple[Variable, ...] = tuple(v for v in VARIABLES if v.field is not None)
@@ -323,8 +421,10 @@ def load(environ: Mapping[str, str] = os.environ) -> Settings:
         except ValueError as error:
             problems.append(str(error))
     if values.get("replicas", 1) > 1 and "redis_url" in values and not values["redis_url"]:
-        problems.append(f"HEARD_REPLICAS is {values['replicas']}, but more than one replica "
-                        f"needs REDIS_URL for the lock store and shared state")
+        problems.append(
+            f"HEARD_REPLICAS is {values['replicas']}, but more than one replica "
+            f"needs REDIS_URL for the lock store and shared state"
+        )
     if problems:
         raise SettingsError(problems)
     return Settings(**values)
@@ -384,7 +484,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m heard.settings",
         description="Check this environment's settings (exit code 2 when one is wrong), or "
-                    "print README.md's table of them.")
+        "print README.md's table of them.",
+    )
     parser.add_argument("--markdown", action="store_true", help="print the README table")
     args = parser.parse_args(argv)
     if args.markdown:

@@ -3,6 +3,7 @@
 Here, not in `actions.policy` (which re-exports it), because `heard.settings` parses the
 variable with `StaffedHours.parse` and loads no Heard package with side effects.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -35,8 +36,10 @@ class StaffedHours:
                 f"staffed hours {spec!r}: expected e.g. 'Mon-Fri 09:00-17:00'"
             ) from error
         if not days or closes <= opens:
-            raise ValueError(f"staffed hours {spec!r} are never open: days run Mon to Sun "
-                             f"and the closing time comes after the opening time")
+            raise ValueError(
+                f"staffed hours {spec!r} are never open: days run Mon to Sun "
+                f"and the closing time comes after the opening time"
+            )
         return cls(days, opens, closes)
 
     def is_open(self, when: datetime) -> bool:

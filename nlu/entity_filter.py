@@ -4,6 +4,7 @@ A statistical extractor can tag a fragment such as the "ve" of "you've" as an or
 number; an order number is 6 to 8 digits and an e-mail address has an @, so such values
 are noise.
 """
+
 from __future__ import annotations
 
 import re
@@ -17,29 +18,32 @@ from rasa.shared.exceptions import InvalidConfigException
 from rasa.shared.nlu.constants import ENTITIES
 from rasa.shared.nlu.training_data.message import Message
 
+from heard.contract import EMAIL, ORDER_NUMBER
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False
-)
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
 class EntityFormatFilter(GraphComponent):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         # entity -> the whole value must match this pattern
-        return {"patterns": {"order_id": r"\d{6,8}",
-                             "email": r"[\w.+-]+@[\w-]+(\.[\w-]+)+",
-                             "rating": r"[1-5]"}}
+        return {"patterns": {"order_id": ORDER_NUMBER, "email": EMAIL, "rating": r"[1-5]"}}
 
     def __init__(self, config: Dict[Text, Any]) -> None:
         unknown = set(config) - set(self.get_default_config())
         if unknown:
             raise InvalidConfigException(
-                f"EntityFormatFilter: unknown option(s) {sorted(unknown)}; use 'patterns'")
-        self._patterns = {name: re.compile(pattern)
-                          for name, pattern in config["patterns"].items()}
+                f"EntityFormatFilter: unknown option(s) {sorted(unknown)}; use 'patterns'"
+            )
+        self._patterns = {name: re.compile(pattern) for name, pattern in config["patterns"].items()}
 
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage,
-               resource: Resource, execution_context: ExecutionContext) -> "EntityFormatFilter":
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "EntityFormatFilter":
         return cls(config)
 
     def keeps(self, entity: Dict[Text, Any]) -> bool:

@@ -12,6 +12,7 @@ FallbackClassifier fails on a missing intent.
 config.yml, after the intent classifier, before FallbackClassifier:
   - name: nlu.noise_gate.NoiseGate
 """
+
 from __future__ import annotations
 
 import json
@@ -24,8 +25,14 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import (ENTITIES, INTENT, INTENT_NAME_KEY,
-                                       INTENT_RANKING_KEY, PREDICTED_CONFIDENCE_KEY, TEXT)
+from rasa.shared.nlu.constants import (
+    ENTITIES,
+    INTENT,
+    INTENT_NAME_KEY,
+    INTENT_RANKING_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
+)
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
@@ -52,31 +59,46 @@ def is_noise(text: str, entities: List[Dict[str, Any]], known: FrozenSet[str]) -
     return bool(found) and not entities and not any(word in known for word in found)
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
 class NoiseGate(GraphComponent):
-    def __init__(self, model_storage: ModelStorage, resource: Resource,
-                 trained: FrozenSet[str] = frozenset()) -> None:
+    def __init__(
+        self, model_storage: ModelStorage, resource: Resource, trained: FrozenSet[str] = frozenset()
+    ) -> None:
         self._storage = model_storage
         self._resource = resource
         self._known = vocabulary() | trained
 
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage,
-               resource: Resource, execution_context: ExecutionContext) -> "NoiseGate":
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "NoiseGate":
         return cls(model_storage, resource)
 
     def train(self, training_data: TrainingData) -> Resource:
-        trained = sorted({word for example in training_data.training_examples
-                          for word in words(example.get(TEXT))})
+        trained = sorted(
+            {
+                word
+                for example in training_data.training_examples
+                for word in words(example.get(TEXT))
+            }
+        )
         with self._storage.write_to(self._resource) as directory:
             (Path(directory) / WORDS_FILE).write_text(json.dumps(trained), encoding="utf-8")
         return self._resource
 
     @classmethod
-    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> "NoiseGate":
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "NoiseGate":
         with model_storage.read_from(resource) as directory:
             trained = json.loads((Path(directory) / WORDS_FILE).read_text(encoding="utf-8"))
         return cls(model_storage, resource, frozenset(trained))

@@ -37,6 +37,7 @@ What the rest of Heard reaches through here:
   widget's.
 - `command_line`: Rasa's `rasa` program, run in this process.
 """
+
 from __future__ import annotations
 
 
@@ -56,6 +57,15 @@ def install() -> None:
         validation,
     )
 
-    for module in (validation, turn, action_server, error_pages, parsing, tracker_sessions,
-                   event_types, tracker_store, readiness):
+    for module in (
+        validation,
+        turn,
+        action_server,
+        error_pages,
+        parsing,
+        tracker_sessions,
+        event_types,
+        tracker_store,
+        readiness,
+    ):
         module.install()

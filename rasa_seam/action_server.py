@@ -2,6 +2,7 @@
 instead of Rasa's 5 minutes, and carrying the current session's events only, with the
 domain only until the action server has it (`heard.domain_digest`; Rasa sent its 43 KB
 with every call)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -78,20 +79,23 @@ def _endpoint(action: RemoteAction) -> str:
 def _domain_of(domain: Any) -> Any:
     if _domain_payload.get("object") is not domain:
         as_dict = domain.as_dict()
-        _domain_payload.update(object=domain, dict=as_dict,
-                               digest=domain_digest.digest(as_dict))
+        _domain_payload.update(object=domain, dict=as_dict, digest=domain_digest.digest(as_dict))
     return _domain_payload
 
 
-def action_call(self: RemoteAction, tracker: DialogueStateTracker,
-                domain: Any) -> Dict[str, Any]:
+def action_call(self: RemoteAction, tracker: DialogueStateTracker, domain: Any) -> Dict[str, Any]:
     """Rasa's action call, with the session's events only and the domain by digest."""
     state = tracker.current_state(EventVerbosity.NONE)
     state["events"] = [event.as_dict() for event in this_session(tracker)]
-    call = {"next_action": self.name(), "sender_id": tracker.sender_id, "tracker": state,
-            "version": rasa.__version__}
-    if not self._is_selective_domain_enabled() \
-            or domain.does_custom_action_explicitly_need_domain(self.name()):
+    call = {
+        "next_action": self.name(),
+        "sender_id": tracker.sender_id,
+        "tracker": state,
+        "version": rasa.__version__,
+    }
+    if not self._is_selective_domain_enabled() or domain.does_custom_action_explicitly_need_domain(
+        self.name()
+    ):
         payload = _domain_of(domain)
         call[domain_digest.DIGEST_KEY] = payload["digest"]
         if _domain_sent.get(_endpoint(self)) != payload["digest"]:

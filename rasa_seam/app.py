@@ -3,6 +3,7 @@
 with the loaded model) and the input channels (`rasa.core.channels.channel.register`).
 Heard's routes read them through here only. Also the one parse that carries a message's
 metadata (a call's voice cues), which `Agent.parse_message` (text only) cannot."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Dict, List

@@ -1,5 +1,6 @@
 """Rasa's command line, the `rasa` program (`rasa.__main__:main`), run in this process so
 that Heard's changes are installed first."""
+
 from __future__ import annotations
 
 import sys

@@ -1,5 +1,6 @@
 """Sanic's error pages are JSON for every route and every client: Sanic guessed HTML for
 browsers and for routes whose handler returns files, and answered with its HTML page."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -14,8 +15,9 @@ def json_error_page(self: ErrorHandler, request: Any, exception: Exception) -> A
     """Sanic's `ErrorHandler.default`, always rendering `{"description", "status",
     "message"}` as JSON (never a traceback: Rasa runs Sanic without debug)."""
     self.log(request, exception)
-    return exception_response(request, exception, debug=self.debug, fallback="json",
-                              base=self.base, renderer=JSONRenderer)
+    return exception_response(
+        request, exception, debug=self.debug, fallback="json", base=self.base, renderer=JSONRenderer
+    )
 
 
 def install() -> None:

@@ -1,5 +1,6 @@
 """An event's class is looked up once per type name: Rasa searched every subclass of `Event`
 for each event it loaded, a fifth of a long conversation's turn."""
+
 from __future__ import annotations
 
 from functools import lru_cache

@@ -25,6 +25,7 @@ endpoints.yml:
       key_prefix: heard        # optional, letters and digits
       lease_seconds: 10        # optional
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -49,11 +50,15 @@ DEFAULT_POLL_SECONDS = 0.05
 
 
 class AtomicRedisLockStore(RedisLockStore):
-    def __init__(self, endpoint_config: Optional[EndpointConfig] = None, *,
-                 url: Optional[str] = None,
-                 key_prefix: Optional[str] = None,
-                 lease_seconds: float = DEFAULT_LEASE_SECONDS,
-                 poll_seconds: float = DEFAULT_POLL_SECONDS) -> None:
+    def __init__(
+        self,
+        endpoint_config: Optional[EndpointConfig] = None,
+        *,
+        url: Optional[str] = None,
+        key_prefix: Optional[str] = None,
+        lease_seconds: float = DEFAULT_LEASE_SECONDS,
+        poll_seconds: float = DEFAULT_POLL_SECONDS,
+    ) -> None:
         options = dict(endpoint_config.kwargs) if endpoint_config is not None else {}
         url = url or (endpoint_config.url if endpoint_config is not None else None)
         if not url or "://" not in url:
@@ -78,8 +83,11 @@ class AtomicRedisLockStore(RedisLockStore):
                 try:
                     pipe.watch(key)
                     stored = pipe.get(key)
-                    lock = (TicketLock.from_dict(json.loads(stored)) if stored
-                            else self.create_lock(conversation_id))
+                    lock = (
+                        TicketLock.from_dict(json.loads(stored))
+                        if stored
+                        else self.create_lock(conversation_id)
+                    )
                     result = change(lock)
                     lock.remove_expired_tickets()
                     pipe.multi()
@@ -94,19 +102,20 @@ class AtomicRedisLockStore(RedisLockStore):
 
     def issue_ticket(self, conversation_id: str, lock_lifetime: float = 0) -> int:
         try:
-            return self._change(conversation_id,
-                                lambda lock: lock.issue_ticket(self.lease_seconds))
+            return self._change(conversation_id, lambda lock: lock.issue_ticket(self.lease_seconds))
         except redis.RedisError as error:
             raise LockError(f"Error while acquiring lock. Error:\n{error}") from error
 
     def renew(self, conversation_id: str, ticket_number: int) -> bool:
         """Extends ticket `ticket_number` by one lease; False when it is gone (expired)."""
+
         def extend(lock: TicketLock) -> bool:
             ticket = lock._ticket_for_ticket_number(ticket_number)
             if ticket is None:
                 return False
             ticket.expires = time.time() + self.lease_seconds
             return True
+
         return self._change(conversation_id, extend)
 
     def update_lock(self, conversation_id: str) -> None:
@@ -119,8 +128,9 @@ class AtomicRedisLockStore(RedisLockStore):
         self.finish_serving(conversation_id, ticket_number)  # deletes the lock when empty
 
     @asynccontextmanager
-    async def lock(self, conversation_id: str, lock_lifetime: float = 0,
-                   wait_time_in_seconds: float = 0) -> AsyncGenerator[TicketLock, None]:
+    async def lock(
+        self, conversation_id: str, lock_lifetime: float = 0, wait_time_in_seconds: float = 0
+    ) -> AsyncGenerator[TicketLock, None]:
         """Rasa's ticket lock, with the lease renewed until the turn is over."""
         ticket = self.issue_ticket(conversation_id)
         renewal = asyncio.ensure_future(self._keep_renewing(conversation_id, ticket))
@@ -139,12 +149,14 @@ class AtomicRedisLockStore(RedisLockStore):
                 logger.warning("heard.lock.renew_failed error=%s", type(error).__name__)
                 continue
             if not alive:
-                logger.error("heard.lock.lease_lost conversation=%s ticket=%d",
-                             conversation_id, ticket)
+                logger.error(
+                    "heard.lock.lease_lost conversation=%s ticket=%d", conversation_id, ticket
+                )
                 return
 
-    async def _acquire_lock(self, conversation_id: str, ticket: int,
-                            wait_time_in_seconds: float) -> TicketLock:
+    async def _acquire_lock(
+        self, conversation_id: str, ticket: int, wait_time_in_seconds: float
+    ) -> TicketLock:
         while True:
             lock = self.get_lock(conversation_id)
             if lock is None or lock._ticket_for_ticket_number(ticket) is None:

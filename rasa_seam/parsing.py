@@ -6,6 +6,7 @@ no lone surrogates (which crashed spaCy), so no NLU step's time or memory depend
 long a message is; and Rasa's "/intent" shortcuts work only for the payloads of the
 domain's buttons, so a customer typing "/restart" or "/inform{...}" is read as words.
 """
+
 from __future__ import annotations
 
 import json
@@ -31,7 +32,7 @@ def parse_body_problem(body: bytes) -> Optional[str]:
     try:
         data = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
-        return "The body must be JSON (UTF-8), like {\"text\": \"hello\"}."
+        return 'The body must be JSON (UTF-8), like {"text": "hello"}.'
     if not isinstance(data, dict) or not isinstance(data.get("text"), str):
         return "The body must be a JSON object with a string 'text'."
     return None
@@ -47,9 +48,12 @@ def validate_request_body(request: Any, error_message: str) -> None:
 
 
 def button_payloads(domain: Any) -> Set[str]:
-    return {str(button.get("payload", "")).strip()
-            for variations in domain.responses.values() for variation in variations
-            for button in variation.get("buttons") or []}
+    return {
+        str(button.get("payload", "")).strip()
+        for variations in domain.responses.values()
+        for variation in variations
+        for button in variation.get("buttons") or []
+    }
 
 
 def text_to_parse(text: str, domain: Any, limit: int) -> str:
@@ -61,15 +65,24 @@ def text_to_parse(text: str, domain: Any, limit: int) -> str:
     return text
 
 
-async def parse_message(self: MessageProcessor, message: UserMessage,
-                        tracker: Optional[DialogueStateTracker] = None,
-                        only_output_properties: bool = True) -> Dict[str, Any]:
+async def parse_message(
+    self: MessageProcessor,
+    message: UserMessage,
+    tracker: Optional[DialogueStateTracker] = None,
+    only_output_properties: bool = True,
+) -> Dict[str, Any]:
     if isinstance(message.text, str):
         text = text_to_parse(message.text, self.domain, max_message_chars())
         if text != message.text:
-            message = UserMessage(text, message.output_channel, message.sender_id,
-                                  message.parse_data, message.input_channel,
-                                  message.message_id, message.metadata)
+            message = UserMessage(
+                text,
+                message.output_channel,
+                message.sender_id,
+                message.parse_data,
+                message.input_channel,
+                message.message_id,
+                message.metadata,
+            )
     return await _original["parse_message"](self, message, tracker, only_output_properties)
 
 

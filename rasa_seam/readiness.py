@@ -1,5 +1,6 @@
 """Rasa's web app with the health routes (`heard.health`), and what readiness means for the
 Rasa server: a loaded model, and a tracker store and a lock store that answer."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, List

@@ -16,6 +16,7 @@ goes on in a fresh session).
 
 Pure: the Rasa side lives in `rasa_seam.tracker_sessions`.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, Mapping
@@ -25,11 +26,24 @@ NOT_CARRIED = frozenset({"session_started_metadata"})
 # Positions among the session's customer messages.
 TURN_POSITIONS = frozenset({"handoff_turn", "progress_turn"})
 # Questions, requests and replies still waiting for the customer.
-PENDING = frozenset({
-    "requested_slot", "pending_request", "request_text", "request_confidence",
-    "tentative_request", "queued_requests", "awaiting_confirmation", "awaiting_rating",
-    "last_result", "new_address", "account_type", "profile_update", "remedy", "full_name",
-})
+PENDING = frozenset(
+    {
+        "requested_slot",
+        "pending_request",
+        "request_text",
+        "request_confidence",
+        "tentative_request",
+        "queued_requests",
+        "awaiting_confirmation",
+        "awaiting_rating",
+        "last_result",
+        "new_address",
+        "account_type",
+        "profile_update",
+        "remedy",
+        "full_name",
+    }
+)
 
 
 def returning(last_message_at: float, now: float, expiration_minutes: float) -> bool:
@@ -37,10 +51,14 @@ def returning(last_message_at: float, now: float, expiration_minutes: float) -> 
     return expiration_minutes > 0 and (now - last_message_at) / 60 > expiration_minutes
 
 
-def carried_slots(values: Mapping[str, Any], initial: Mapping[str, Any],
-                  came_back: bool) -> Dict[str, Any]:
+def carried_slots(
+    values: Mapping[str, Any], initial: Mapping[str, Any], came_back: bool
+) -> Dict[str, Any]:
     """The slots the new session sets: those that differ from their initial value (the new
     session starts from those), less what does not carry over."""
     dropped = NOT_CARRIED | TURN_POSITIONS | (PENDING if came_back else frozenset())
-    return {name: value for name, value in values.items()
-            if name not in dropped and value != initial.get(name)}
+    return {
+        name: value
+        for name, value in values.items()
+        if name not in dropped and value != initial.get(name)
+    }

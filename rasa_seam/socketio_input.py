@@ -1,6 +1,7 @@
 """Rasa's socket.io channel from inside: the python-socketio server that
 `SocketIOInput.blueprint` makes and keeps on the channel, and Rasa's handlers of the
 client's events replaced by Heard's."""
+
 from __future__ import annotations
 
 from typing import Any, Awaitable, Callable, Mapping
@@ -25,8 +26,9 @@ def namespace_of(channel: SocketIOInput) -> str:
     return channel.namespace or "/"
 
 
-def replace_handlers(channel: SocketIOInput,
-                     handlers: Mapping[str, Callable[..., Awaitable[Any]]]) -> None:
+def replace_handlers(
+    channel: SocketIOInput, handlers: Mapping[str, Callable[..., Awaitable[Any]]]
+) -> None:
     """Puts `handlers` (event -> handler) in place of those Rasa's blueprint registered:
     python-socketio keeps one handler per event and namespace."""
     sio, namespace = server_of(channel), namespace_of(channel)

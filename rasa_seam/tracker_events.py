@@ -1,6 +1,7 @@
 """Rasa's SQL tracker store read and written as a database: its `events` table (the dashboard
 reads it, retention deletes from it), the engine inside a running server's tracker store,
 and an engine on the store an endpoints file names, as Rasa would make it."""
+
 from __future__ import annotations
 
 import warnings
@@ -11,10 +12,16 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 # Rasa's `SQLTrackerStore.SQLEvent` table, every column (the tests compare the two).
-EVENTS = sa.table("events", sa.column("id", sa.Integer), sa.column("sender_id", sa.String),
-                  sa.column("type_name", sa.String), sa.column("timestamp", sa.Float),
-                  sa.column("intent_name", sa.String), sa.column("action_name", sa.String),
-                  sa.column("data", sa.Text))
+EVENTS = sa.table(
+    "events",
+    sa.column("id", sa.Integer),
+    sa.column("sender_id", sa.String),
+    sa.column("type_name", sa.String),
+    sa.column("timestamp", sa.Float),
+    sa.column("intent_name", sa.String),
+    sa.column("action_name", sa.String),
+    sa.column("data", sa.Text),
+)
 # Rasa's tracker stores hand their work to the store they wrap in this attribute.
 _WRAPPED = "_tracker_store"
 
@@ -38,12 +45,15 @@ def engine_from_endpoints(endpoints: Path, root: Path) -> Engine:
 
     config = read_endpoint_config(str(endpoints), "tracker_store")
     if config is None or (config.type or "").lower() != "sql":
-        raise ValueError(f"reading the conversations needs the SQL tracker store; {endpoints} "
-                         "names none")
+        raise ValueError(
+            f"reading the conversations needs the SQL tracker store; {endpoints} names none"
+        )
     # login_db is only where Rasa connects to create `db`, so it is left out.
-    settings = {name: config.kwargs[name] for name in
-                ("dialect", "port", "db", "username", "password", "query")
-                if name in config.kwargs}
+    settings = {
+        name: config.kwargs[name]
+        for name in ("dialect", "port", "db", "username", "password", "query")
+        if name in config.kwargs
+    }
     settings["port"] = validate_port(settings.get("port"))
     if settings.get("dialect", "sqlite") == "sqlite":
         settings["db"] = str(root / settings.get("db", "rasa.db"))

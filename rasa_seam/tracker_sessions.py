@@ -1,6 +1,7 @@
 """Sessions in Rasa's trackers: the current session's events, a session that also ends after
 `HEARD_SESSION_MAX_TURNS` customer messages, and Rasa's own session start (no call to the
 action server) carrying what `rasa_seam.sessions` says."""
+
 from __future__ import annotations
 
 import time
@@ -48,18 +49,25 @@ def has_session_expired(self: MessageProcessor, tracker: DialogueStateTracker) -
     return said >= session_max_turns()
 
 
-async def start_session(self: ActionSessionStart, output_channel: Any, nlg: Any,
-                        tracker: DialogueStateTracker, domain: Any) -> List[Event]:
+async def start_session(
+    self: ActionSessionStart,
+    output_channel: Any,
+    nlg: Any,
+    tracker: DialogueStateTracker,
+    domain: Any,
+) -> List[Event]:
     """Rasa's `action_session_start`, keeping what `rasa_seam.sessions` says (Rasa's own
     set every slot again, once per slot event of the old session)."""
     events: List[Event] = [SessionStarted()]
     last = tracker.get_last_event_for(UserUttered)
     came_back = last is not None and sessions.returning(
-        last.timestamp, time.time(), domain.session_config.session_expiration_time)
+        last.timestamp, time.time(), domain.session_config.session_expiration_time
+    )
     if domain.session_config.carry_over_slots:
         slots = tracker.slots.values()
-        carried = sessions.carried_slots({s.name: s.value for s in slots},
-                                         {s.name: s.initial_value for s in slots}, came_back)
+        carried = sessions.carried_slots(
+            {s.name: s.value for s in slots}, {s.name: s.initial_value for s in slots}, came_back
+        )
         events += [SlotSet(name, value) for name, value in carried.items()]
         if tracker.active_loop_name and not came_back:
             events.append(ActiveLoop(tracker.active_loop_name))

@@ -7,6 +7,7 @@ On a SQLite file it keeps its connections in a pool and writes ahead to a log (W
 the server, only a power cut can lose the last turns (PostgreSQL, for production, is
 unchanged).
 """
+
 from __future__ import annotations
 
 import logging
@@ -26,23 +27,24 @@ _EVENT = SQLTrackerStore.SQLEvent
 # Rasa's table has an index on sender_id only. These join its metadata when this module
 # is imported (new databases get them with the table); init_store adds them to old ones.
 SESSION_INDEXES = (
-    sa.Index("heard_events_session_start", _EVENT.sender_id, _EVENT.type_name,
-             _EVENT.timestamp),
+    sa.Index("heard_events_session_start", _EVENT.sender_id, _EVENT.type_name, _EVENT.timestamp),
     sa.Index("heard_events_sender_time", _EVENT.sender_id, _EVENT.timestamp),
 )
 
 
-def event_query(self: SQLTrackerStore, session: Any, sender_id: str,
-                fetch_events_from_all_sessions: bool) -> Any:
+def event_query(
+    self: SQLTrackerStore, session: Any, sender_id: str, fetch_events_from_all_sessions: bool
+) -> Any:
     """Rasa's query for a conversation's events (all sessions, or from the latest
     `session_started` on), without the `OR ... IS NULL` that kept databases from using an
     index on the time: the same rows, since Rasa gives every event a time."""
     query = session.query(_EVENT).filter(_EVENT.sender_id == sender_id)
     if not fetch_events_from_all_sessions:
-        start = (session.query(sa.func.max(_EVENT.timestamp))
-                 .filter(_EVENT.sender_id == sender_id,
-                         _EVENT.type_name == SessionStarted.type_name)
-                 .scalar_subquery())
+        start = (
+            session.query(sa.func.max(_EVENT.timestamp))
+            .filter(_EVENT.sender_id == sender_id, _EVENT.type_name == SessionStarted.type_name)
+            .scalar_subquery()
+        )
         query = query.filter(_EVENT.timestamp >= sa.func.coalesce(start, -1e300))
     return query.order_by(_EVENT.id)
 
@@ -58,14 +60,18 @@ def init_store(self: SQLTrackerStore, *args: Any, **kwargs: Any) -> None:
     """Rasa's `SQLTrackerStore.__init__`, then a pooled SQLite engine and the indexes."""
     _original["store_init"](self, *args, **kwargs)
     if self.engine.dialect.name == "sqlite" and self.engine.url.database not in (
-            None, "", ":memory:"):  # each pooled connection to memory would be a new one
+        None,
+        "",
+        ":memory:",
+    ):  # each pooled connection to memory would be a new one
         # SQLAlchemy 1.4 opens a new SQLite connection for every load and save (NullPool):
         # a tenth of a turn's CPU under load. A pool keeps them; each is used by one
         # thread at a time, so they may move between threads.
         url = self.engine.url
         self.engine.dispose()
-        self.engine = sa.create_engine(url, poolclass=sa.pool.QueuePool,
-                                       connect_args={"check_same_thread": False})
+        self.engine = sa.create_engine(
+            url, poolclass=sa.pool.QueuePool, connect_args={"check_same_thread": False}
+        )
         sa.event.listen(self.engine, "connect", _write_ahead)
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
     for index in SESSION_INDEXES:

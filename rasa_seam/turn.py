@@ -13,6 +13,7 @@ mirrored step by step, with Heard's guards and the frustration score.
   customer messages (`actions/frustration.py`), not by a call to the action server on
   every message.
 """
+
 from __future__ import annotations
 
 import logging
@@ -34,8 +35,12 @@ logger = logging.getLogger(__name__)
 ACTIONS_UNAVAILABLE = {"heard_error": "actions_unavailable", "retry_after": 30}
 
 
-async def _utter(processor: MessageProcessor, response: str, message: UserMessage,
-                 tracker: Optional[DialogueStateTracker] = None) -> None:
+async def _utter(
+    processor: MessageProcessor,
+    response: str,
+    message: UserMessage,
+    tracker: Optional[DialogueStateTracker] = None,
+) -> None:
     tracker = tracker or DialogueStateTracker(message.sender_id, processor.domain.slots)
     output = message.output_channel
     rendered = await processor.nlg.generate(response, tracker, output.name())
@@ -53,8 +58,9 @@ def replies_to(events: List[Any], message_id: str) -> Optional[List[Dict[str, An
             if event.message_id == message_id:
                 replies = []
         elif replies is not None and isinstance(event, BotUttered):
-            replies.append({"text": event.text,
-                            **{key: value for key, value in event.data.items() if value}})
+            replies.append(
+                {"text": event.text, **{key: value for key, value in event.data.items() if value}}
+            )
     return replies
 
 
@@ -64,10 +70,12 @@ def frustration_after_message(tracker: DialogueStateTracker) -> SlotSet:
     return SlotSet(FRUSTRATION, frustration.after_message(previous, said))
 
 
-async def _drop_turn(processor: MessageProcessor, message: UserMessage,
-                     tracker: Optional[DialogueStateTracker]) -> None:
-    logger.warning("heard.turn.dropped reason=action_server_unreachable conversation=%s",
-                   message.sender_id)
+async def _drop_turn(
+    processor: MessageProcessor, message: UserMessage, tracker: Optional[DialogueStateTracker]
+) -> None:
+    logger.warning(
+        "heard.turn.dropped reason=action_server_unreachable conversation=%s", message.sender_id
+    )
     output = message.output_channel
     if isinstance(output, CollectingOutputChannel) and isinstance(output.messages, list):
         output.messages.clear()  # half a turn's replies would contradict the apology
@@ -75,20 +83,25 @@ async def _drop_turn(processor: MessageProcessor, message: UserMessage,
     await output.send_custom_json(message.sender_id, dict(ACTIONS_UNAVAILABLE))
 
 
-async def handle_message(self: MessageProcessor,
-                         message: UserMessage) -> Optional[List[Dict[str, Any]]]:
+async def handle_message(
+    self: MessageProcessor, message: UserMessage
+) -> Optional[List[Dict[str, Any]]]:
     """Rasa's `handle_message` (mirrored step by step) with the guards above."""
     limit = max_message_chars()
     if message.text and len(message.text) > limit:
-        logger.warning("heard.message.too_long conversation=%s characters=%d",
-                       message.sender_id, len(message.text))
+        logger.warning(
+            "heard.message.too_long conversation=%s characters=%d",
+            message.sender_id,
+            len(message.text),
+        )
         await _utter(self, "utter_message_too_long", message)
     else:
         token = in_turn.set(True)
         tracker = None
         try:
             tracker = await self.fetch_tracker_and_update_session(
-                message.sender_id, message.output_channel, message.metadata)
+                message.sender_id, message.output_channel, message.metadata
+            )
             earlier = replies_to(tracker.events, message.message_id)
             if earlier is not None:
                 logger.info("heard.message.repeated conversation=%s", message.sender_id)

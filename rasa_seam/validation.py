@@ -1,6 +1,7 @@
 """Action-server responses, validated with validators built once (Rasa rebuilt its validator
 on every call, re-checking its schema against the metaschema: half the server's CPU), each
 event against the schema of its own type only."""
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -34,12 +35,17 @@ def valid_action_result(result: Any) -> bool:
     if not isinstance(result, dict):
         return False
     events, responses = result.get("events", []), result.get("responses", [])
-    if not isinstance(events, list) or not isinstance(responses, list) \
-            or not all(isinstance(r, dict) for r in responses):
+    if (
+        not isinstance(events, list)
+        or not isinstance(responses, list)
+        or not all(isinstance(r, dict) for r in responses)
+    ):
         return False
     by_type = _event_validators()
-    return all(isinstance(e, dict) and e.get("event") in by_type
-               and by_type[e["event"]].is_valid(e) for e in events)
+    return all(
+        isinstance(e, dict) and e.get("event") in by_type and by_type[e["event"]].is_valid(e)
+        for e in events
+    )
 
 
 def validate_action_result(self: RemoteAction, result: Dict[str, Any]) -> bool:

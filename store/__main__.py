@@ -1,5 +1,6 @@
 """`python -m store migrate [--url URL]`: the shop database to the current schema;
 `python -m store revision -m MESSAGE [--autogenerate]`: a new revision after head."""
+
 from __future__ import annotations
 
 import argparse
@@ -18,13 +19,18 @@ def parser() -> argparse.ArgumentParser:
     commands = root.add_subparsers(dest="command", required=True)
     migrating = commands.add_parser("migrate", help="upgrade the database to head")
     revising = commands.add_parser(
-        "revision", help="write store/migrations/versions/NNNN_<message>.py")
+        "revision", help="write store/migrations/versions/NNNN_<message>.py"
+    )
     revising.add_argument("-m", "--message", required=True, help="what the revision changes")
-    revising.add_argument("--autogenerate", action="store_true",
-                          help="draft it from the models against a database at head")
+    revising.add_argument(
+        "--autogenerate",
+        action="store_true",
+        help="draft it from the models against a database at head",
+    )
     for command in (migrating, revising):
-        command.add_argument("--url", help="the database (default: DATABASE_URL, else "
-                             "sqlite:///var/heard.db)")
+        command.add_argument(
+            "--url", help="the database (default: DATABASE_URL, else sqlite:///var/heard.db)"
+        )
     return root
 
 

@@ -2,6 +2,7 @@
 store/migrations/. Every start that opens the database calls `upgrade` first, so an empty
 database, one made before migrations (by create_all, without alembic_version) and one at
 an older revision all end at head; at head it changes nothing."""
+
 from __future__ import annotations
 
 import re
@@ -73,8 +74,9 @@ def upgrade(url: str, revision: str = "head") -> Optional[str]:
                 return current(connection)
             finally:
                 if locked:
-                    connection.execute(sa.text("SELECT pg_advisory_unlock(:key)"),
-                                       {"key": LOCK_KEY})
+                    connection.execute(
+                        sa.text("SELECT pg_advisory_unlock(:key)"), {"key": LOCK_KEY}
+                    )
                     connection.commit()
     finally:
         engine.dispose()
@@ -87,14 +89,18 @@ def differences(engine: Engine) -> List[tuple]:
 
     with engine.connect() as connection:
         context = MigrationContext.configure(
-            connection, opts={"compare_type": True, "include_name": include_name})
+            connection, opts={"compare_type": True, "include_name": include_name}
+        )
         return compare_metadata(context, models.Base.metadata)
 
 
 def next_revision_id() -> str:
     """Revisions are numbered (0001, 0002, ...), so their order reads from the file names."""
-    numbers = [int(match.group(1)) for path in (SCRIPTS / "versions").glob("*.py")
-               if (match := re.match(r"^(\d{4})_", path.name))]
+    numbers = [
+        int(match.group(1))
+        for path in (SCRIPTS / "versions").glob("*.py")
+        if (match := re.match(r"^(\d{4})_", path.name))
+    ]
     return f"{max(numbers, default=0) + 1:04d}"
 
 
@@ -105,8 +111,12 @@ def revision(url: str, message: str, autogenerate: bool = False) -> Path:
     engine = engine_for(url)
     try:
         with engine.connect() as connection, _ALEMBIC, connection.begin():
-            script = command.revision(config(connection), message=message,
-                                      autogenerate=autogenerate, rev_id=next_revision_id())
+            script = command.revision(
+                config(connection),
+                message=message,
+                autogenerate=autogenerate,
+                rev_id=next_revision_id(),
+            )
     finally:
         engine.dispose()
     # One head and no process_revision_directives: alembic writes exactly one file.

@@ -1,6 +1,7 @@
 """SQLAlchemy tables of the shop database: customers, orders, everything Heard records
 and the agent console's agents, sign-ins and takeovers. Alembic (store/migrations/) makes
 them; a change here needs a revision (README, *Database migrations*)."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -71,10 +72,15 @@ class Order(Base):
     estimated_date = Column(Date)
     cancelled_at = Column(DateTime)
     customer = relationship("Customer", back_populates="orders")
-    items = relationship("OrderItem", back_populates="order", cascade="all, delete-orphan",
-                         order_by="OrderItem.id")
-    payments = relationship("Payment", back_populates="order", cascade="all, delete-orphan",
-                            order_by="Payment.captured_at")
+    items = relationship(
+        "OrderItem", back_populates="order", cascade="all, delete-orphan", order_by="OrderItem.id"
+    )
+    payments = relationship(
+        "Payment",
+        back_populates="order",
+        cascade="all, delete-orphan",
+        order_by="Payment.captured_at",
+    )
 
 
 class OrderItem(Base):
@@ -202,8 +208,11 @@ class Resolution(Base):
     action is called again for it (Repository.record_resolution)."""
 
     __tablename__ = "resolutions"
-    __table_args__ = (UniqueConstraint("conversation_id", "turn", "request",
-                                       name="uq_resolutions_conversation_turn_request"),)
+    __table_args__ = (
+        UniqueConstraint(
+            "conversation_id", "turn", "request", name="uq_resolutions_conversation_turn_request"
+        ),
+    )
     id = Column(Integer, primary_key=True)
     conversation_id = Column(String(120), nullable=False, index=True)
     channel = Column(String(40))
@@ -228,8 +237,9 @@ class Agent(Base):
 class AgentSession(Base):
     __tablename__ = "console_sessions"
     token_hash = Column(String(64), primary_key=True)  # sha256 of the cookie's token
-    agent_id = Column(Integer, ForeignKey("console_agents.id", ondelete="CASCADE"),
-                      nullable=False, index=True)
+    agent_id = Column(
+        Integer, ForeignKey("console_agents.id", ondelete="CASCADE"), nullable=False, index=True
+    )
     created_at = Column(DateTime, nullable=False)
     expires_at = Column(DateTime, nullable=False, index=True)
 

@@ -1,4 +1,5 @@
 """The only way actions touch the database: one session per operation, plain views out."""
+
 from __future__ import annotations
 
 import secrets
@@ -133,8 +134,13 @@ def _order_view(o: m.Order) -> OrderView:
 
 def _refund_view(r: m.Refund) -> RefundView:
     return RefundView(
-        r.reference, r.order_number, Decimal(r.amount), r.status, r.created_at,
-        r.expected_by, r.paid_at,
+        r.reference,
+        r.order_number,
+        Decimal(r.amount),
+        r.status,
+        r.created_at,
+        r.expected_by,
+        r.paid_at,
     )
 
 
@@ -152,9 +158,19 @@ def _with_follow_up(summary: str, addition: str, now: datetime) -> str:
 
 def _handoff_view(h: m.Handoff) -> HandoffView:
     return HandoffView(
-        h.reference, h.conversation_id, h.channel, h.reason, h.priority, h.status, h.summary,
-        list(h.transcript), list(h.emotion_timeline), h.customer_id, h.order_number,
-        h.callback_at, h.created_at,
+        h.reference,
+        h.conversation_id,
+        h.channel,
+        h.reason,
+        h.priority,
+        h.status,
+        h.summary,
+        list(h.transcript),
+        list(h.emotion_timeline),
+        h.customer_id,
+        h.order_number,
+        h.callback_at,
+        h.created_at,
     )
 
 
@@ -168,14 +184,15 @@ def _lock_order(s: Session, number: str) -> None:
     """Holds the order until the transaction ends, so that two conversations acting on it
     at once take turns and the second sees what the first did. A no-op update locks on
     every backend: PostgreSQL locks the row, SQLite the database (it has no FOR UPDATE)."""
-    s.query(m.Order).filter_by(number=number).update({"status": m.Order.status},
-                                                     synchronize_session=False)
+    s.query(m.Order).filter_by(number=number).update(
+        {"status": m.Order.status}, synchronize_session=False
+    )
 
 
 def engine_for(url: str) -> Engine:
     """An engine on the shop database; a relative SQLite file's folder is made first."""
     if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
-        Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+        Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
     return create_engine(url, future=True, pool_pre_ping=True)
 
 
@@ -248,8 +265,15 @@ class Repository:
         if self.customer_by_email(email):
             return False
         with self.session() as s:
-            s.add(m.Customer(first_name=first_name, last_name=last_name, email=email.strip(),
-                             account_type="personal", created_at=self.clock()))
+            s.add(
+                m.Customer(
+                    first_name=first_name,
+                    last_name=last_name,
+                    email=email.strip(),
+                    account_type="personal",
+                    created_at=self.clock(),
+                )
+            )
         return True
 
     def update_customer(self, customer_id: int, **fields: str) -> None:
@@ -261,8 +285,14 @@ class Repository:
             customer = s.get(m.Customer, customer_id)
             for name, value in fields.items():
                 setattr(customer, name, value)
-            s.add(m.AccountAction(customer_id=customer_id, kind="edit",
-                                  detail=", ".join(sorted(fields)), created_at=self.clock()))
+            s.add(
+                m.AccountAction(
+                    customer_id=customer_id,
+                    kind="edit",
+                    detail=", ".join(sorted(fields)),
+                    created_at=self.clock(),
+                )
+            )
 
     def delete_customer(self, customer_id: int) -> None:
         """Closes the account: personal data removed, orders kept for accounting."""
@@ -274,24 +304,34 @@ class Repository:
             customer.default_address = None
             s.add(m.AccountAction(customer_id=customer_id, kind="delete", created_at=self.clock()))
 
-    def record_account_action(self, customer_id: Optional[int], kind: str,
-                              detail: Optional[str] = None) -> None:
+    def record_account_action(
+        self, customer_id: Optional[int], kind: str, detail: Optional[str] = None
+    ) -> None:
         with self.session() as s:
-            s.add(m.AccountAction(customer_id=customer_id, kind=kind, detail=detail,
-                                  created_at=self.clock()))
+            s.add(
+                m.AccountAction(
+                    customer_id=customer_id, kind=kind, detail=detail, created_at=self.clock()
+                )
+            )
 
     def queue_email(self, to_address: str, kind: str, subject: str) -> None:
         with self.session() as s:
-            s.add(m.OutboundEmail(to_address=to_address, kind=kind, subject=subject,
-                                  created_at=self.clock()))
+            s.add(
+                m.OutboundEmail(
+                    to_address=to_address, kind=kind, subject=subject, created_at=self.clock()
+                )
+            )
 
     def set_newsletter(self, email: str, subscribed: bool) -> None:
         key = email.strip().lower()
         with self.session() as s:
             row = s.get(m.NewsletterSubscription, key)
             if row is None:
-                s.add(m.NewsletterSubscription(email=key, subscribed=subscribed,
-                                               updated_at=self.clock()))
+                s.add(
+                    m.NewsletterSubscription(
+                        email=key, subscribed=subscribed, updated_at=self.clock()
+                    )
+                )
             else:
                 row.subscribed = subscribed
                 row.updated_at = self.clock()
@@ -320,9 +360,15 @@ class Repository:
 
     def _add_refund(self, s: Session, order: m.Order, amount: Decimal, reason: str) -> m.Refund:
         now = self.clock()
-        refund = m.Refund(reference=_reference("RF"), order_number=order.number, amount=amount,
-                          reason=reason, status="approved", created_at=now,
-                          expected_by=(now + timedelta(days=7)).date())
+        refund = m.Refund(
+            reference=_reference("RF"),
+            order_number=order.number,
+            amount=amount,
+            reason=reason,
+            status="approved",
+            created_at=now,
+            expected_by=(now + timedelta(days=7)).date(),
+        )
         s.add(refund)
         s.flush()
         return refund
@@ -337,8 +383,9 @@ class Repository:
 
     def refunds_for(self, number: str) -> List[RefundView]:
         with self.session() as s:
-            rows = (s.query(m.Refund).filter_by(order_number=number)
-                    .order_by(m.Refund.created_at).all())
+            rows = (
+                s.query(m.Refund).filter_by(order_number=number).order_by(m.Refund.created_at).all()
+            )
             return [_refund_view(r) for r in rows]
 
     def issue_voucher(self, number: str, amount: Decimal, reason: str) -> Tuple[str, bool]:
@@ -348,15 +395,28 @@ class Repository:
             if existing:
                 return existing.code, False
             code = _reference("GW")
-            s.add(m.Voucher(code=code, order_number=number, amount=amount, reason=reason,
-                            created_at=self.clock()))
+            s.add(
+                m.Voucher(
+                    code=code,
+                    order_number=number,
+                    amount=amount,
+                    reason=reason,
+                    created_at=self.clock(),
+                )
+            )
             return code, True
 
     # --- tickets, handoffs, feedback, resolutions -------------------------------------
 
-    def open_ticket(self, kind: str, summary: str, priority: str = "normal",
-                    customer_id: Optional[int] = None, order_number: Optional[str] = None,
-                    conversation_id: Optional[str] = None) -> Tuple[TicketView, bool]:
+    def open_ticket(
+        self,
+        kind: str,
+        summary: str,
+        priority: str = "normal",
+        customer_id: Optional[int] = None,
+        order_number: Optional[str] = None,
+        conversation_id: Optional[str] = None,
+    ) -> Tuple[TicketView, bool]:
         """(ticket, created): a problem (`kind`) has one open ticket per order, from any
         conversation, or per conversation when there is no order. A repeat gets the open
         ticket back, its words added to the summary when they are new."""
@@ -364,16 +424,25 @@ class Repository:
             if order_number:
                 _lock_order(s, order_number)
             same = s.query(m.Ticket).filter_by(kind=kind, status="open")
-            same = (same.filter_by(order_number=order_number) if order_number
-                    else same.filter_by(conversation_id=conversation_id))
+            same = (
+                same.filter_by(order_number=order_number)
+                if order_number
+                else same.filter_by(conversation_id=conversation_id)
+            )
             ticket = same.order_by(m.Ticket.id).first()
             if ticket:
                 ticket.summary = _with_follow_up(ticket.summary, summary, self.clock())
                 return _ticket_view(ticket), False
-            ticket = m.Ticket(reference=_reference("TK"), kind=kind, priority=priority,
-                              summary=summary, customer_id=customer_id,
-                              order_number=order_number, conversation_id=conversation_id,
-                              created_at=self.clock())
+            ticket = m.Ticket(
+                reference=_reference("TK"),
+                kind=kind,
+                priority=priority,
+                summary=summary,
+                customer_id=customer_id,
+                order_number=order_number,
+                conversation_id=conversation_id,
+                created_at=self.clock(),
+            )
             s.add(ticket)
             s.flush()
             return _ticket_view(ticket), True
@@ -389,47 +458,88 @@ class Repository:
     def waiting_handoff(self, conversation_id: str) -> Optional[HandoffView]:
         """The conversation's handoff still waiting for a colleague, if there is one."""
         with self.session() as s:
-            row = (s.query(m.Handoff).filter_by(conversation_id=conversation_id,
-                                                 status="waiting")
-                   .order_by(m.Handoff.created_at).first())
+            row = (
+                s.query(m.Handoff)
+                .filter_by(conversation_id=conversation_id, status="waiting")
+                .order_by(m.Handoff.created_at)
+                .first()
+            )
             return _handoff_view(row) if row else None
 
-    def create_handoff(self, conversation_id: str, channel: str, reason: str, priority: int,
-                       summary: str, transcript: list, emotion_timeline: list,
-                       customer_id: Optional[int] = None, order_number: Optional[str] = None,
-                       callback_at: Optional[datetime] = None) -> HandoffView:
+    def create_handoff(
+        self,
+        conversation_id: str,
+        channel: str,
+        reason: str,
+        priority: int,
+        summary: str,
+        transcript: list,
+        emotion_timeline: list,
+        customer_id: Optional[int] = None,
+        order_number: Optional[str] = None,
+        callback_at: Optional[datetime] = None,
+    ) -> HandoffView:
         with self.session() as s:
             handoff = m.Handoff(
-                reference=_reference("HO"), conversation_id=conversation_id, channel=channel,
-                reason=reason, priority=priority, summary=summary, transcript=transcript,
-                emotion_timeline=emotion_timeline, customer_id=customer_id,
-                order_number=order_number, callback_at=callback_at, created_at=self.clock(),
+                reference=_reference("HO"),
+                conversation_id=conversation_id,
+                channel=channel,
+                reason=reason,
+                priority=priority,
+                summary=summary,
+                transcript=transcript,
+                emotion_timeline=emotion_timeline,
+                customer_id=customer_id,
+                order_number=order_number,
+                callback_at=callback_at,
+                created_at=self.clock(),
             )
             s.add(handoff)
             s.flush()
             return _handoff_view(handoff)
 
-    def record_feedback(self, conversation_id: str, channel: Optional[str], rating: int,
-                        emotion_start: Optional[str], emotion_end: Optional[str],
-                        customer_id: Optional[int] = None) -> None:
+    def record_feedback(
+        self,
+        conversation_id: str,
+        channel: Optional[str],
+        rating: int,
+        emotion_start: Optional[str],
+        emotion_end: Optional[str],
+        customer_id: Optional[int] = None,
+    ) -> None:
         if not 1 <= rating <= 5:
             raise ValueError("rating must be 1 to 5")
         with self.session() as s:
-            s.add(m.Feedback(conversation_id=conversation_id, channel=channel, rating=rating,
-                             emotion_start=emotion_start, emotion_end=emotion_end,
-                             customer_id=customer_id, created_at=self.clock()))
+            s.add(
+                m.Feedback(
+                    conversation_id=conversation_id,
+                    channel=channel,
+                    rating=rating,
+                    emotion_start=emotion_start,
+                    emotion_end=emotion_end,
+                    customer_id=customer_id,
+                    created_at=self.clock(),
+                )
+            )
 
-    def record_resolution(self, conversation_id: str, channel: str, request: str,
-                          resolved: bool, turn: int) -> None:
+    def record_resolution(
+        self, conversation_id: str, channel: str, request: str, resolved: bool, turn: int
+    ) -> None:
         """What became of the customer's `request` (its intent) in `turn` (the number of
         customer messages so far): resolved when the action completed it. Recorded once: a
         retried action call, even one racing the first, leaves the existing row as it is."""
         insert = _INSERTS[self.engine.dialect.name](m.Resolution).values(
-            conversation_id=conversation_id, channel=channel, request=request,
-            resolved=resolved, turn=turn, created_at=self.clock())
+            conversation_id=conversation_id,
+            channel=channel,
+            request=request,
+            resolved=resolved,
+            turn=turn,
+            created_at=self.clock(),
+        )
         with self.session() as s:
-            s.execute(insert.on_conflict_do_nothing(
-                index_elements=["conversation_id", "turn", "request"]))
+            s.execute(
+                insert.on_conflict_do_nothing(index_elements=["conversation_id", "turn", "request"])
+            )
 
     def count(self, model: type) -> int:
         with self.session() as s:

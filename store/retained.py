@@ -3,6 +3,7 @@ one row per day, channel and count: `name`, and `key` for the counted ones, a re
 emotion, an intent). The table lives in the tracker store's database, beside Rasa's
 `events`, not in the shop database: bot/retention.py adds the sums in the transaction that
 deletes the events they sum up, so a date range's figures stay as they were."""
+
 from __future__ import annotations
 
 from typing import Iterable, Mapping
@@ -10,13 +11,16 @@ from typing import Iterable, Mapping
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-RETAINED = sa.Table("heard_retained_counts", sa.MetaData(),
-                    sa.Column("id", sa.Integer, primary_key=True),
-                    sa.Column("day", sa.Date, nullable=False, index=True),
-                    sa.Column("channel", sa.String(255), nullable=False),
-                    sa.Column("name", sa.String(40), nullable=False),
-                    sa.Column("key", sa.String(255), nullable=False),
-                    sa.Column("value", sa.Integer, nullable=False))
+RETAINED = sa.Table(
+    "heard_retained_counts",
+    sa.MetaData(),
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("day", sa.Date, nullable=False, index=True),
+    sa.Column("channel", sa.String(255), nullable=False),
+    sa.Column("name", sa.String(40), nullable=False),
+    sa.Column("key", sa.String(255), nullable=False),
+    sa.Column("value", sa.Integer, nullable=False),
+)
 
 
 def create(tracker: Engine) -> None:

@@ -1,4 +1,5 @@
 """Shared fixtures: fresh databases, a real PostgreSQL server, the trained model, servers."""
+
 from __future__ import annotations
 
 import os
@@ -12,10 +13,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from bot.servers import free_port
 from store.migrate import upgrade
 from store.repository import Repository
 from store.seed import seed
-from bot.servers import free_port
 
 # A fixed "now": Wednesday 25 November 2026, 10:00 (inside staffed hours).
 NOW = datetime(2026, 11, 25, 10, 0, 0)
@@ -61,19 +62,34 @@ def postgres_url():
     """A throwaway PostgreSQL cluster on loopback, for the suite only."""
     bin_dir = _postgres_bin()
     if bin_dir is None:
-        pytest.skip("PostgreSQL server binaries not installed (apt-get install postgresql; "
-                    ".ci/run installs them)")
+        pytest.skip(
+            "PostgreSQL server binaries not installed (apt-get install postgresql; "
+            ".ci/run installs them)"
+        )
     data = Path(tempfile.mkdtemp(prefix="heard-pg-"))
     as_user = []
     if os.geteuid() == 0:  # PostgreSQL refuses to run as root
         shutil.chown(data, "postgres", "postgres")
         as_user = ["runuser", "-u", "postgres", "--"]
     port = free_port()
-    run = lambda *args: subprocess.run([*as_user, *args], check=True,  # noqa: E731
-                                       stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+
+    def run(*args: str) -> None:
+        subprocess.run(
+            [*as_user, *args], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
+        )
+
     run(str(bin_dir / "initdb"), "-D", str(data / "db"), "-U", "heard", "--auth=trust")
-    run(str(bin_dir / "pg_ctl"), "-D", str(data / "db"), "-w", "-l", str(data / "log"),
-        "-o", f"-p {port} -k {data} -c listen_addresses=127.0.0.1", "start")
+    run(
+        str(bin_dir / "pg_ctl"),
+        "-D",
+        str(data / "db"),
+        "-w",
+        "-l",
+        str(data / "log"),
+        "-o",
+        f"-p {port} -k {data} -c listen_addresses=127.0.0.1",
+        "start",
+    )
     try:
         run(str(bin_dir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "heard", "heard")
         yield f"postgresql://heard@127.0.0.1:{port}/heard"
@@ -107,12 +123,15 @@ def redis_url():
     """A throwaway Redis server on loopback (no persistence), for the suite only."""
     server = shutil.which("redis-server")
     if server is None:
-        pytest.skip("redis-server not installed (apt-get install redis-server; "
-                    ".ci/run installs it)")
+        pytest.skip(
+            "redis-server not installed (apt-get install redis-server; .ci/run installs it)"
+        )
     port = free_port()
-    process = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1",
-                                "--save", "", "--appendonly", "no"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
     try:
         import redis
 
@@ -124,7 +143,7 @@ def redis_url():
                 break
             except redis.ConnectionError:
                 if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError("redis-server did not start within 10 s")
+                    raise RuntimeError("redis-server did not start within 10 s") from None
                 time.sleep(0.05)
         yield f"redis://127.0.0.1:{port}/0"
     finally:
@@ -143,8 +162,11 @@ def trained_model() -> Path:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def backend_repo(request, tmp_path, clock) -> Repository:
     """A freshly migrated and seeded database on each backend the product supports."""
-    url = (f"sqlite:///{tmp_path}/heard.db" if request.param == "sqlite"
-           else request.getfixturevalue("empty_postgres_url"))
+    url = (
+        f"sqlite:///{tmp_path}/heard.db"
+        if request.param == "sqlite"
+        else request.getfixturevalue("empty_postgres_url")
+    )
     upgrade(url)
     repository = Repository.from_url(url, clock=clock)
     seed(repository)
@@ -156,7 +178,6 @@ def backend_repo(request, tmp_path, clock) -> Repository:
 def live(trained_model, tmp_path_factory):
     """The real action server and Rasa server, on their own ports and databases."""
     from bot.servers import Servers
-
     from tests.live import Live
 
     servers = Servers.in_folder(trained_model, tmp_path_factory.mktemp("live"))

@@ -1,4 +1,5 @@
 """Runs Heard's actions the way the action server does, against a real database."""
+
 from __future__ import annotations
 
 import asyncio
@@ -30,17 +31,36 @@ def default_slots() -> Dict[str, Any]:
     return {name: spec.get("initial_value") for name, spec in domain()["slots"].items()}
 
 
-def user_event(text: str, intent: str, emotion: str = "neutral", intensity: float = 0.0,
-               entities: Sequence[dict] = (), confidence: float = 1.0,
-               cues: Sequence[str] = (), ranking: Sequence[dict] = (),
-               clauses: Sequence[dict] = ()) -> dict:
-    return {"event": "user", "text": text, "timestamp": 1764064800.0,
-            "parse_data": {"text": text, "intent": {"name": intent, "confidence": confidence},
-                           "intent_ranking": list(ranking), "entities": list(entities),
-                           "clauses": list(clauses),
-                           "emotion": {"name": emotion, "confidence": 0.9,
-                                       "intensity": intensity, "cues": list(cues)}},
-            "input_channel": "rest"}
+def user_event(
+    text: str,
+    intent: str,
+    emotion: str = "neutral",
+    intensity: float = 0.0,
+    entities: Sequence[dict] = (),
+    confidence: float = 1.0,
+    cues: Sequence[str] = (),
+    ranking: Sequence[dict] = (),
+    clauses: Sequence[dict] = (),
+) -> dict:
+    return {
+        "event": "user",
+        "text": text,
+        "timestamp": 1764064800.0,
+        "parse_data": {
+            "text": text,
+            "intent": {"name": intent, "confidence": confidence},
+            "intent_ranking": list(ranking),
+            "entities": list(entities),
+            "clauses": list(clauses),
+            "emotion": {
+                "name": emotion,
+                "confidence": 0.9,
+                "intensity": intensity,
+                "cues": list(cues),
+            },
+        },
+        "input_channel": "rest",
+    }
 
 
 @dataclass
@@ -107,9 +127,19 @@ class Conversation:
     def hear(self, turn: Turn) -> float:
         """A message the Rasa server takes in without running an action: it updates the
         frustration score in the turn (rasa_seam/turn.py), from the same function."""
-        self.events.append(user_event(turn.text, turn.intent, turn.emotion, turn.intensity,
-                                      turn.entities, turn.confidence, turn.cues,
-                                      turn.ranking, turn.clauses))
+        self.events.append(
+            user_event(
+                turn.text,
+                turn.intent,
+                turn.emotion,
+                turn.intensity,
+                turn.entities,
+                turn.confidence,
+                turn.cues,
+                turn.ranking,
+                turn.clauses,
+            )
+        )
         said = [e for e in self.events if e["event"] == "user"]
         score = frustration.after_message(float(self.slots.get(FRUSTRATION) or 0), said)
         self.slots[FRUSTRATION] = score
@@ -119,13 +149,30 @@ class Conversation:
     def run(self, action_class, turn: Optional[Turn] = None, **slots: Any) -> Result:
         self.slots.update(slots)
         if turn is not None:
-            self.events.append(user_event(turn.text, turn.intent, turn.emotion, turn.intensity,
-                                          turn.entities, turn.confidence, turn.cues,
-                                          turn.ranking, turn.clauses))
-        latest = next((e["parse_data"] for e in reversed(self.events)
-                       if e["event"] == "user"), {})
-        tracker = Tracker(self.sender, dict(self.slots), latest, list(self.events), False,
-                          None, {}, "action_listen")
+            self.events.append(
+                user_event(
+                    turn.text,
+                    turn.intent,
+                    turn.emotion,
+                    turn.intensity,
+                    turn.entities,
+                    turn.confidence,
+                    turn.cues,
+                    turn.ranking,
+                    turn.clauses,
+                )
+            )
+        latest = next((e["parse_data"] for e in reversed(self.events) if e["event"] == "user"), {})
+        tracker = Tracker(
+            self.sender,
+            dict(self.slots),
+            latest,
+            list(self.events),
+            False,
+            None,
+            {},
+            "action_listen",
+        )
         dispatcher = CollectingDispatcher()
         takes_repo = "repo" in inspect.signature(action_class).parameters
         action = action_class(repo=self.repo) if takes_repo else action_class()
@@ -133,8 +180,7 @@ class Conversation:
         result = Result(dispatcher.messages, events)
         self.slots.update(result.slots)
         for message in dispatcher.messages:
-            self.events.append({"event": "bot", "text": render(message),
-                                "timestamp": 1764064801.0})
+            self.events.append({"event": "bot", "text": render(message), "timestamp": 1764064801.0})
         return result
 
     def verified(self, order: str, email: str) -> "Conversation":

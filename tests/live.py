@@ -1,4 +1,5 @@
 """A client for the running servers, as a web page or a phone gateway would use them."""
+
 from __future__ import annotations
 
 import json
@@ -7,10 +8,9 @@ import uuid
 from dataclasses import dataclass
 from typing import Dict, List
 
+from bot.servers import Servers
 from store import models
 from store.repository import Repository
-from bot.servers import Servers
-
 
 # The actions' log of completed requests (for the dashboard): answering a question writes
 # to it, which is no change to the shop's data.
@@ -21,14 +21,17 @@ def snapshot(repo: Repository) -> Dict[str, list]:
     """Every row of every shop table (not the activity log): equal snapshots mean nothing
     was changed."""
     with repo.engine.connect() as connection:
-        return {table.name: sorted(map(tuple, connection.execute(table.select())), key=repr)
-                for table in models.Base.metadata.sorted_tables
-                if table.name not in ACTIVITY_LOG}
+        return {
+            table.name: sorted(map(tuple, connection.execute(table.select())), key=repr)
+            for table in models.Base.metadata.sorted_tables
+            if table.name not in ACTIVITY_LOG
+        }
 
 
 def post(url: str, payload, timeout: float = 30.0):
-    request = urllib.request.Request(url, data=json.dumps(payload).encode(),
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        url, data=json.dumps(payload).encode(), headers={"Content-Type": "application/json"}
+    )
     with urllib.request.urlopen(request, timeout=timeout) as response:
         return json.load(response)
 
@@ -51,8 +54,10 @@ class Chat:
     sender: str
 
     def say(self, text: str) -> List[str]:
-        replies = post(f"{self.live.servers.rasa_url}/webhooks/rest/webhook",
-                       {"sender": self.sender, "message": text})
+        replies = post(
+            f"{self.live.servers.rasa_url}/webhooks/rest/webhook",
+            {"sender": self.sender, "message": text},
+        )
         return [r.get("text", "") for r in replies]
 
     def append_events(self, events: List[dict]) -> None:

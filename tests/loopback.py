@@ -1,5 +1,6 @@
 """A web server on 127.0.0.1 standing in for a download's source: it serves bytes, and can
 announce another length, announce none, or stall after the headers."""
+
 from __future__ import annotations
 
 import threading
@@ -41,8 +42,9 @@ class LoopbackServer:
                 pass
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever,
-                                       kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     def __enter__(self) -> "LoopbackServer":
         self.thread.start()

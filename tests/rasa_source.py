@@ -1,5 +1,6 @@
 """How the tests pin the Rasa code Heard relies on: a short digest of its source, so that a
 Rasa upgrade that changes it fails the test that names it."""
+
 from __future__ import annotations
 
 import hashlib

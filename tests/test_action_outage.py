@@ -1,5 +1,6 @@
 """The action server goes down mid-conversation: the customer gets a polite reply, the
 client a 503 it can tell apart, nothing half-done is stored, and a retry carries on."""
+
 from __future__ import annotations
 
 import os
@@ -30,8 +31,11 @@ def servers(trained_model, tmp_path):
 
 
 def say(servers: Servers, sender: str, text: str, message_id: str) -> requests.Response:
-    return requests.post(f"{servers.rasa_url}/webhooks/rest/webhook", timeout=60,
-                         json={"sender": sender, "message": text, "message_id": message_id})
+    return requests.post(
+        f"{servers.rasa_url}/webhooks/rest/webhook",
+        timeout=60,
+        json={"sender": sender, "message": text, "message_id": message_id},
+    )
 
 
 def user_texts(servers: Servers, sender: str) -> list:

@@ -1,4 +1,5 @@
 """Each resolution against a fresh, seeded SQLite database, through the real actions."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -25,8 +26,14 @@ from tests.harness import Conversation, Turn, domain, stored, user_event
 JANE = ("1234567", "jane.doe@example.com")
 
 
-def request(conv: Conversation, intent: str, text: str = "", emotion: str = "neutral",
-            intensity: float = 0.0, **details):
+def request(
+    conv: Conversation,
+    intent: str,
+    text: str = "",
+    emotion: str = "neutral",
+    intensity: float = 0.0,
+    **details,
+):
     """Begin a request as its rule does, then resolve it as the completed form does."""
     begun = conv.run(ActionBeginRequest, Turn(text or intent, intent, emotion, intensity))
     conv.slots.update(details)
@@ -39,13 +46,16 @@ def conv(repo):
 
 
 # --- orders --------------------------------------------------------------------------------
-@pytest.mark.parametrize("order, email, response", [
-    ("1234567", "jane.doe@example.com", "utter_order_processing"),
-    ("2345678", "jane.doe@example.com", "utter_order_shipped"),
-    ("3456789", "jane.doe@example.com", "utter_order_delivered"),
-    ("8901234", "mei.chen@example.org", "utter_order_cancelled"),
-    ("4567890", "omar.haddad@example.com", "utter_order_late"),
-])
+@pytest.mark.parametrize(
+    "order, email, response",
+    [
+        ("1234567", "jane.doe@example.com", "utter_order_processing"),
+        ("2345678", "jane.doe@example.com", "utter_order_shipped"),
+        ("3456789", "jane.doe@example.com", "utter_order_delivered"),
+        ("8901234", "mei.chen@example.org", "utter_order_cancelled"),
+        ("4567890", "omar.haddad@example.com", "utter_order_late"),
+    ],
+)
 def test_tracking_tells_status_and_date(conv, order, email, response):
     _, result = request(conv.verified(order, email), "track_order")
     assert response in result.responses
@@ -66,8 +76,13 @@ def test_late_order_is_owned_with_a_new_date_and_one_voucher(conv):
 
 
 def test_order_within_its_promise_is_not_apologised_for(conv):
-    _, result = request(conv.verified("123456", "ana.souza@example.com"),
-                        "report_late_delivery", "is it late?", "anxiety", 0.4)
+    _, result = request(
+        conv.verified("123456", "ana.souza@example.com"),
+        "report_late_delivery",
+        "is it late?",
+        "anxiety",
+        0.4,
+    )
     assert "utter_not_late_yet_reassure" in result.responses
     assert not any(r.startswith("utter_apology") for r in result.responses)
     assert conv.repo.count(m.Voucher) == 0
@@ -112,8 +127,11 @@ def test_order_changes_only_before_shipping(conv):
 
 
 def test_address_change_by_status(conv):
-    _, ok = request(conv.verified(*JANE), "change_shipping_address",
-                    new_address="22 Baker Street, London NW1 6XE")
+    _, ok = request(
+        conv.verified(*JANE),
+        "change_shipping_address",
+        new_address="22 Baker Street, London NW1 6XE",
+    )
     assert "utter_address_changed" in ok.responses
     assert conv.repo.find_order("1234567").shipping_address == "22 Baker Street, London NW1 6XE"
     _, late = request(conv.verified("2345678", JANE[1]), "change_shipping_address")
@@ -121,8 +139,9 @@ def test_address_change_by_status(conv):
 
 
 def test_default_address_saved(conv):
-    _, result = request(conv.verified(*JANE), "set_up_shipping_address",
-                        new_address="5 Rue de Rivoli, 75001 Paris")
+    _, result = request(
+        conv.verified(*JANE), "set_up_shipping_address", new_address="5 Rue de Rivoli, 75001 Paris"
+    )
     assert "utter_default_address_saved" in result.responses
     assert conv.repo.customer_by_email(JANE[1]).default_address == "5 Rue de Rivoli, 75001 Paris"
 
@@ -135,10 +154,13 @@ def test_refund_within_window_creates_a_refund(conv):
     assert refund.amount == Decimal("89.00") and refund.status == "approved"
 
 
-@pytest.mark.parametrize("order, email, response", [
-    ("5678901", "omar.haddad@example.com", "utter_refund_window_passed"),
-    ("1234567", "jane.doe@example.com", "utter_refund_not_delivered"),
-])
+@pytest.mark.parametrize(
+    "order, email, response",
+    [
+        ("5678901", "omar.haddad@example.com", "utter_refund_window_passed"),
+        ("1234567", "jane.doe@example.com", "utter_refund_not_delivered"),
+    ],
+)
 def test_refund_refused_by_policy_changes_nothing(conv, order, email, response):
     _, result = request(conv.verified(order, email), "get_refund")
     assert response in result.responses
@@ -152,22 +174,33 @@ def test_overdue_refund_is_owned_and_escalated_to_billing(conv):
     assert ticket.priority == "high"
 
 
-@pytest.mark.parametrize("order, email, response", [
-    ("9012345", "mei.chen@example.org", "utter_refund_on_track"),
-    ("11234567", "lukas.weber@example.com", "utter_refund_paid"),
-    ("3456789", "jane.doe@example.com", "utter_no_refund_found"),
-])
+@pytest.mark.parametrize(
+    "order, email, response",
+    [
+        ("9012345", "mei.chen@example.org", "utter_refund_on_track"),
+        ("11234567", "lukas.weber@example.com", "utter_refund_paid"),
+        ("3456789", "jane.doe@example.com", "utter_no_refund_found"),
+    ],
+)
 def test_refund_tracking(conv, order, email, response):
     _, result = request(conv.verified(order, email), "track_refund")
     assert response in result.responses
     assert not any(r.startswith("utter_apology") for r in result.responses)
 
 
-@pytest.mark.parametrize("remedy, response, refunds", [
-    ("refund", "utter_damaged_refund", 1), ("replacement", "utter_damaged_replacement", 0)])
+@pytest.mark.parametrize(
+    "remedy, response, refunds",
+    [("refund", "utter_damaged_refund", 1), ("replacement", "utter_damaged_replacement", 0)],
+)
 def test_damaged_item(conv, remedy, response, refunds):
-    _, result = request(conv.verified("3456789", JANE[1]), "report_damaged_item",
-                        "it arrived broken", "sadness", 0.7, remedy=remedy)
+    _, result = request(
+        conv.verified("3456789", JANE[1]),
+        "report_damaged_item",
+        "it arrived broken",
+        "sadness",
+        0.7,
+        remedy=remedy,
+    )
     assert result.responses[0] == "utter_apology_damaged_item"
     assert response in result.responses
     assert stored(conv.repo, m.Ticket, kind="damage")[0].priority == "high"
@@ -176,8 +209,13 @@ def test_damaged_item(conv, remedy, response, refunds):
 
 # --- payments and invoices -----------------------------------------------------------------
 def test_double_charge_opens_a_priority_billing_ticket(conv):
-    begun, result = request(conv.verified("7890123", "mei.chen@example.org"), "payment_issue",
-                            "I was charged twice", "anxiety", 0.7)
+    begun, result = request(
+        conv.verified("7890123", "mei.chen@example.org"),
+        "payment_issue",
+        "I was charged twice",
+        "anxiety",
+        0.7,
+    )
     assert begun.responses == ["utter_ack_anxiety_high"]
     assert result.responses[:2] == ["utter_apology_double_charge", "utter_double_charge_ticket"]
     assert stored(conv.repo, m.Ticket, kind="double_charge")[0].priority == "high"
@@ -200,8 +238,7 @@ def test_invoices(conv):
 
 # --- account -------------------------------------------------------------------------------
 def test_create_account_never_reveals_an_existing_email(conv):
-    _, new = request(conv, "create_account", email="new.person@example.com",
-                     full_name="New Person")
+    _, new = request(conv, "create_account", email="new.person@example.com", full_name="New Person")
     _, existing = request(conv, "create_account", email=JANE[1], full_name="Jane Doe")
     assert new.responses[0] == existing.responses[0] == "utter_account_link_sent"
     assert conv.repo.customer_by_email("new.person@example.com").first_name == "New"
@@ -233,36 +270,45 @@ def test_edit_switch_and_delete_account(conv):
 
 
 def test_registration_help_and_newsletter(conv):
-    _, help_ = request(conv, "registration_problems", "the confirmation never came",
-                       "confusion", 0.7, email=JANE[1])
+    _, help_ = request(
+        conv,
+        "registration_problems",
+        "the confirmation never came",
+        "confusion",
+        0.7,
+        email=JANE[1],
+    )
     assert "utter_registration_help_steps" in help_.responses  # one step at a time
     _, on = request(conv, "newsletter_subscription", "sign me up", email=JANE[1])
     assert "utter_newsletter_subscribed" in on.responses
-    _, off = request(conv, "newsletter_subscription", "unsubscribe me please",
-                     email=JANE[1])
+    _, off = request(conv, "newsletter_subscription", "unsubscribe me please", email=JANE[1])
     assert "utter_newsletter_unsubscribed" in off.responses
     with conv.repo.session() as s:
         assert s.get(m.NewsletterSubscription, JANE[1]).subscribed is False
 
 
 # --- answers, small talk, complaints -------------------------------------------------------
-@pytest.mark.parametrize("intent, response", [
-    ("delivery_options", "utter_delivery_options"),
-    ("check_payment_methods", "utter_payment_methods"),
-    ("check_refund_policy", "utter_refund_policy"),
-    ("check_cancellation_fee", "utter_cancellation_fee"),
-    ("contact_customer_service", "utter_contact_customer_service"),
-    ("place_order", "utter_place_order"),
-    ("delivery_period", "utter_delivery_period"),
-])
+@pytest.mark.parametrize(
+    "intent, response",
+    [
+        ("delivery_options", "utter_delivery_options"),
+        ("check_payment_methods", "utter_payment_methods"),
+        ("check_refund_policy", "utter_refund_policy"),
+        ("check_cancellation_fee", "utter_cancellation_fee"),
+        ("contact_customer_service", "utter_contact_customer_service"),
+        ("place_order", "utter_place_order"),
+        ("delivery_period", "utter_delivery_period"),
+    ],
+)
 def test_policy_answers(conv, intent, response):
     result = conv.run(ActionAnswer, Turn(intent, intent))
     assert result.responses[0] == response
 
 
 def test_confused_customer_gets_one_step_at_a_time(conv):
-    result = conv.run(ActionAnswer, Turn("i dont get the refund thing", "check_refund_policy",
-                                         "confusion", 0.8))
+    result = conv.run(
+        ActionAnswer, Turn("i dont get the refund thing", "check_refund_policy", "confusion", 0.8)
+    )
     assert result.responses[:2] == ["utter_ack_confusion_high", "utter_refund_policy_steps"]
 
 
@@ -271,7 +317,8 @@ def test_complaint_ticket_and_severe_complaint_escalates(conv):
     assert "utter_complaint_logged" in mild.responses
     assert conv.repo.count(m.Handoff) == 0
     severe = Conversation(conv.repo, sender="another-conversation").run(
-        ActionAnswer, Turn("this is fraud, I'm calling my lawyer", "complaint", "anger", 0.9))
+        ActionAnswer, Turn("this is fraud, I'm calling my lawyer", "complaint", "anger", 0.9)
+    )
     assert "utter_handoff_severe_complaint" in severe.responses
     (handoff,) = stored(conv.repo, m.Handoff)
     assert handoff.reason == "severe_complaint" and handoff.priority == 1
@@ -290,20 +337,26 @@ MEI = "mei.chen@example.org"
 
 
 def already_open(reference: str, team: str, expected: str) -> str:
-    return (f"You already have an open case for this: {reference}, with our {team} team. "
-            f"You'll hear from them by {expected}; there's no need to open another one.")
+    return (
+        f"You already have an open case for this: {reference}, with our {team} team. "
+        f"You'll hear from them by {expected}; there's no need to open another one."
+    )
 
 
 def test_an_overdue_refund_asked_about_three_times_has_one_case(conv):
     conv.verified("8901234", MEI)
     first, *again = [request(conv, "track_refund", "where is my refund?")[1] for _ in range(3)]
     (ticket,) = stored(conv.repo, m.Ticket, kind="refund_overdue")
-    assert first.responses == ["utter_apology_refund_overdue", "utter_refund_overdue",
-                               "utter_anything_else_question"]
+    assert first.responses == [
+        "utter_apology_refund_overdue",
+        "utter_refund_overdue",
+        "utter_anything_else_question",
+    ]
     assert ticket.reference in first.texts()[1]
     for result in again:  # no second, different apology: the case is all they need
-        assert result.texts()[:1] == [already_open(ticket.reference, "billing",
-                                               "Thursday 26 November")]
+        assert result.texts()[:1] == [
+            already_open(ticket.reference, "billing", "Thursday 26 November")
+        ]
     assert conv.repo.count(m.Ticket) == 1
 
 
@@ -315,8 +368,11 @@ def test_a_double_charge_reported_in_two_conversations_has_one_case(repo):
     _, again = request(call, "payment_issue", "you took the money twice")
     (ticket,) = stored(repo, m.Ticket, kind="double_charge")
     # This conversation hasn't heard the apology: it gets one, then the open case.
-    assert again.responses == ["utter_apology_double_charge", "utter_case_already_open",
-                               "utter_anything_else_question"]
+    assert again.responses == [
+        "utter_apology_double_charge",
+        "utter_case_already_open",
+        "utter_anything_else_question",
+    ]
     assert again.texts()[1] == already_open(ticket.reference, "billing", "Thursday 26 November")
     assert (ticket.conversation_id, ticket.priority) == ("chat", "high")
     assert repo.count(m.Ticket) == 1
@@ -324,14 +380,20 @@ def test_a_double_charge_reported_in_two_conversations_has_one_case(repo):
 
 def test_a_damaged_item_reported_twice_gets_one_refund_and_one_case(conv):
     conv.verified("3456789", JANE[1])
-    _, first = request(conv, "report_damaged_item", "it arrived broken", "sadness", 0.7,
-                       remedy="refund")
-    _, again = request(conv, "report_damaged_item", "the lamp is broken, as I said",
-                       "sadness", 0.7, remedy="refund")
+    _, first = request(
+        conv, "report_damaged_item", "it arrived broken", "sadness", 0.7, remedy="refund"
+    )
+    _, again = request(
+        conv,
+        "report_damaged_item",
+        "the lamp is broken, as I said",
+        "sadness",
+        0.7,
+        remedy="refund",
+    )
     assert first.responses[:2] == ["utter_apology_damaged_item", "utter_damaged_refund"]
     (ticket,) = stored(conv.repo, m.Ticket, kind="damage")
-    assert again.texts()[:1] == [already_open(ticket.reference, "returns",
-                                              "Thursday 26 November")]
+    assert again.texts()[:1] == [already_open(ticket.reference, "returns", "Thursday 26 November")]
     assert len(conv.repo.refunds_for("3456789")) == 1
     assert "the lamp is broken, as I said" in ticket.summary  # the repeat's words are kept
 
@@ -350,15 +412,17 @@ def test_a_closed_damage_case_opens_again_but_never_refunds_twice(conv):
 def test_a_more_upset_repeat_raises_the_case(conv):
     request(conv.verified(*JANE), "payment_issue", "what is this charge?")
     later = Conversation(conv.repo, sender="later").verified(*JANE)
-    begun, raised = request(later, "payment_issue", "What is going on with this charge?!",
-                            "anger", 0.9)
+    begun, raised = request(
+        later, "payment_issue", "What is going on with this charge?!", "anger", 0.9
+    )
     assert begun.responses[0] == "utter_ack_anger_high"
     (ticket,) = stored(conv.repo, m.Ticket, kind="payment_question")
     assert ticket.priority == "urgent"
     assert raised.texts()[:1] == [
         f"You already have an open case for this: {ticket.reference}, with our billing team. "
         "I've marked it urgent so they look at it sooner, and you'll hear from them by "
-        "Thursday 26 November."]
+        "Thursday 26 November."
+    ]
     _, calmer = request(later, "payment_issue", "any news on that charge?")
     assert calmer.responses == ["utter_case_already_open", "utter_anything_else_question"]
     (ticket,) = stored(conv.repo, m.Ticket, kind="payment_question")
@@ -370,10 +434,13 @@ def test_how_the_request_was_made_counts_not_the_calm_answers_after_it(conv):
     later = Conversation(conv.repo, sender="later")
     later.run(ActionBeginRequest, Turn("WHERE IS MY REFUND", "track_refund", "anger", 0.9))
     later.events.append(user_event(MEI, "inform"))  # the identity question's answer
-    result = later.run(ActionResolveRequest, order_id="8901234", email=MEI,
-                       verified_order="8901234")
-    assert result.responses[:2] == ["utter_apology_refund_overdue",
-                                    "utter_case_already_open_raised"]
+    result = later.run(
+        ActionResolveRequest, order_id="8901234", email=MEI, verified_order="8901234"
+    )
+    assert result.responses[:2] == [
+        "utter_apology_refund_overdue",
+        "utter_case_already_open_raised",
+    ]
     assert stored(conv.repo, m.Ticket, kind="refund_overdue")[0].priority == "urgent"
 
 
@@ -387,29 +454,32 @@ def test_a_parcel_search_is_answered_within_two_business_days(conv):
     again = conv.run(ActionConfirm, Turn("yes", "affirm"))
     (ticket,) = stored(conv.repo, m.Ticket, kind="not_received")
     assert "utter_late_but_delivered" in opened.responses
-    assert again.texts()[:1] == [already_open(ticket.reference, "delivery",
-                                              "Friday 27 November")]
+    assert again.texts()[:1] == [already_open(ticket.reference, "delivery", "Friday 27 November")]
 
 
 def test_a_second_change_to_the_same_order_joins_its_open_case(conv):
     request(conv.verified(*JANE), "change_order", "change the size to L please")
     _, again = request(conv, "change_order", "and the colour to blue")
     (ticket,) = stored(conv.repo, m.Ticket, kind="order_change")
-    assert again.texts()[:1] == [already_open(ticket.reference, "orders",
-                                              "Thursday 26 November")]
+    assert again.texts()[:1] == [already_open(ticket.reference, "orders", "Thursday 26 November")]
     assert "change the size to L please" in ticket.summary
     assert "and the colour to blue" in ticket.summary
 
 
 def test_a_complaint_without_an_order_has_one_case_per_conversation(conv):
     conv.run(ActionAnswer, Turn("the courier was rude to me", "complaint", "frustration", 0.4))
-    again = conv.run(ActionAnswer, Turn("the courier was really rude", "complaint",
-                                        "frustration", 0.4))
+    again = conv.run(
+        ActionAnswer, Turn("the courier was really rude", "complaint", "frustration", 0.4)
+    )
     (ticket,) = stored(conv.repo, m.Ticket, kind="complaint")
-    assert again.responses == ["utter_ack_frustration_low", "utter_case_already_open",
-                               "utter_anything_else_question"]
-    assert again.texts()[1] == already_open(ticket.reference, "customer care",
-                                            "Thursday 26 November")
+    assert again.responses == [
+        "utter_ack_frustration_low",
+        "utter_case_already_open",
+        "utter_anything_else_question",
+    ]
+    assert again.texts()[1] == already_open(
+        ticket.reference, "customer care", "Thursday 26 November"
+    )
     other = Conversation(conv.repo, sender="someone-else")
     other.run(ActionAnswer, Turn("your website keeps logging me out", "complaint"))
     assert len(stored(conv.repo, m.Ticket, kind="complaint")) == 2
@@ -417,18 +487,21 @@ def test_a_complaint_without_an_order_has_one_case_per_conversation(conv):
 
 def test_a_complaint_turning_severe_raises_its_case_and_hands_over(conv):
     conv.run(ActionAnswer, Turn("the courier was rude", "complaint", "frustration", 0.4))
-    severe = conv.run(ActionAnswer, Turn("this is a scam, I am going to the police",
-                                         "complaint"))
-    assert severe.responses[:2] == ["utter_case_already_open_raised",
-                                    "utter_handoff_severe_complaint"]
+    severe = conv.run(ActionAnswer, Turn("this is a scam, I am going to the police", "complaint"))
+    assert severe.responses[:2] == [
+        "utter_case_already_open_raised",
+        "utter_handoff_severe_complaint",
+    ]
     (ticket,) = stored(conv.repo, m.Ticket, kind="complaint")
     assert ticket.priority == "high"
 
 
-@pytest.mark.parametrize("intent, reply", [("review", "utter_review_unclear"),
-                                           ("complaint", "utter_default")])
-@pytest.mark.parametrize("text", ["{% raw %} {% raw %}", "{{ 7*7 }} ${x}", "!!! ???",
-                                  "<b>ok</b>", "asdf"])
+@pytest.mark.parametrize(
+    "intent, reply", [("review", "utter_review_unclear"), ("complaint", "utter_default")]
+)
+@pytest.mark.parametrize(
+    "text", ["{% raw %} {% raw %}", "{{ 7*7 }} ${x}", "!!! ???", "<b>ok</b>", "asdf"]
+)
 def test_junk_opens_no_ticket(conv, intent, reply, text):
     result = conv.run(ActionAnswer, Turn(text, intent, "anger", 0.9))
     assert result.responses[-1] == reply  # after the acknowledgement and offer of a human
@@ -436,8 +509,11 @@ def test_junk_opens_no_ticket(conv, intent, reply, text):
 
 
 def test_a_review_is_kept_once_with_what_is_added_later(conv):
-    for text in ("Fast delivery and friendly help", "Fast delivery and friendly help",
-                 "The box was far too big though"):
+    for text in (
+        "Fast delivery and friendly help",
+        "Fast delivery and friendly help",
+        "The box was far too big though",
+    ):
         result = conv.run(ActionAnswer, Turn(text, "review"))
         assert result.responses[0] == "utter_review_thanks"
     (ticket,) = stored(conv.repo, m.Ticket, kind="review")
@@ -449,14 +525,17 @@ def test_a_review_is_kept_once_with_what_is_added_later(conv):
 def test_acknowledgement_comes_first_and_is_never_repeated(conv):
     said = []
     for _ in range(4):
-        result = conv.run(ActionAnswer, Turn("ugh, this is annoying", "delivery_period",
-                                             "frustration", 0.3))
+        result = conv.run(
+            ActionAnswer, Turn("ugh, this is annoying", "delivery_period", "frustration", 0.3)
+        )
         assert result.responses[0] == "utter_ack_frustration_low"
         said.append(result.texts()[0])
     assert len(set(said)) == 4
     fifth = conv.run(ActionAnswer, Turn("ugh", "delivery_period", "frustration", 0.3))
-    assert fifth.responses == ["utter_delivery_period",  # all used: left out, not repeated
-                               "utter_anything_else_question"]
+    assert fifth.responses == [
+        "utter_delivery_period",  # all used: left out, not repeated
+        "utter_anything_else_question",
+    ]
 
 
 def test_neutral_gets_no_sympathy_line(conv):
@@ -478,8 +557,9 @@ def test_replies_use_the_customers_first_name_once_identified(conv):
 
 # --- rating ----------------------------------------------------------------------------------
 def test_rating_asked_once_after_resolution_and_stored_with_emotions(conv):
-    first = conv.run(ActionAnswer, Turn("I'm so worried about delivery", "delivery_period",
-                                        "anxiety", 0.7))
+    first = conv.run(
+        ActionAnswer, Turn("I'm so worried about delivery", "delivery_period", "anxiety", 0.7)
+    )
     assert first.responses[-1] == "utter_anything_else_question"  # not the rating yet
     conv.run(ActionAnswer, Turn("payment methods", "check_payment_methods"))
     done = conv.run(ActionSmallTalk, Turn("thanks, that's all", "thank_you", "joy", 0.4))
@@ -487,13 +567,17 @@ def test_rating_asked_once_after_resolution_and_stored_with_emotions(conv):
     assert conv.slots["awaiting_rating"] is True
     bye = conv.run(ActionSmallTalk, Turn("bye", "goodbye"))
     assert "utter_ask_rating" not in bye.responses  # asked once
-    rated = conv.run(ActionInform, Turn("5", "inform", entities=[{"entity": "rating",
-                                                                   "value": "5"}]))
+    rated = conv.run(
+        ActionInform, Turn("5", "inform", entities=[{"entity": "rating", "value": "5"}])
+    )
     assert rated.responses == ["utter_rating_thanks_high"]
     with conv.repo.session() as s:
         feedback = s.query(m.Feedback).one()
         assert (feedback.rating, feedback.emotion_start, feedback.emotion_end) == (
-            5, "anxiety", "neutral")
+            5,
+            "anxiety",
+            "neutral",
+        )
 
 
 def test_a_number_without_a_pending_rating_is_not_stored(conv):
@@ -507,8 +591,15 @@ def test_customer_asks_for_a_human(conv):
     result = conv.run(ActionHandoff, Turn("agent please", "contact_human_agent"))
     assert result.responses == ["utter_handoff_customer_request", "utter_handoff_wait"]
     (handoff,) = stored(conv.repo, m.Handoff)
-    assert handoff.transcript == [{"sender": "customer", "text": "agent please",
-                                   "time": 1764064800.0, "agent": None, "buttons": []}]
+    assert handoff.transcript == [
+        {
+            "sender": "customer",
+            "text": "agent please",
+            "time": 1764064800.0,
+            "agent": None,
+            "buttons": [],
+        }
+    ]
     assert handoff.emotion_timeline[0]["emotion"] == "neutral"
 
 
@@ -517,16 +608,26 @@ def test_a_handoff_keeps_the_transcript_as_the_console_shows_it(conv):
     which nobody saw, is not."""
     conv.events += [
         user_event("money thing", "nlu_fallback"),
-        {"event": "bot", "text": "Did you mean a refund?", "timestamp": 1764064801.0,
-         "data": {"buttons": [{"title": "Yes", "payload": "/get_refund"}]}},
+        {
+            "event": "bot",
+            "text": "Did you mean a refund?",
+            "timestamp": 1764064801.0,
+            "data": {"buttons": [{"title": "Yes", "payload": "/get_refund"}]},
+        },
         {"event": "user", "text": None, "timestamp": 1764064802.0},
-        {"event": "bot", "text": "Hi, I'm Sam.", "timestamp": 1764064803.0,
-         "metadata": agent_metadata("Sam Rivera")},
+        {
+            "event": "bot",
+            "text": "Hi, I'm Sam.",
+            "timestamp": 1764064803.0,
+            "metadata": agent_metadata("Sam Rivera"),
+        },
     ]
     conv.run(ActionHandoff, Turn("a person please", "contact_human_agent"))
     (handoff,) = stored(conv.repo, m.Handoff)
-    assert [(line["sender"], line["text"], line["agent"], line["buttons"])
-            for line in handoff.transcript] == [
+    assert [
+        (line["sender"], line["text"], line["agent"], line["buttons"])
+        for line in handoff.transcript
+    ] == [
         ("customer", "money thing", None, []),
         ("heard", "Did you mean a refund?", None, [{"title": "Yes", "payload": "/get_refund"}]),
         ("agent", "Hi, I'm Sam.", "Sam Rivera", []),
@@ -536,11 +637,13 @@ def test_a_handoff_keeps_the_transcript_as_the_console_shows_it(conv):
 
 def test_high_anger_twice_in_a_row_hands_over_with_context(conv):
     conv.verified("4567890", "omar.haddad@example.com")
-    first = conv.run(ActionBeginRequest, Turn("THIS IS A JOKE", "report_late_delivery",
-                                              "anger", 0.9))
+    first = conv.run(
+        ActionBeginRequest, Turn("THIS IS A JOKE", "report_late_delivery", "anger", 0.9)
+    )
     assert conv.repo.count(m.Handoff) == 0 and "utter_offer_human" in first.responses
-    second = conv.run(ActionBeginRequest, Turn("ARE YOU EVEN LISTENING", "track_order",
-                                               "anger", 0.95))
+    second = conv.run(
+        ActionBeginRequest, Turn("ARE YOU EVEN LISTENING", "track_order", "anger", 0.95)
+    )
     assert "utter_handoff_repeated_anger" in second.responses
     (handoff,) = stored(conv.repo, m.Handoff)
     assert handoff.priority == 1 and handoff.order_number == "4567890"
@@ -552,8 +655,10 @@ def test_high_anger_twice_in_a_row_hands_over_with_context(conv):
 
 
 def test_a_conversation_waiting_for_a_colleague_keeps_its_one_handoff(conv):
-    first = conv.run(ActionAnswer, Turn("This is unacceptable, you people are useless",
-                                        "complaint", "anger", 0.9))
+    first = conv.run(
+        ActionAnswer,
+        Turn("This is unacceptable, you people are useless", "complaint", "anger", 0.9),
+    )
     assert "utter_handoff_severe_complaint" in first.responses
     again = conv.run(ActionHandoff, Turn("I want a human now", "contact_human_agent"))
     assert again.responses == ["utter_handoff_already_waiting"]
@@ -570,26 +675,34 @@ def test_two_fallbacks_in_a_row_hand_over(conv):
 
 def ranking(*pairs):
     return [{"name": "nlu_fallback", "confidence": 0.45}] + [
-        {"name": name, "confidence": confidence} for name, confidence in pairs]
+        {"name": name, "confidence": confidence} for name, confidence in pairs
+    ]
 
 
 def test_an_unclear_request_offers_the_two_likeliest_as_buttons(conv):
-    result = conv.run(ActionFallback, Turn("money thing for the blender", "nlu_fallback",
-                                           ranking=ranking(("get_refund", 0.31),
-                                                           ("payment_issue", 0.27),
-                                                           ("track_order", 0.2))))
+    result = conv.run(
+        ActionFallback,
+        Turn(
+            "money thing for the blender",
+            "nlu_fallback",
+            ranking=ranking(("get_refund", 0.31), ("payment_issue", 0.27), ("track_order", 0.2)),
+        ),
+    )
     assert result.responses == ["utter_clarify"]
     (message,) = result.messages
     assert [b["payload"] for b in message["buttons"]] == ["/get_refund", "/payment_issue"]
     assert message["first_option"] == "get a refund"
 
 
-@pytest.mark.parametrize("pairs", [
-    (("get_refund", 0.08), ("payment_issue", 0.06)),  # neither is likely
-    (("out_of_scope", 0.4), ("get_refund", 0.3)),  # out of scope is not a request
-    (("greet", 0.4), ("get_refund", 0.3)),
-    (("get_refund", 0.5),),  # nothing to offer beside it
-])
+@pytest.mark.parametrize(
+    "pairs",
+    [
+        (("get_refund", 0.08), ("payment_issue", 0.06)),  # neither is likely
+        (("out_of_scope", 0.4), ("get_refund", 0.3)),  # out of scope is not a request
+        (("greet", 0.4), ("get_refund", 0.3)),
+        (("get_refund", 0.5),),  # nothing to offer beside it
+    ],
+)
 def test_no_buttons_without_two_plausible_requests(conv, pairs):
     result = conv.run(ActionFallback, Turn("hmm", "nlu_fallback", ranking=ranking(*pairs)))
     assert result.responses == ["utter_default"]
@@ -619,11 +732,14 @@ def test_outside_staffed_hours_a_callback_is_booked(conv, clock):
 
 
 # --- handoffs on the phone -------------------------------------------------------------------
-def phone_turn(conv, text: str, intent: str, can_transfer: bool,
-               transport: str = "twilio") -> None:
+def phone_turn(conv, text: str, intent: str, can_transfer: bool, transport: str = "twilio") -> None:
     event = user_event(text, intent)
-    event.update(input_channel="voice", metadata={"call": {
-        "transport": transport, "caller": "+15550123", "can_transfer": can_transfer}})
+    event.update(
+        input_channel="voice",
+        metadata={
+            "call": {"transport": transport, "caller": "+15550123", "can_transfer": can_transfer}
+        },
+    )
     conv.events.append(event)
 
 
@@ -633,8 +749,11 @@ def test_a_caller_is_put_through_when_a_transfer_number_is_set_up(conv):
     assert result.responses[-2:] == ["utter_handoff_transfer", None]
     signal = result.messages[-1]["custom"]["handoff"]
     (handoff,) = stored(conv.repo, m.Handoff)
-    assert signal == {"reference": handoff.reference, "step": "transfer",
-                      "reason": "customer_request"}
+    assert signal == {
+        "reference": handoff.reference,
+        "step": "transfer",
+        "reason": "customer_request",
+    }
     assert handoff.channel == "voice" and handoff.callback_at is None
 
 

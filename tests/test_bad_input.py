@@ -1,4 +1,5 @@
 """Odd, hostile or broken input gets a clear, polite reply, and changes no data."""
+
 from __future__ import annotations
 
 import pytest
@@ -23,8 +24,7 @@ STRANGE = [
 
 
 def polite(replies):
-    return replies and all(r and "Traceback" not in r and "Exception" not in r
-                           for r in replies)
+    return replies and all(r and "Traceback" not in r and "Exception" not in r for r in replies)
 
 
 @pytest.mark.parametrize("text", STRANGE, ids=[repr(t[:12]) for t in STRANGE])
@@ -35,11 +35,14 @@ def test_strange_messages_get_a_polite_reply_and_change_nothing(live, text):
     assert snapshot(live.repo) == before
 
 
-@pytest.mark.parametrize("order, expected", [
-    ("12345", "6 to 8 digits"),  # malformed
-    ("#12-34", "6 to 8 digits"),
-    ("99999999", "e-mail"),  # well-formed but unknown: asked for the e-mail like any other
-])
+@pytest.mark.parametrize(
+    "order, expected",
+    [
+        ("12345", "6 to 8 digits"),  # malformed
+        ("#12-34", "6 to 8 digits"),
+        ("99999999", "e-mail"),  # well-formed but unknown: asked for the e-mail like any other
+    ],
+)
 def test_bad_order_numbers(live, order, expected):
     before = snapshot(live.repo)
     chat = live.conversation()
@@ -72,8 +75,14 @@ def test_sql_looking_email_is_just_a_wrong_email(live):
     assert live.repo.find_order("6789012").status == "processing"
 
 
-@pytest.mark.parametrize("path, body", [("/conversations/test-anyone/tracker", None),
-                                        ("/model/parse", b'{"text": "hi"}'), ("/status", None)])
+@pytest.mark.parametrize(
+    "path, body",
+    [
+        ("/conversations/test-anyone/tracker", None),
+        ("/model/parse", b'{"text": "hi"}'),
+        ("/status", None),
+    ],
+)
 def test_rasas_http_api_needs_the_token(live, path, body):
     """Rasa's API reads (and writes) any conversation: without the token it refuses."""
     import urllib.error

@@ -1,4 +1,5 @@
 """`make bench`'s own arithmetic and its counting proxy, without the servers."""
+
 from __future__ import annotations
 
 import http.client
@@ -9,8 +10,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from bench.action_counter import CountingProxy, call_sizes, calls_per_turn
-from bench.long_conversation import (EPISODES, chatty_script, slope_per_100_turns,
-                                     window_ends, window_p50)
+from bench.long_conversation import (
+    EPISODES,
+    chatty_script,
+    slope_per_100_turns,
+    window_ends,
+    window_p50,
+)
 from bench.report import Target
 
 
@@ -47,12 +53,14 @@ def test_target_verdicts():
     assert Target("latency", 55, 60, "ms").verdict() == "met"
     assert Target("latency", 75, 60, "ms").verdict() == "MISSED by 15 ms"
     assert Target("rate", 42.0, 40, "turns/s", 1, at_least=True).verdict() == "met"
-    assert (Target("rate", 31.5, 40, "turns/s", 1, at_least=True).verdict()
-            == "MISSED by 8.5 turns/s")
+    assert (
+        Target("rate", 31.5, 40, "turns/s", 1, at_least=True).verdict() == "MISSED by 8.5 turns/s"
+    )
     assert Target("latency", None, 60, "ms").verdict() == "not measured"
     assert Target("ratio", 70, None, "ms").verdict() == "not measured"
     assert Target("calls", 3.13, 1, "calls", 2).row() == (
-        "3.13 calls (target <= 1.00 calls): MISSED by 2.13 calls")
+        "3.13 calls (target <= 1.00 calls): MISSED by 2.13 calls"
+    )
 
 
 def test_calls_and_sizes_per_turn():
@@ -66,11 +74,17 @@ def test_calls_and_sizes_per_turn():
 @pytest.fixture
 def action_server():
     """A stand-in action server: answers every request with what it received."""
+
     class Echo(BaseHTTPRequestHandler):
         def do_POST(self):
             body = self.rfile.read(int(self.headers["Content-Length"]))
-            self._answer({"path": self.path, "size": len(body),
-                          "encoding": self.headers.get("Content-Encoding")})
+            self._answer(
+                {
+                    "path": self.path,
+                    "size": len(body),
+                    "encoding": self.headers.get("Content-Encoding"),
+                }
+            )
 
         def do_GET(self):
             self._answer({"path": self.path})
@@ -108,13 +122,21 @@ def test_proxy_forwards_everything_and_counts_webhook_posts_per_turn(action_serv
         _request(proxy.port, "POST", "/webhook", b"x" * 10)  # before any turn: not counted
         proxy.begin_turn()
         assert _request(proxy.port, "POST", "/webhook", b"x" * 1500) == (
-            200, {"path": "/webhook", "size": 1500, "encoding": None})
+            200,
+            {"path": "/webhook", "size": 1500, "encoding": None},
+        )
         assert _request(proxy.port, "GET", "/health") == (200, {"path": "/health"})
         proxy.begin_turn()
         proxy.begin_turn()
         _request(proxy.port, "POST", "/webhook", b"y" * 70)
         # A compressed request comes chunked: counted as sent, passed on whole.
-        status, echoed = _request(proxy.port, "POST", "/webhook", iter([b"z" * 40, b"z" * 2]),
-                                  {"Content-Encoding": "deflate"}, chunked=True)
+        status, echoed = _request(
+            proxy.port,
+            "POST",
+            "/webhook",
+            iter([b"z" * 40, b"z" * 2]),
+            {"Content-Encoding": "deflate"},
+            chunked=True,
+        )
         assert (status, echoed["size"], echoed["encoding"]) == (200, 42, "deflate")
     assert proxy.turns == [[1500], [], [70, 42]]

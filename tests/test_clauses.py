@@ -1,4 +1,5 @@
 """Splitting a message into clauses for two requests in one message (nlu/clauses.py)."""
+
 import time
 
 import pytest
@@ -6,17 +7,26 @@ import pytest
 from nlu.clauses import MAX_CLAUSES, clauses
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("cancel the headphones and tell me where my shoes are",
-     ["cancel the headphones", "tell me where my shoes are"]),
-    ("I want to cancel order 1234567. Also, where is my refund?",
-     ["I want to cancel order 1234567", "Also, where is my refund?"]),
-    ("can you cancel it, and then send me the invoice",
-     ["can you cancel it", "then send me the invoice"]),
-    ("salt and pepper grinder arrived broken", ["salt and pepper grinder arrived broken"]),
-    ("where is my order", ["where is my order"]),
-    ("thanks. bye", []),  # one-word clauses are no requests
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (
+            "cancel the headphones and tell me where my shoes are",
+            ["cancel the headphones", "tell me where my shoes are"],
+        ),
+        (
+            "I want to cancel order 1234567. Also, where is my refund?",
+            ["I want to cancel order 1234567", "Also, where is my refund?"],
+        ),
+        (
+            "can you cancel it, and then send me the invoice",
+            ["can you cancel it", "then send me the invoice"],
+        ),
+        ("salt and pepper grinder arrived broken", ["salt and pepper grinder arrived broken"]),
+        ("where is my order", ["where is my order"]),
+        ("thanks. bye", []),  # one-word clauses are no requests
+    ],
+)
 def test_clauses(text, expected):
     assert clauses(text) == expected
 

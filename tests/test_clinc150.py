@@ -1,5 +1,6 @@
 """CLINC150 as out_of_scope examples: the reviewed intents, the bounded seeded sample, the
 importer in config.yml, and training without the file."""
+
 from __future__ import annotations
 
 import json
@@ -22,11 +23,13 @@ def fake_clinc150(per_intent: int = 30) -> dict:
     train.append(["where is my order", "weather"])  # mislabelled in the set; also below
     train.append(["where is my order", "order_status"])
     train.append(["hello Heard", "timer"])  # the project's own greet example
-    return {"train": train,
-            "val": [["val weather request", "weather"]],
-            "test": [["test weather request", "weather"]],
-            "oos_train": [[f"odd request {n}", "oos"] for n in range(20)],
-            "oos_val": [["val odd request", "oos"]]}
+    return {
+        "train": train,
+        "val": [["val weather request", "weather"]],
+        "test": [["test weather request", "weather"]],
+        "oos_train": [[f"odd request {n}", "oos"] for n in range(20)],
+        "oos_val": [["val odd request", "oos"]],
+    }
 
 
 @pytest.fixture
@@ -45,9 +48,22 @@ def write(data_dir, data) -> None:
 def test_every_intent_is_reviewed_and_the_shop_overlaps_are_never_out_of_scope():
     assert len(clinc150.REVIEWED) == 150
     assert set(clinc150.REVIEWED.values()) == {clinc150.OUT, clinc150.OVERLAP}
-    for intent in ("order_status", "order", "pay_bill", "bill_balance", "card_declined",
-                   "damaged_card", "cancel", "greeting", "goodbye", "thank_you",
-                   "are_you_a_bot", "yes", "no", "what_can_i_ask_you"):
+    for intent in (
+        "order_status",
+        "order",
+        "pay_bill",
+        "bill_balance",
+        "card_declined",
+        "damaged_card",
+        "cancel",
+        "greeting",
+        "goodbye",
+        "thank_you",
+        "are_you_a_bot",
+        "yes",
+        "no",
+        "what_can_i_ask_you",
+    ):
         assert intent not in clinc150.OUT_OF_SCOPE, intent
     for intent in ("weather", "timer", "recipe", "book_flight", "routing", "play_music"):
         assert intent in clinc150.OUT_OF_SCOPE, intent
@@ -90,12 +106,16 @@ def load_project_importer():
     from rasa.shared.importers.importer import TrainingDataImporter
 
     return TrainingDataImporter.load_from_config(
-        str(ROOT / "config.yml"), str(ROOT / "domain.yml"), [str(ROOT / "data")])
+        str(ROOT / "config.yml"), str(ROOT / "domain.yml"), [str(ROOT / "data")]
+    )
 
 
 def out_of_scope(importer) -> list:
-    return [m.get("text") for m in importer.get_nlu_data().intent_examples
-            if m.get("intent") == "out_of_scope"]
+    return [
+        m.get("text")
+        for m in importer.get_nlu_data().intent_examples
+        if m.get("intent") == "out_of_scope"
+    ]
 
 
 def test_config_yml_adds_the_sample_to_data(data_dir, caplog):
@@ -110,8 +130,11 @@ def test_config_yml_adds_the_sample_to_data(data_dir, caplog):
     added = [t for t in texts if t.startswith(("weather request", "timer request", "odd"))]
     from rasa.shared.utils.io import read_yaml_file
 
-    [options] = [i for i in read_yaml_file(ROOT / "config.yml")["importers"]
-                 if i["name"] == "bot.clinc150.Clinc150Importer"]
+    [options] = [
+        i
+        for i in read_yaml_file(ROOT / "config.yml")["importers"]
+        if i["name"] == "bot.clinc150.Clinc150Importer"
+    ]
     per_intent, oos = options["examples_per_intent"], options["oos_examples"]
     assert 0 < per_intent < 30 and oos >= 20  # below what the fake file holds
     assert len(added) == 2 * per_intent + 20  # two OUT intents, all 20 oos_train rows

@@ -1,6 +1,7 @@
 """The production topology on loopback (`make cluster`), and the short `make bench-cluster`:
 conversations, double-sends, simultaneous turns, kill -9 of a replica and of an action
 server, a Redis restart and a rolling restart, with nothing lost, doubled or wrong."""
+
 from __future__ import annotations
 
 import json
@@ -18,12 +19,15 @@ from bot.cluster import Cluster, missing_programs, replica_problem
 from bot.topology import ENDPOINTS, Topology
 
 
-@pytest.mark.parametrize("lock_store, replicas, refused", [
-    (None, 1, False),
-    (None, 2, True),
-    ({"type": "redis", "url": "localhost"}, 2, True),  # Rasa's own: tickets not atomic
-    ({"type": "rasa_seam.lock_store.AtomicRedisLockStore", "url": "redis://x"}, 2, False),
-])
+@pytest.mark.parametrize(
+    "lock_store, replicas, refused",
+    [
+        (None, 1, False),
+        (None, 2, True),
+        ({"type": "redis", "url": "localhost"}, 2, True),  # Rasa's own: tickets not atomic
+        ({"type": "rasa_seam.lock_store.AtomicRedisLockStore", "url": "redis://x"}, 2, False),
+    ],
+)
 def test_replicas_sharing_a_tracker_store_need_heards_redis_lock(lock_store, replicas, refused):
     endpoints = {"tracker_store": {"type": "SQL"}}
     if lock_store:
@@ -38,9 +42,14 @@ def test_a_replica_without_the_redis_lock_refuses_to_start(tmp_path):
     from bot.topology import ROOT
 
     env = {**os.environ, "HEARD_REPLICAS": "2", "REDIS_URL": "redis://127.0.0.1:1/0"}
-    started = subprocess.run([sys.executable, "-m", "bot.rasa_main", "run", "--endpoints",
-                              str(ROOT / "endpoints.yml")], cwd=ROOT, env=env,
-                             capture_output=True, text=True, timeout=120)
+    started = subprocess.run(
+        [sys.executable, "-m", "bot.rasa_main", "run", "--endpoints", str(ROOT / "endpoints.yml")],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert started.returncode == 2
     assert "HEARD_REPLICAS=2" in started.stderr and "lock_store" in started.stderr
     assert "Traceback" not in started.stderr
@@ -59,8 +68,12 @@ def test_nginx_accepts_the_clusters_configuration(tmp_path):
     (tmp_path / "log").mkdir()
     conf = tmp_path / "nginx.conf"
     conf.write_text(topology.nginx_conf())
-    checked = subprocess.run([nginx, "-t", "-p", str(tmp_path / "nginx"), "-c", str(conf)],
-                             capture_output=True, text=True, timeout=30)
+    checked = subprocess.run(
+        [nginx, "-t", "-p", str(tmp_path / "nginx"), "-c", str(conf)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert checked.returncode == 0, checked.stderr
 
 
@@ -95,12 +108,15 @@ def test_every_process_is_ready_and_nginx_reaches_them(cluster):
 @pytest.mark.slow
 def test_load_and_faults_lose_double_and_mistake_nothing(cluster):
     rows = {}
-    figures = bench.run(cluster, {"turns": 300, "clients": 6, "rolling_clients": 4},
-                        rows, throughput_phase=False)
+    figures = bench.run(
+        cluster, {"turns": 300, "clients": 6, "rolling_clients": 4}, rows, throughput_phase=False
+    )
     print("\n".join(f"{name}: {value}" for name, value in rows.items()))
     verdict, rolling = figures["verdict"], figures["rolling"]
     assert figures["turns"] >= 300
-    assert (verdict.lost, verdict.duplicated, verdict.wrong, verdict.unanswered) == (
-        0, 0, 0, 0), verdict.examples
-    assert (rolling.lost, rolling.duplicated, rolling.wrong, rolling.unanswered) == (
-        0, 0, 0, 0), rolling.examples
+    assert (verdict.lost, verdict.duplicated, verdict.wrong, verdict.unanswered) == (0, 0, 0, 0), (
+        verdict.examples
+    )
+    assert (rolling.lost, rolling.duplicated, rolling.wrong, rolling.unanswered) == (0, 0, 0, 0), (
+        rolling.examples
+    )

@@ -1,5 +1,6 @@
 """`python -m bot.datasets download`: both data sets from a loopback server standing in for
 their official sources; checks, the move into place, offline, and the fingerprint."""
+
 from __future__ import annotations
 
 import functools
@@ -17,10 +18,14 @@ from heard import datasets
 
 def full_clinc150() -> dict:
     """A tiny data_full.json in the official layout (with the oos_test split)."""
-    return {"train": [["what's the weather", "weather"], ["set a timer", "timer"]],
-            "val": [["is it sunny", "weather"]], "test": [["timer for 5", "timer"]],
-            "oos_train": [["odd one", "oos"]], "oos_val": [["odd two", "oos"]],
-            "oos_test": [["odd three", "oos"]]}
+    return {
+        "train": [["what's the weather", "weather"], ["set a timer", "timer"]],
+        "val": [["is it sunny", "weather"]],
+        "test": [["timer for 5", "timer"]],
+        "oos_train": [["odd one", "oos"]],
+        "oos_val": [["odd two", "oos"]],
+        "oos_test": [["odd three", "oos"]],
+    }
 
 
 @pytest.fixture
@@ -45,14 +50,21 @@ def source(tmp_path, monkeypatch):
     server.shutdown()
 
 
-def test_download_puts_both_data_sets_where_training_reads_them(source, tmp_path,
-                                                                monkeypatch, capsys):
+def test_download_puts_both_data_sets_where_training_reads_them(
+    source, tmp_path, monkeypatch, capsys
+):
     monkeypatch.setenv(datasets.ENV_VAR, str(tmp_path / "sets"))
     assert command.main(["download"]) == 0
     assert sorted(p.name for p in datasets.goemotions_dir().iterdir()) == [
-        "dev.tsv", "labels.txt", "test.tsv", "train.tsv"]
+        "dev.tsv",
+        "labels.txt",
+        "test.tsv",
+        "train.tsv",
+    ]
     assert sorted(p.name for p in datasets.clinc150_file().parent.iterdir()) == [
-        "clinc150.json", "domains.json"]
+        "clinc150.json",
+        "domains.json",
+    ]
     saved = json.loads(datasets.clinc150_file().read_text())
     expected = full_clinc150()
     del expected["oos_test"]  # as in ../shared/data
@@ -76,8 +88,7 @@ def test_into_an_existing_folder_keeps_what_is_there(source, tmp_path):
     dest.mkdir()
     (dest / "LICENSE").write_text("CC BY 3.0")
     assert command.download_clinc150(dest, command.CLINC150_SOURCE) == 0
-    assert sorted(p.name for p in dest.iterdir()) == ["LICENSE", "clinc150.json",
-                                                      "domains.json"]
+    assert sorted(p.name for p in dest.iterdir()) == ["LICENSE", "clinc150.json", "domains.json"]
 
 
 @pytest.mark.parametrize("damage", ["missing", "not json", "unknown intent", "no rows"])
@@ -114,14 +125,15 @@ def test_offline_download_says_so_and_how_to_place_the_files(tmp_path, monkeypat
     assert not (dest / "goemotions").exists() and not (dest / "clinc150").exists()
 
 
-def test_the_fingerprint_follows_the_data_sets_training_reads(source, tmp_path,
-                                                              monkeypatch):
+def test_the_fingerprint_follows_the_data_sets_training_reads(source, tmp_path, monkeypatch):
     monkeypatch.setenv(datasets.ENV_VAR, str(tmp_path / "sets"))
     assert list(training.dataset_files()) == []
     assert command.main(["download"]) == 0
-    assert list(training.dataset_files()) == [datasets.goemotions_dir() / "labels.txt",
-                                              datasets.goemotions_dir() / "train.tsv",
-                                              datasets.clinc150_file()]
+    assert list(training.dataset_files()) == [
+        datasets.goemotions_dir() / "labels.txt",
+        datasets.goemotions_dir() / "train.tsv",
+        datasets.clinc150_file(),
+    ]
     root = tmp_path / "project"
     root.mkdir()
     (root / "config.yml").write_text("a")
@@ -130,8 +142,6 @@ def test_the_fingerprint_follows_the_data_sets_training_reads(source, tmp_path,
     moved = tmp_path / "moved"
     (tmp_path / "sets").rename(moved)  # the same files elsewhere: the same model
     monkeypatch.setenv(datasets.ENV_VAR, str(moved))
-    assert training.fingerprint([root / "config.yml", *training.dataset_files()],
-                                root) == before
+    assert training.fingerprint([root / "config.yml", *training.dataset_files()], root) == before
     datasets.clinc150_file().write_text(json.dumps({"train": []}))
-    assert training.fingerprint([root / "config.yml", *training.dataset_files()],
-                                root) != before
+    assert training.fingerprint([root / "config.yml", *training.dataset_files()], root) != before

@@ -6,6 +6,7 @@ with the topology. What may differ between a container and this machine is mappe
 explicitly: the project's folder (/app in the image), host names (the services'), the
 model (the image's models/ folder) and the API token (a variable).
 """
+
 from __future__ import annotations
 
 import re
@@ -27,13 +28,18 @@ COMPOSE_TOKEN = re.compile(r"\$\{HEARD_API_TOKEN(:\?[^}]*)?\}")
 KUBERNETES_TOKEN = "$(HEARD_API_TOKEN)"
 LIVE = "/health/live"
 # Where the Rasa replicas' settings point, in compose: a service for each.
-COMPOSE_HOSTS = {"DATABASE_URL": "postgres", "TRACKER_DB_HOST": "postgres",
-                 "REDIS_URL": "redis", "ACTION_ENDPOINT_URL": "nginx"}
+COMPOSE_HOSTS = {
+    "DATABASE_URL": "postgres",
+    "TRACKER_DB_HOST": "postgres",
+    "REDIS_URL": "redis",
+    "ACTION_ENDPOINT_URL": "nginx",
+}
 POSTGRES_PORT, REDIS_PORT = 5432, 6379  # the postgres and redis images' own
 NGINX_PREFIX = ".venv/bin/python -m bot.topology nginx"
 
 
 # ---- reading the files ----------------------------------------------------------------
+
 
 @lru_cache(maxsize=None)  # read once; nothing changes what it returns
 def compose() -> Dict:
@@ -50,16 +56,20 @@ def kubernetes() -> List[Tuple[str, Dict]]:
 
 
 def k8s(kind: str, name: str) -> Dict:
-    matches = [doc for _, doc in kubernetes()
-               if doc["kind"] == kind and doc["metadata"]["name"] == name]
+    matches = [
+        doc for _, doc in kubernetes() if doc["kind"] == kind and doc["metadata"]["name"] == name
+    ]
     assert len(matches) == 1, f"deploy/kubernetes/ should have one {kind} {name!r}"
     return matches[0]
 
 
 def workload(name: str) -> Dict:
     """The StatefulSet or Deployment `name` (the Rasa replicas, the action servers...)."""
-    matches = [doc for _, doc in kubernetes() if doc["kind"] in ("StatefulSet", "Deployment")
-               and doc["metadata"]["name"] == name]
+    matches = [
+        doc
+        for _, doc in kubernetes()
+        if doc["kind"] in ("StatefulSet", "Deployment") and doc["metadata"]["name"] == name
+    ]
     assert len(matches) == 1, f"deploy/kubernetes/ should run {name!r} once"
     return matches[0]
 
@@ -109,16 +119,24 @@ def nginx_listens() -> List[str]:
 
 # ---- the topology in containers ---------------------------------------------------------
 
+
 def container_topology(token: str) -> Topology:
     """`make cluster`'s topology with the containers' ports: every Rasa replica on the
     topology's first Rasa port, every action server on its first action port."""
     here = Topology(folder=Path("unused"), model=Path("unused"), api_token="unused")
-    return Topology(folder=Path("/unused"), model=Path(MODEL), api_token=token,
-                    replicas=here.replicas, action_servers=here.action_servers,
-                    rasa_ports=[here.rasa_ports[0]] * here.replicas,
-                    action_ports=[here.action_ports[0]] * here.action_servers,
-                    public_port=here.public_port, actions_port=here.actions_port,
-                    postgres_port=POSTGRES_PORT, redis_port=REDIS_PORT)
+    return Topology(
+        folder=Path("/unused"),
+        model=Path(MODEL),
+        api_token=token,
+        replicas=here.replicas,
+        action_servers=here.action_servers,
+        rasa_ports=[here.rasa_ports[0]] * here.replicas,
+        action_ports=[here.action_ports[0]] * here.action_servers,
+        public_port=here.public_port,
+        actions_port=here.actions_port,
+        postgres_port=POSTGRES_PORT,
+        redis_port=REDIS_PORT,
+    )
 
 
 def in_container(service: topology.Service) -> List[str]:
@@ -135,7 +153,8 @@ def compose_token() -> str:
     command = compose()["services"]["rasa-1"]["command"]
     tokens = [arg.split("=", 1)[1] for arg in command if arg.startswith("--auth-token=")]
     assert len(tokens) == 1 and COMPOSE_TOKEN.fullmatch(tokens[0]), (
-        "compose's Rasa replicas take the API token from HEARD_API_TOKEN")
+        "compose's Rasa replicas take the API token from HEARD_API_TOKEN"
+    )
     return tokens[0]
 
 
@@ -146,14 +165,19 @@ def interpolated(value: str) -> str:
     return match.group(1)
 
 
-def assert_same_setting(name: str, topology_value: str, value: str, host: str,
-                        password_variable: Optional[str]) -> None:
+def assert_same_setting(
+    name: str, topology_value: str, value: str, host: str, password_variable: Optional[str]
+) -> None:
     """A Rasa replica's setting in a container is the topology's, except for the host (and
     a password, which PostgreSQL has in containers)."""
     if "://" in topology_value:
         want, got = urlsplit(topology_value), urlsplit(value)
         assert (got.scheme, got.port, got.path, got.username) == (
-            want.scheme, want.port, want.path, want.username), f"{name}: {value}"
+            want.scheme,
+            want.port,
+            want.path,
+            want.username,
+        ), f"{name}: {value}"
         assert got.hostname == host, f"{name} should point at {host}: {value}"
         if password_variable and got.username:
             assert interpolated(got.password or "") == password_variable, name
@@ -168,16 +192,19 @@ def assert_same_setting(name: str, topology_value: str, value: str, host: str,
 
 # ---- compose ----------------------------------------------------------------------------
 
+
 def test_compose_runs_the_topologys_processes_with_its_arguments():
     services = compose()["services"]
     expected = container_topology(compose_token()).services()
     for service in expected:
         assert service.name in services, f"compose has no service {service.name}"
         assert services[service.name]["command"] == in_container(service), service.name
-    heard = {name for name, spec in services.items()
-             if spec.get("image") == services["migrate"]["image"]}
+    heard = {
+        name for name, spec in services.items() if spec.get("image") == services["migrate"]["image"]
+    }
     assert heard == {s.name for s in expected} | {"migrate"}, (
-        "compose runs the topology's servers, no more and no fewer")
+        "compose runs the topology's servers, no more and no fewer"
+    )
 
 
 def test_compose_servers_have_every_setting_of_the_topology():
@@ -188,8 +215,9 @@ def test_compose_servers_have_every_setting_of_the_topology():
         missing = set(service.environment) - set(environment)
         assert not missing, f"{service.name} lacks {sorted(missing)}"
         for name, value in service.environment.items():
-            assert_same_setting(name, value, str(environment[name]),
-                                COMPOSE_HOSTS.get(name, ""), password)
+            assert_same_setting(
+                name, value, str(environment[name]), COMPOSE_HOSTS.get(name, ""), password
+            )
     for host in set(COMPOSE_HOSTS.values()):
         assert host in services
 
@@ -226,8 +254,11 @@ def test_compose_postgres_has_both_databases_for_the_topologys_user():
     postgres = compose()["services"]["postgres"]
     assert postgres["environment"]["POSTGRES_USER"] == DB_USER
     assert postgres["environment"]["POSTGRES_DB"] == SHOP_DB
-    scripts = [volume.split(":")[0] for volume in postgres["volumes"]
-               if ":/docker-entrypoint-initdb.d/" in volume]
+    scripts = [
+        volume.split(":")[0]
+        for volume in postgres["volumes"]
+        if ":/docker-entrypoint-initdb.d/" in volume
+    ]
     assert scripts == ["./postgres-init.sql"]
     sql = (DEPLOY / "postgres-init.sql").read_text()
     assert re.search(rf"^CREATE DATABASE {TRACKER_DB} OWNER {DB_USER};$", sql, re.M)
@@ -254,7 +285,8 @@ def test_compose_builds_one_image_from_the_dockerfile():
     for name in [s.name for s in container_topology(compose_token()).services()] + ["migrate"]:
         build = services[name]["build"]
         assert (DEPLOY / build["context"] / build["dockerfile"]).resolve() == (
-            DEPLOY / "Dockerfile")
+            DEPLOY / "Dockerfile"
+        )
         assert services[name]["image"] == services["migrate"]["image"]
 
 
@@ -265,6 +297,7 @@ def test_every_variable_compose_reads_is_in_the_example_env_file():
 
 
 # ---- Kubernetes -------------------------------------------------------------------------
+
 
 def test_kubernetes_runs_the_topologys_processes_with_its_arguments():
     services = container_topology(KUBERNETES_TOKEN).services()
@@ -315,8 +348,7 @@ def test_kubernetes_servers_have_every_setting_of_the_topology():
 
 def test_kubernetes_heard_replicas_is_the_number_of_rasa_pods():
     rasa = workload("rasa")
-    assert k8s_environment(only_container(rasa))["HEARD_REPLICAS"] == str(
-        rasa["spec"]["replicas"])
+    assert k8s_environment(only_container(rasa))["HEARD_REPLICAS"] == str(rasa["spec"]["replicas"])
 
 
 def test_kubernetes_probes_ask_each_servers_health_paths():
@@ -324,8 +356,11 @@ def test_kubernetes_probes_ask_each_servers_health_paths():
         runner = workload(kind_of(service))
         container = only_container(runner)
         ports = {port["name"]: port["containerPort"] for port in container["ports"]}
-        for probe, path in (("readinessProbe", service.health), ("livenessProbe", LIVE),
-                            ("startupProbe", LIVE)):
+        for probe, path in (
+            ("readinessProbe", service.health),
+            ("livenessProbe", LIVE),
+            ("startupProbe", LIVE),
+        ):
             check = container[probe]["httpGet"]
             assert check["path"] == path, f"{service.name}: {probe}"
             assert ports.get(check["port"], check["port"]) == service.port
@@ -367,8 +402,10 @@ def test_kubernetes_nginx_serves_the_generated_configuration():
     assert (mount["mountPath"], mount["subPath"]) == ("/etc/nginx/nginx.conf", "nginx.conf")
     volume = nginx["spec"]["template"]["spec"]["volumes"][0]
     assert volume["name"] == mount["name"]
-    made = f"kubectl create configmap {volume['configMap']['name']} " \
-           f"--from-file=nginx.conf=deploy/nginx.conf"
+    made = (
+        f"kubectl create configmap {volume['configMap']['name']} "
+        f"--from-file=nginx.conf=deploy/nginx.conf"
+    )
     assert made in (KUBERNETES / "nginx.yaml").read_text(), "how its ConfigMap is made"
     public, actions = nginx_listens()
     assert {str(port["containerPort"]) for port in container["ports"]} == {public, actions}
@@ -396,18 +433,24 @@ def test_kubernetes_heard_containers_run_one_image_as_the_images_user():
 
 # ---- nginx, the endpoints ---------------------------------------------------------------
 
+
 def test_nginx_conf_is_the_topologys_for_composes_hosts(capsys):
     services = container_topology("t").services()
-    hosts = {kind: [f"{s.name}:{s.port}" for s in services if kind_of(s) == kind]
-             for kind in ("rasa", "actions")}
-    assert all(name in compose()["services"] for name in
-               [h.split(":")[0] for h in hosts["rasa"] + hosts["actions"]])
+    hosts = {
+        kind: [f"{s.name}:{s.port}" for s in services if kind_of(s) == kind]
+        for kind in ("rasa", "actions")
+    }
+    assert all(
+        name in compose()["services"]
+        for name in [h.split(":")[0] for h in hosts["rasa"] + hosts["actions"]]
+    )
     arguments = ["nginx", "--rasa", *hosts["rasa"], "--actions", *hosts["actions"]]
     topology.main(arguments)
     generated = capsys.readouterr().out
     command = f"{NGINX_PREFIX} {' '.join(arguments[1:])} > deploy/nginx.conf"
     assert (DEPLOY / "nginx.conf").read_bytes() == generated.encode(), (
-        f"deploy/nginx.conf is not what bot/topology.py makes; regenerate it:\n  {command}")
+        f"deploy/nginx.conf is not what bot/topology.py makes; regenerate it:\n  {command}"
+    )
     assert command in (DEPLOY / "README.md").read_text(), "deploy/README.md's command"
 
 
@@ -417,28 +460,32 @@ def test_the_containers_read_the_deployed_endpoints():
     assert variables and variables <= set(container_topology("t").rasa_environment())
     rasa = [s for s in container_topology("t").services() if kind_of(s) == "rasa"]
     for program in [compose()["services"][s.name]["command"] for s in rasa] + [
-            k8s_program(only_container(workload("rasa")))]:
+        k8s_program(only_container(workload("rasa")))
+    ]:
         path = program[program.index("--endpoints") + 1]
         assert path.startswith(f"{APP}/")
-        assert ROOT / path[len(APP) + 1:] == ENDPOINTS
+        assert ROOT / path[len(APP) + 1 :] == ENDPOINTS
 
 
 # ---- the image --------------------------------------------------------------------------
+
 
 def dockerfile_instructions() -> List[Tuple[str, str]]:
     """(INSTRUCTION, its text with continuations joined) of the Dockerfile's last stage."""
     text = re.sub(r"\\\n", " ", (DEPLOY / "Dockerfile").read_text())
     lines = [line.strip() for line in text.splitlines()]
-    instructions = [tuple(line.split(None, 1)) for line in lines
-                    if line and not line.startswith("#")]
+    instructions = [
+        tuple(line.split(None, 1)) for line in lines if line and not line.startswith("#")
+    ]
     last = max(i for i, (word, _) in enumerate(instructions) if word == "FROM")
     return [(word, rest) for word, rest in instructions[last:]]
 
 
 def makefile_install_steps() -> List[str]:
     """The `$(PY) -m ...` commands of the Makefile's install recipe ($(STAMP))."""
-    recipe = re.search(r"^\$\(STAMP\):.*\n((?:\t.*\n)+)", (ROOT / "Makefile").read_text(),
-                       re.M).group(1)
+    recipe = re.search(
+        r"^\$\(STAMP\):.*\n((?:\t.*\n)+)", (ROOT / "Makefile").read_text(), re.M
+    ).group(1)
     return re.findall(r"\$\(PY\) (-m [^#\n]+?)\s*(?:#.*)?$", recipe, re.M)
 
 
@@ -466,8 +513,9 @@ def test_the_image_has_the_packages_and_ports_heard_needs():
     runs = " ".join(rest for word, rest in instructions if word == "RUN")
     install = re.search(r"apt-get install ([^&]+)", runs).group(1).split()
     assert {"espeak-ng", "libespeak-ng1"} <= set(install)
-    exposed = {int(port) for word, rest in instructions if word == "EXPOSE"
-               for port in rest.split()}
+    exposed = {
+        int(port) for word, rest in instructions if word == "EXPOSE" for port in rest.split()
+    }
     assert exposed == {s.port for s in container_topology("t").services()}
     users = [rest for word, rest in instructions if word == "USER"]
     assert users and users[-1].split(":")[0] == image_uid() != "0"
@@ -488,7 +536,8 @@ def dockerignore_patterns() -> List[Tuple[bool, re.Pattern]]:
         regex = ""
         for part in re.split(r"(\*\*/|\*\*|\*|\?)", pattern):
             regex += {"**/": "(?:.*/)?", "**": ".*", "*": "[^/]*", "?": "[^/]"}.get(
-                part, re.escape(part))
+                part, re.escape(part)
+            )
         patterns.append((excludes, re.compile(regex)))
     return patterns
 
@@ -516,12 +565,23 @@ def test_dockerignore_leaves_out_what_git_ignores_and_no_project_file():
     kept = [path for path in samples if not left_out(path, patterns)]
     assert not kept, f".dockerignore lets these into the image: {kept}"
 
-    needed = ["pyproject.toml", "constraints.txt", "README.md", "config.yml", "domain.yml",
-              "credentials.yml", "endpoints.yml", "deploy/endpoints.yml"]
-    for folder in ("actions", "bot", "data", "heard", "nlu", "rasa_seam", "store", "voice",
-                   "web"):
-        needed += [str(path.relative_to(ROOT)) for path in (ROOT / folder).rglob("*")
-                   if path.is_file() and not {"__pycache__", "node_modules"} & set(path.parts)
-                   and path.suffix != ".pyc"]
+    needed = [
+        "pyproject.toml",
+        "constraints.txt",
+        "README.md",
+        "config.yml",
+        "domain.yml",
+        "credentials.yml",
+        "endpoints.yml",
+        "deploy/endpoints.yml",
+    ]
+    for folder in ("actions", "bot", "data", "heard", "nlu", "rasa_seam", "store", "voice", "web"):
+        needed += [
+            str(path.relative_to(ROOT))
+            for path in (ROOT / folder).rglob("*")
+            if path.is_file()
+            and not {"__pycache__", "node_modules"} & set(path.parts)
+            and path.suffix != ".pyc"
+        ]
     missing = [path for path in needed if left_out(path, patterns)]
     assert not missing, f".dockerignore leaves these out of the image: {missing[:10]}"

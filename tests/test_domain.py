@@ -1,4 +1,5 @@
 """The wording in domain.yml keeps the empathy rules and matches what the code says."""
+
 from __future__ import annotations
 
 import re
@@ -14,8 +15,12 @@ from tests.harness import ROOT, domain
 RESPONSES = domain()["responses"]
 NEGATIVE_LEVELS = [f"utter_ack_{e}_{lvl}" for e in NEGATIVE_EMOTIONS for lvl in ("low", "high")]
 # Warm moments may sound glad; everything else stays calm (no exclamation marks).
-MAY_EXCLAIM = {"utter_ack_joy_high", "utter_goodbye", "utter_rating_thanks_high",
-               "utter_you_are_welcome"}
+MAY_EXCLAIM = {
+    "utter_ack_joy_high",
+    "utter_goodbye",
+    "utter_rating_thanks_high",
+    "utter_you_are_welcome",
+}
 
 
 def code_response_names():
@@ -23,12 +28,21 @@ def code_response_names():
     for path in [*(ROOT / "actions").rglob("*.py"), *(ROOT / "voice").rglob("*.py")]:
         names |= set(re.findall(r'"(utter_[a-z_]+)"', path.read_text()))
     names |= set(info.ANSWERS.values()) | set(info.SMALL_TALK.values())
-    names |= {f"utter_ack_{e}_{lvl}" for e in (*NEGATIVE_EMOTIONS, "joy")
-              for lvl in ("low", "high")}
+    names |= {
+        f"utter_ack_{e}_{lvl}" for e in (*NEGATIVE_EMOTIONS, "joy") for lvl in ("low", "high")
+    }
     names |= {f"utter_apology_{fault}" for fault in empathy.SHOP_FAULTS}
-    names |= {f"utter_handoff_{reason}" for reason in (
-        "customer_request", "identity_failed", "repeated_anger", "repeated_fallback",
-        "rising_frustration", "severe_complaint")}
+    names |= {
+        f"utter_handoff_{reason}"
+        for reason in (
+            "customer_request",
+            "identity_failed",
+            "repeated_anger",
+            "repeated_fallback",
+            "rising_frustration",
+            "severe_complaint",
+        )
+    }
     return names
 
 
@@ -53,8 +67,13 @@ def test_apologies_own_the_mistake(fault):
 
 
 def test_calm_wording_everywhere_but_warm_moments():
-    loud = [name for name, variations in RESPONSES.items() if name not in MAY_EXCLAIM
-            for v in variations if "!" in v.get("text", "")]
+    loud = [
+        name
+        for name, variations in RESPONSES.items()
+        if name not in MAY_EXCLAIM
+        for v in variations
+        if "!" in v.get("text", "")
+    ]
     assert not loud
 
 
@@ -72,16 +91,26 @@ def test_every_intent_has_a_rule():
     ruled = set()
     for rule in rules:
         for step in rule["steps"]:
-            ruled |= {step["intent"]} if "intent" in step else {
-                alt["intent"] for alt in step.get("or", [])}
+            ruled |= (
+                {step["intent"]}
+                if "intent" in step
+                else {alt["intent"] for alt in step.get("or", [])}
+            )
     assert set(domain()["intents"]) - ruled == set()
 
 
 def test_no_placeholder_is_left_for_the_customer_to_see():
     """Responses sent before identity is known must not need the customer's name."""
-    before_identity = ["utter_ask_order_id", "utter_ask_email", "utter_identity_mismatch",
-                       "utter_greet", "utter_default", *info.ANSWERS.values(),
-                       *NEGATIVE_LEVELS, "utter_offer_human"]
+    before_identity = [
+        "utter_ask_order_id",
+        "utter_ask_email",
+        "utter_identity_mismatch",
+        "utter_greet",
+        "utter_default",
+        *info.ANSWERS.values(),
+        *NEGATIVE_LEVELS,
+        "utter_offer_human",
+    ]
     for name in before_identity:
         for variation in RESPONSES[name]:
             assert "{" not in variation["text"], name
@@ -96,6 +125,7 @@ def test_domain_file_is_valid_yaml_with_unique_keys():
 def test_voice_variants_exist_for_what_reads_badly_aloud():
     """On the phone the order question offers the keypad and hints the recogniser, and the
     e-mail question says how to spell an address aloud."""
+
     def voice(name):
         return next(v for v in RESPONSES[name] if v.get("channel") == "voice")
 
@@ -103,14 +133,22 @@ def test_voice_variants_exist_for_what_reads_badly_aloud():
     assert voice("utter_ask_order_id")["custom"] == {"voice": {"expect": "digits"}}
     assert voice("utter_ask_email")["custom"] == {"voice": {"expect": "email"}}
     assert " dot " in voice("utter_ask_email")["text"]
-    spoken_only = [n for n, vs in RESPONSES.items() for v in vs if v.get("channel") == "voice"
-                   and re.search(r"https?://|www\.|@", v.get("text", ""))]
+    spoken_only = [
+        n
+        for n, vs in RESPONSES.items()
+        for v in vs
+        if v.get("channel") == "voice" and re.search(r"https?://|www\.|@", v.get("text", ""))
+    ]
     assert not spoken_only
 
 
 def test_button_payloads_have_no_braces():
     """Rasa fills {placeholders} in responses, payloads included: '/inform{"rating":"5"}'
     makes it log a KeyError on every rating question, so payloads stay plain text."""
-    payloads = [b["payload"] for variations in RESPONSES.values() for v in variations
-                for b in v.get("buttons", [])]
+    payloads = [
+        b["payload"]
+        for variations in RESPONSES.values()
+        for v in variations
+        for b in v.get("buttons", [])
+    ]
     assert payloads and not [p for p in payloads if "{" in p]

@@ -1,5 +1,6 @@
 """heard.download.fetch against a loopback server: a file arrives whole or not at all, and
 every failure names the URL and what to do instead."""
+
 from __future__ import annotations
 
 import hashlib
@@ -40,21 +41,29 @@ def failure(url, target, **options) -> str:
 def test_a_download_lands_whole_with_its_digest(server, tmp_path):
     url = server.serve("data.tsv", BODY)
     shown = io.StringIO()
-    digest = fetch(url, tmp_path / "data.tsv", max_bytes=len(BODY), progress=shown,
-                   sha256=hashlib.sha256(BODY).hexdigest().upper())  # either case
+    digest = fetch(
+        url,
+        tmp_path / "data.tsv",
+        max_bytes=len(BODY),
+        progress=shown,
+        sha256=hashlib.sha256(BODY).hexdigest().upper(),
+    )  # either case
     assert digest == hashlib.sha256(BODY).hexdigest()
     assert (tmp_path / "data.tsv").read_bytes() == BODY
     assert leftovers(tmp_path) == ["data.tsv"]  # no temporary file
     assert "data.tsv 100%" in shown.getvalue() and shown.getvalue().endswith("\n")
 
 
-@pytest.mark.parametrize("case, reason", [
-    ("wrong digest", "not the expected"),
-    ("announced too long", f"announced {len(BODY)} bytes, more than the 1000 allowed"),
-    ("too long, unannounced", "more than the 1000 bytes allowed arrived"),
-    ("truncated", "truncated"),
-    ("missing", "HTTP Error 404"),
-])
+@pytest.mark.parametrize(
+    "case, reason",
+    [
+        ("wrong digest", "not the expected"),
+        ("announced too long", f"announced {len(BODY)} bytes, more than the 1000 allowed"),
+        ("too long, unannounced", "more than the 1000 bytes allowed arrived"),
+        ("truncated", "truncated"),
+        ("missing", "HTTP Error 404"),
+    ],
+)
 def test_a_bad_download_leaves_the_old_file_alone(server, tmp_path, case, reason):
     target = tmp_path / "data.tsv"
     target.write_bytes(b"the copy from last week")

@@ -1,4 +1,5 @@
 """Whole conversations over REST with the real Rasa server, action server and database."""
+
 from __future__ import annotations
 
 import pytest
@@ -82,10 +83,16 @@ def test_a_takeover_outlives_the_session_expiring(live):
         {"event": "action", "name": "action_session_start", "timestamp": t0},
         {"event": "session_started", "timestamp": t0 + 0.1},
         {"event": "action", "name": "action_listen", "timestamp": t0 + 0.2},
-        {"event": "user", "text": "I want a human", "timestamp": t0 + 1,
-         "input_channel": "rest",
-         "parse_data": {"intent": {"name": "contact_human_agent", "confidence": 1.0},
-                        "entities": []}},
+        {
+            "event": "user",
+            "text": "I want a human",
+            "timestamp": t0 + 1,
+            "input_channel": "rest",
+            "parse_data": {
+                "intent": {"name": "contact_human_agent", "confidence": 1.0},
+                "entities": [],
+            },
+        },
         {"event": "slot", "name": "order_id", "value": "2345678", "timestamp": t0 + 2},
         {"event": "pause", "timestamp": t0 + 3},  # what the console's Take does
     ]
@@ -117,15 +124,22 @@ def test_a_customer_back_after_the_idle_time_is_not_answering_the_old_rating(liv
 
     chat = live.conversation()
     t0 = time.time() - 2 * 3600
-    chat.append_events([
-        {"event": "action", "name": "action_session_start", "timestamp": t0},
-        {"event": "session_started", "timestamp": t0 + 0.1},
-        {"event": "action", "name": "action_listen", "timestamp": t0 + 0.2},
-        {"event": "user", "text": "no, that's all", "timestamp": t0 + 1, "input_channel": "rest",
-         "parse_data": {"intent": {"name": "deny", "confidence": 1.0}, "entities": []}},
-        {"event": "slot", "name": "awaiting_rating", "value": True, "timestamp": t0 + 2},
-        {"event": "slot", "name": "order_id", "value": "2345678", "timestamp": t0 + 2},
-    ])
+    chat.append_events(
+        [
+            {"event": "action", "name": "action_session_start", "timestamp": t0},
+            {"event": "session_started", "timestamp": t0 + 0.1},
+            {"event": "action", "name": "action_listen", "timestamp": t0 + 0.2},
+            {
+                "event": "user",
+                "text": "no, that's all",
+                "timestamp": t0 + 1,
+                "input_channel": "rest",
+                "parse_data": {"intent": {"name": "deny", "confidence": 1.0}, "entities": []},
+            },
+            {"event": "slot", "name": "awaiting_rating", "value": True, "timestamp": t0 + 2},
+            {"event": "slot", "name": "order_id", "value": "2345678", "timestamp": t0 + 2},
+        ]
+    )
     chat.say("3")
     with live.repo.session() as s:
         assert s.query(m.Feedback).filter_by(conversation_id=chat.sender).count() == 0

@@ -1,4 +1,5 @@
 """The emotion component, built from its real config.yml entry."""
+
 from __future__ import annotations
 
 import pytest
@@ -32,8 +33,7 @@ def build(tmp_path, config: dict):
     storage = LocalModelStorage(tmp_path)
     resource = Resource("emotion")
     context = ExecutionContext(GraphSchema({}), "test")
-    return storage, resource, context, EmotionClassifier.create(config, storage, resource,
-                                                                context)
+    return storage, resource, context, EmotionClassifier.create(config, storage, resource, context)
 
 
 @pytest.fixture(scope="module")
@@ -67,17 +67,24 @@ def test_parse_output_shape(trained):
     ranking = [r["confidence"] for r in emotion["ranking"]]
     top = emotion["ranking"][0]
     # The ranking is the classifier's own; an unsure top label is reported as neutral.
-    assert top["name"] == emotion["name"] or (emotion["name"] == "neutral"
-                                             and top["confidence"] < 0.25)
+    assert top["name"] == emotion["name"] or (
+        emotion["name"] == "neutral" and top["confidence"] < 0.25
+    )
     assert ranking == sorted(ranking, reverse=True) and len(ranking) == len(LABELS)
-    assert set(emotion["cues"]) == {"exclamations", "repeated_punctuation",
-                                    "repeated_contact"}
+    assert set(emotion["cues"]) == {"exclamations", "repeated_punctuation", "repeated_contact"}
 
 
 @pytest.mark.slow
 def test_persist_and_load_give_identical_predictions(trained):
-    texts = ["where is my parcel", "you are useless", "thanks so much", "I'm scared",
-             "what does pending mean?", "it broke, I'm gutted", "ugh, again?!"]
+    texts = [
+        "where is my parcel",
+        "you are useless",
+        "thanks so much",
+        "I'm scared",
+        "what does pending mean?",
+        "it broke, I'm gutted",
+        "ugh, again?!",
+    ]
     assert emotions(trained[0], *texts) == emotions(trained[1], *texts)
 
 
@@ -87,27 +94,35 @@ def test_empty_message_is_neutral(trained):
     assert emotion["name"] == "neutral" and emotion["intensity"] == 0.0
 
 
-@pytest.mark.parametrize("calm, heated", [
-    ("My order hasn't arrived yet.",
-     "My order STILL hasn't arrived, this is the third time I'm asking!!!"),
-    ("I'd like my refund please.", "WHERE IS MY REFUND?? It's been two weeks, ridiculous."),
-    ("The lamp arrived broken.", "The lamp arrived completely broken, absolutely terrible."),
-    ("I was charged twice.", "I was charged twice AGAIN, wtf!!"),
-])
+@pytest.mark.parametrize(
+    "calm, heated",
+    [
+        (
+            "My order hasn't arrived yet.",
+            "My order STILL hasn't arrived, this is the third time I'm asking!!!",
+        ),
+        ("I'd like my refund please.", "WHERE IS MY REFUND?? It's been two weeks, ridiculous."),
+        ("The lamp arrived broken.", "The lamp arrived completely broken, absolutely terrible."),
+        ("I was charged twice.", "I was charged twice AGAIN, wtf!!"),
+    ],
+)
 @pytest.mark.slow
 def test_heated_versions_are_more_intense(trained, calm, heated):
     low, high = emotions(trained[1], calm, heated)
     assert high["intensity"] > low["intensity"]
 
 
-@pytest.mark.parametrize("text, allowed", [
-    ("not happy at all", {"frustration", "sadness", "anger"}),
-    ("great, another delay", {"frustration", "anger"}),
-    ("I'm worried my card was charged twice", {"anxiety"}),
-    ("this is the THIRD time I'm asking, where is my refund", {"frustration", "anger"}),
-    ("thank you so much, that was quick", {"joy"}),
-    ("what payment methods do you accept", {"neutral", "confusion"}),
-])
+@pytest.mark.parametrize(
+    "text, allowed",
+    [
+        ("not happy at all", {"frustration", "sadness", "anger"}),
+        ("great, another delay", {"frustration", "anger"}),
+        ("I'm worried my card was charged twice", {"anxiety"}),
+        ("this is the THIRD time I'm asking, where is my refund", {"frustration", "anger"}),
+        ("thank you so much, that was quick", {"joy"}),
+        ("what payment methods do you accept", {"neutral", "confusion"}),
+    ],
+)
 @pytest.mark.slow
 def test_negation_sarcasm_and_plain_cases(trained, text, allowed):
     (emotion,) = emotions(trained[1], text)
@@ -118,9 +133,8 @@ def test_negation_sarcasm_and_plain_cases(trained, text, allowed):
 def test_the_pipelines_sentence_vector_is_read_not_encoded_again(trained, monkeypatch):
     """nlu.encoder.SentenceEncoder runs before the component (config.yml): its vector gives
     what the component gets encoding the text itself, without a second encoding."""
-    from nlu.encoder import SentenceEncoder
-
     from bot.emotion import model
+    from nlu.encoder import SentenceEncoder
 
     texts = ["where is my parcel", "you are useless", "I'm scared", "thanks so much"]
     alone = emotions(trained[1], *texts)
@@ -130,8 +144,9 @@ def test_the_pipelines_sentence_vector_is_read_not_encoded_again(trained, monkey
     trained[1].process(messages)
     featurised = [m.get("emotion") for m in messages]
     assert [e["name"] for e in featurised] == [e["name"] for e in alone]
-    assert ([e["confidence"] for e in featurised]
-            == pytest.approx([e["confidence"] for e in alone], abs=1e-3))
+    assert [e["confidence"] for e in featurised] == pytest.approx(
+        [e["confidence"] for e in alone], abs=1e-3
+    )
 
 
 def test_embedding_weight_zero_needs_no_encoder(tmp_path, monkeypatch):
@@ -173,11 +188,17 @@ def test_fingerprint_follows_the_training_file(tmp_path):
     assert EmotionClassifier.fingerprint_addon({"training_file": str(examples)}) != before
 
 
-@pytest.mark.parametrize("text, cue", [
-    ("WHERE IS MY ORDER", "capitals"), ("why??", "repeated_punctuation"),
-    ("this is crap", "profanity"), ("third time I'm asking", "repeated_contact"),
-    ("waiting two weeks now", "waiting"), ("ok!", "exclamations"),
-])
+@pytest.mark.parametrize(
+    "text, cue",
+    [
+        ("WHERE IS MY ORDER", "capitals"),
+        ("why??", "repeated_punctuation"),
+        ("this is crap", "profanity"),
+        ("third time I'm asking", "repeated_contact"),
+        ("waiting two weeks now", "waiting"),
+        ("ok!", "exclamations"),
+    ],
+)
 def test_intensity_cues(text, cue):
     assert getattr(intensity.cues(text), cue)
 
@@ -188,8 +209,9 @@ def test_neutral_messages_stay_low_even_with_cues():
 
 def test_played_down_feelings_lose_intensity():
     assert intensity.cues("I'm a bit worried about the parcel").played_down
-    assert (intensity.intensity("I'm a bit worried about the parcel", "anxiety", 0.8)
-            < intensity.intensity("I'm worried about the parcel", "anxiety", 0.8))
+    assert intensity.intensity(
+        "I'm a bit worried about the parcel", "anxiety", 0.8
+    ) < intensity.intensity("I'm worried about the parcel", "anxiety", 0.8)
 
 
 def test_strong_words_are_a_cue():
@@ -204,21 +226,24 @@ def test_training_examples_cover_every_label_richly():
 
     examples = load_domain_examples(ROOT / "data" / "emotions.yml")
     for label in LABELS:
-        assert sum(1 for _, l in examples if l == label) >= 300, label
+        assert sum(1 for _, gold in examples if gold == label) >= 300, label
     texts = [t.strip().lower() for t, _ in examples]
     assert len(texts) == len(set(texts)), "a message appears twice"
 
 
 # --- the targets, on the component trained from config.yml ----------------------------------
 
+
 @pytest.mark.slow
 def test_domain_held_out_targets(trained):
-    """tests/data/emotion_domain_test.tsv: never trained on; macro-F1 >= 0.90, neg-vs-not >= 0.93."""
+    """tests/data/emotion_domain_test.tsv: never trained on; macro-F1 >= 0.90, negative or
+    not >= 0.93."""
     from bot.emotion.data import load_tsv
     from bot.emotion.evaluation import evaluate
 
-    report = evaluate(trained[1]._model,
-                      load_tsv(ROOT / "tests" / "data" / "emotion_domain_test.tsv"))
+    report = evaluate(
+        trained[1]._model, load_tsv(ROOT / "tests" / "data" / "emotion_domain_test.tsv")
+    )
     assert report.macro_f1 >= 0.90, report.macro_f1
     assert report.negative_accuracy >= 0.93, report.negative_accuracy
 
@@ -229,11 +254,13 @@ def goemotions_dev_macro_f1(component) -> float:
 
     folder = goemotions_folder(merged()["goemotions_path"])
     if folder is None or not (folder / "dev.tsv").is_file():
-        pytest.skip("GoEmotions is not in HEARD_DATA_DIR/goemotions (get it with "
-                    "`python -m bot.emotion download`, or set HEARD_DATA_DIR=../shared/data)")
+        pytest.skip(
+            "GoEmotions is not in HEARD_DATA_DIR/goemotions (get it with "
+            "`python -m bot.emotion download`, or set HEARD_DATA_DIR=../shared/data)"
+        )
     dev = load_goemotions(folder, "dev")
     predicted = [r.name for r in component._model.predict([t for t, _ in dev])]
-    return score([l for _, l in dev], predicted)[1]
+    return score([gold for _, gold in dev], predicted)[1]
 
 
 @pytest.mark.slow
@@ -250,9 +277,11 @@ def test_goemotions_dev_target(trained):
 
 
 def intensity_file():
-    rows = [line.split("\t") for line in
-            (ROOT / "tests" / "data" / "emotion_intensity.tsv").read_text().splitlines()
-            if line.strip()]
+    rows = [
+        line.split("\t")
+        for line in (ROOT / "tests" / "data" / "emotion_intensity.tsv").read_text().splitlines()
+        if line.strip()
+    ]
     assert all(len(r) == 2 and r[1] in ("low", "high") for r in rows)
     return rows
 
@@ -267,10 +296,13 @@ def test_intensity_agrees_with_the_graded_file(trained):
     assert sum(agree) / len(rows) >= 0.85, sum(agree) / len(rows)
 
 
-@pytest.mark.parametrize("text", [
-    "This is the THIRD time I've asked. Absolutely useless.",
-    "I'm absolutely furious, you charged me three times!!",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "This is the THIRD time I've asked. Absolutely useless.",
+        "I'm absolutely furious, you charged me three times!!",
+    ],
+)
 @pytest.mark.slow
 def test_furious_messages_come_out_high(trained, text):
     (emotion,) = emotions(trained[1], text)
@@ -281,8 +313,9 @@ def test_graded_file_is_separate_from_the_training_examples():
     from bot.emotion.data import load_domain_examples, load_tsv
 
     train = {t.strip().lower() for t, _ in load_domain_examples(ROOT / "data" / "emotions.yml")}
-    held_out = {t.strip().lower()
-                for t, _ in load_tsv(ROOT / "tests" / "data" / "emotion_domain_test.tsv")}
+    held_out = {
+        t.strip().lower() for t, _ in load_tsv(ROOT / "tests" / "data" / "emotion_domain_test.tsv")
+    }
     graded = [t.strip().lower() for t, _ in intensity_file()]
     assert not [t for t in graded if t in train or t in held_out]
 
@@ -324,22 +357,26 @@ def test_held_out_set_shares_no_message_with_the_training_examples():
 
 # --- the voice (calls): metadata {"voice": {...}} from voice/prosody.py ---------------------
 
+
 def with_arousal(value, label, score):
     return intensity.with_voice(value, label, intensity.Voice(score, ()))
 
 
-@pytest.mark.parametrize("value, label, score, expected", [
-    (0.4, "anger", 0.5, 0.4),  # the caller's usual voice changes nothing
-    (0.4, "anger", 1.0, 0.7),  # shouting: +0.6 * 0.5
-    (0.4, "anger", 0.9, 0.64),  # ... enough for the high acknowledgement (0.6)
-    (0.4, "anger", 0.0, 0.3),  # calm: -0.2 * 0.5
-    (0.4, "sadness", 0.0, 0.4),  # a quiet voice is how sadness sounds
-    (0.4, "sadness", 1.0, 0.6),
-    (0.1, "neutral", 1.0, 0.2),  # a shouted plain request: a little more pressing
-    (0.95, "frustration", 1.0, 1.0),  # clipped
-    (0.02, "joy", 0.0, 0.0),
-    (0.4, "not-a-label", 1.0, 0.5),  # unknown labels are weighted as neutral
-])
+@pytest.mark.parametrize(
+    "value, label, score, expected",
+    [
+        (0.4, "anger", 0.5, 0.4),  # the caller's usual voice changes nothing
+        (0.4, "anger", 1.0, 0.7),  # shouting: +0.6 * 0.5
+        (0.4, "anger", 0.9, 0.64),  # ... enough for the high acknowledgement (0.6)
+        (0.4, "anger", 0.0, 0.3),  # calm: -0.2 * 0.5
+        (0.4, "sadness", 0.0, 0.4),  # a quiet voice is how sadness sounds
+        (0.4, "sadness", 1.0, 0.6),
+        (0.1, "neutral", 1.0, 0.2),  # a shouted plain request: a little more pressing
+        (0.95, "frustration", 1.0, 1.0),  # clipped
+        (0.02, "joy", 0.0, 0.0),
+        (0.4, "not-a-label", 1.0, 0.5),  # unknown labels are weighted as neutral
+    ],
+)
 def test_with_voice(value, label, score, expected):
     assert with_arousal(value, label, score) == pytest.approx(expected)
 
@@ -350,12 +387,25 @@ def test_voice_raises_negative_emotions_more_than_neutral():
     assert intensity.with_voice(0.3, "anger", None) == 0.3
 
 
-@pytest.mark.parametrize("metadata", [
-    None, "voice", [], {}, {"voice": None}, {"voice": "loud"}, {"voice": {}},
-    {"voice": {"arousal": "0.9"}}, {"voice": {"arousal": True}}, {"voice": {"arousal": 1.5}},
-    {"voice": {"arousal": -0.1}}, {"voice": {"arousal": float("nan")}},
-    {"voice": {"arousal": 0.8, "cues": "loud"}}, {"voice": {"arousal": 0.8, "cues": [1]}},
-])
+@pytest.mark.parametrize(
+    "metadata",
+    [
+        None,
+        "voice",
+        [],
+        {},
+        {"voice": None},
+        {"voice": "loud"},
+        {"voice": {}},
+        {"voice": {"arousal": "0.9"}},
+        {"voice": {"arousal": True}},
+        {"voice": {"arousal": 1.5}},
+        {"voice": {"arousal": -0.1}},
+        {"voice": {"arousal": float("nan")}},
+        {"voice": {"arousal": 0.8, "cues": "loud"}},
+        {"voice": {"arousal": 0.8, "cues": [1]}},
+    ],
+)
 def test_malformed_voice_metadata_is_ignored(metadata):
     assert intensity.voice_from_metadata(metadata) is None
 
@@ -367,7 +417,8 @@ def test_voice_metadata_from_the_voice_channel():
     metadata = VoiceArousal(0.83, ("loud", "high_pitch", "fast")).as_metadata(features)
     metadata["voice"]["cues"].append("whispering")  # unknown to this version: dropped
     assert intensity.voice_from_metadata({"channel": "twilio", **metadata}) == intensity.Voice(
-        0.83, ("loud_voice", "raised_pitch", "fast_speech"))
+        0.83, ("loud_voice", "raised_pitch", "fast_speech")
+    )
 
 
 def emotions_with(component, text, *metadatas):
@@ -379,26 +430,43 @@ def emotions_with(component, text, *metadatas):
 @pytest.mark.slow
 def test_component_reads_the_voice_from_metadata(trained):
     text = "my refund still hasn't arrived"
-    shouted = {"voice": {"loudness_db": -12.0, "pitch_hz": 210.0, "rate": 6.1,
-                         "arousal": 0.9, "cues": ["loud", "high_pitch"]}}
-    calm = {"voice": {"loudness_db": -30.0, "pitch_hz": 120.0, "rate": None,
-                      "arousal": 0.3, "cues": []}}
+    shouted = {
+        "voice": {
+            "loudness_db": -12.0,
+            "pitch_hz": 210.0,
+            "rate": 6.1,
+            "arousal": 0.9,
+            "cues": ["loud", "high_pitch"],
+        }
+    }
+    calm = {
+        "voice": {"loudness_db": -30.0, "pitch_hz": 120.0, "rate": None, "arousal": 0.3, "cues": []}
+    }
     (plain,) = emotions(trained[1], text)
     loud, quiet, none, broken = emotions_with(
-        trained[1], text, shouted, calm, None, {"voice": {"arousal": "very"}})
+        trained[1], text, shouted, calm, None, {"voice": {"arousal": "very"}}
+    )
     assert none == broken == plain  # text-only behaviour, untouched
     assert loud["name"] == quiet["name"] == plain["name"]
     assert loud["intensity"] > plain["intensity"] > quiet["intensity"]
     assert loud["intensity"] == intensity.with_voice(
-        plain["intensity"], plain["name"], intensity.Voice(0.9, ()))
+        plain["intensity"], plain["name"], intensity.Voice(0.9, ())
+    )
     assert loud["cues"] == plain["cues"] + ["loud_voice", "raised_pitch"]
     assert quiet["cues"] == plain["cues"]
 
 
 @pytest.mark.slow
 def test_a_shouted_neutral_request_stays_neutral(trained):
-    meta = {"voice": {"loudness_db": -10.0, "pitch_hz": 220.0, "rate": 6.5, "arousal": 1.0,
-                      "cues": ["loud", "high_pitch", "fast"]}}
+    meta = {
+        "voice": {
+            "loudness_db": -10.0,
+            "pitch_hz": 220.0,
+            "rate": 6.5,
+            "arousal": 1.0,
+            "cues": ["loud", "high_pitch", "fast"],
+        }
+    }
     (plain,) = emotions(trained[1], "what payment methods do you accept")
     (shouted,) = emotions_with(trained[1], "what payment methods do you accept", meta)
     assert shouted["name"] == plain["name"]
@@ -411,10 +479,18 @@ def test_voice_metadata_arrives_through_rasas_message_converter(trained):
     from rasa.core.channels.channel import UserMessage
     from rasa.graph_components.converters.nlu_message_converter import NLUMessageConverter
 
-    meta = {"voice": {"loudness_db": -12.0, "pitch_hz": 210.0, "rate": 6.1, "arousal": 0.9,
-                      "cues": ["loud"]}}
+    meta = {
+        "voice": {
+            "loudness_db": -12.0,
+            "pitch_hz": 210.0,
+            "rate": 6.1,
+            "arousal": 0.9,
+            "cues": ["loud"],
+        }
+    }
     converted = NLUMessageConverter().convert_user_message(
-        [UserMessage("I was charged twice", metadata=meta)])
+        [UserMessage("I was charged twice", metadata=meta)]
+    )
     trained[1].process(converted)
     (plain,) = emotions(trained[1], "I was charged twice")
     assert converted[0].get("emotion")["cues"] == plain["cues"] + ["loud_voice"]
@@ -427,10 +503,17 @@ def test_the_decision_function_equals_the_pipelines():
 
     from bot.emotion.model import build_features, decision_function
 
-    texts = ["I am so angry about this", "thank you so much", "where is my parcel",
-             "this is not ok at all", "great, thanks", "I'm worried it won't come"] * 3
+    texts = [
+        "I am so angry about this",
+        "thank you so much",
+        "where is my parcel",
+        "this is not ok at all",
+        "great, thanks",
+        "I'm worried it won't come",
+    ] * 3
     labels = ["anger", "joy", "neutral", "anger", "joy", "anxiety"] * 3
-    pipeline = Pipeline([("features", build_features()),
-                         ("classifier", LogisticRegression(max_iter=500))]).fit(texts, labels)
+    pipeline = Pipeline(
+        [("features", build_features()), ("classifier", LogisticRegression(max_iter=500))]
+    ).fit(texts, labels)
     docs = ["not angry, just worried", "thanks a lot", "zzz"]
     assert np.allclose(decision_function(pipeline, docs), pipeline.decision_function(docs))

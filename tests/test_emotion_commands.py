@@ -1,4 +1,5 @@
 """`python -m bot.emotion evaluate` and `download`: scores, formats and failure modes."""
+
 from __future__ import annotations
 
 import functools
@@ -42,8 +43,11 @@ def test_examples_from_reads_both_formats(tmp_path):
     (tmp_path / "labels.txt").write_text("anger\nannoyance\ncuriosity\nneutral\n")
     split = tmp_path / "dev.tsv"
     split.write_text("so mad\t0\tid1\nmeh\t1\tid2\nhm?\t2\tid3\nboth\t0,3\tid4\nok\t3\tid5\n")
-    assert examples_from(split) == [("so mad", "anger"), ("meh", "frustration"),
-                                    ("ok", "neutral")]  # unmapped and ambiguous rows left out
+    assert examples_from(split) == [
+        ("so mad", "anger"),
+        ("meh", "frustration"),
+        ("ok", "neutral"),
+    ]  # unmapped and ambiguous rows left out
 
 
 def test_evaluate_explains_bad_input_instead_of_crashing(tmp_path, capsys):
@@ -76,8 +80,12 @@ def test_download_fetches_checks_and_moves_into_place(source, tmp_path, capsys):
     _, url = source
     dest = tmp_path / "data" / "goemotions"
     assert download.download_goemotions(dest, url) == 0
-    assert sorted(p.name for p in dest.iterdir()) == ["dev.tsv", "labels.txt", "test.tsv",
-                                                      "train.tsv"]
+    assert sorted(p.name for p in dest.iterdir()) == [
+        "dev.tsv",
+        "labels.txt",
+        "test.tsv",
+        "train.tsv",
+    ]
     assert "100%" in capsys.readouterr().out
 
 
@@ -108,8 +116,7 @@ def test_offline_download_says_what_to_do(tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_evaluate_reads_the_emotion_model_inside_the_trained_model(trained_model, tmp_path,
-                                                                  capsys):
+def test_evaluate_reads_the_emotion_model_inside_the_trained_model(trained_model, tmp_path, capsys):
     labelled = tmp_path / "set.tsv"
     labelled.write_text("I am absolutely furious with you\tanger\nthanks a lot!\tjoy\n")
     assert main(["evaluate", str(labelled), "--model", str(trained_model)]) == 0

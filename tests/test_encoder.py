@@ -1,4 +1,5 @@
 """The sentence encoder (nlu/encoder.py): all-MiniLM-L6-v2 on onnxruntime, offline."""
+
 from __future__ import annotations
 
 import sys
@@ -31,12 +32,17 @@ def pipeline_config():
 def encoder():
     """Built the way `rasa train` builds it: Rasa's recipe, then the defaults under the entry."""
     graph = DefaultV1Recipe().graph_config_for_recipe(
-        pipeline_config(), {}, training_type=TrainingType.NLU)
-    [(name, node)] = [(name, node) for name, node in graph.predict_schema.nodes.items()
-                      if node.uses is SentenceEncoder]
+        pipeline_config(), {}, training_type=TrainingType.NLU
+    )
+    [(name, node)] = [
+        (name, node)
+        for name, node in graph.predict_schema.nodes.items()
+        if node.uses is SentenceEncoder
+    ]
     config = override_defaults(SentenceEncoder.get_default_config(), node.config)
-    return SentenceEncoder.create(config, None, None,
-                                  ExecutionContext(GraphSchema({}), node_name=name))
+    return SentenceEncoder.create(
+        config, None, None, ExecutionContext(GraphSchema({}), node_name=name)
+    )
 
 
 def sentence_vector(encoder, text):
@@ -58,10 +64,17 @@ def test_same_sentence_same_vector_alone_or_in_a_batch(encoder):
     text = "I was charged twice for my order"
     first, second = sentence_vector(encoder, text), sentence_vector(encoder, text)
     assert np.array_equal(first, second)
-    data = TrainingData([Message.build(text="hi", intent="greet"),
-                         Message.build(text=text, intent="billing"),
-                         Message.build(text="the headphones I got last week stopped working "
-                                            "after two days, can I send them back", intent="x")])
+    data = TrainingData(
+        [
+            Message.build(text="hi", intent="greet"),
+            Message.build(text=text, intent="billing"),
+            Message.build(
+                text="the headphones I got last week stopped working "
+                "after two days, can I send them back",
+                intent="x",
+            ),
+        ]
+    )
     encoder.process_training_data(data)
     _, batched = data.training_examples[1].get_dense_features(TEXT)
     np.testing.assert_allclose(batched.features[0], first, atol=1e-5)
@@ -121,8 +134,9 @@ def test_a_short_message_is_not_padded_to_128(encoder, monkeypatch):
     encoder.process([Message.build(text=text)])
     assert spy.shapes == [(1, tokens)]
     # a training batch is padded to its longest message only
-    encoder.process_training_data(TrainingData([Message.build(text="hi", intent="a"),
-                                                Message.build(text=text, intent="b")]))
+    encoder.process_training_data(
+        TrainingData([Message.build(text="hi", intent="a"), Message.build(text=text, intent="b")])
+    )
     assert spy.shapes[1:] == [(2, tokens)]
 
 

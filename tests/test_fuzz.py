@@ -1,4 +1,5 @@
 """A smaller `make fuzz` against the shared servers: no 5xx, no silence, no data changed."""
+
 from __future__ import annotations
 
 import pytest

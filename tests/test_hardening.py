@@ -1,5 +1,6 @@
 """Hostile input against the real servers: no message stalls Heard or another customer,
 no conversation leaks into another, bad requests get a clear 4xx, and nothing changes."""
+
 from __future__ import annotations
 
 import json
@@ -18,19 +19,26 @@ pytestmark = pytest.mark.slow
 TOO_LONG = "send me the main point"  # in both variations of utter_message_too_long
 MEGABYTE = 1_000_000
 # Shapes that made the old e-mail pattern backtrack, and other pathological runs.
-SHAPES = {"word run": "a", "at signs": "a@", "dots": "a.", "spaces": "a ", "digits": "1",
-          "template": "{% raw %}", "emoji": "😡"}
+SHAPES = {
+    "word run": "a",
+    "at signs": "a@",
+    "dots": "a.",
+    "spaces": "a ",
+    "digits": "1",
+    "template": "{% raw %}",
+    "emoji": "😡",
+}
 
 
 def webhook(live, body, timeout: float = 30.0, **kwargs) -> requests.Response:
     data = body if isinstance(body, (bytes, str)) else json.dumps(body)
-    return requests.post(f"{live.servers.rasa_url}/webhooks/rest/webhook", data=data,
-                         timeout=timeout, **kwargs)
+    return requests.post(
+        f"{live.servers.rasa_url}/webhooks/rest/webhook", data=data, timeout=timeout, **kwargs
+    )
 
 
 def events(live, sender: str) -> list:
-    response = requests.get(live.servers.api_url(f"/conversations/{sender}/tracker"),
-                            timeout=30)
+    response = requests.get(live.servers.api_url(f"/conversations/{sender}/tracker"), timeout=30)
     return response.json()["events"]
 
 
@@ -107,25 +115,29 @@ def test_the_parse_api_reads_at_most_the_limit(live):
     assert len(parsed["text"]) == DEFAULT_MAX_MESSAGE_CHARS
 
 
-@pytest.mark.parametrize("body, problem", [
-    (b"", "JSON"),
-    (b"not json", "JSON"),
-    (b"\xff\xfe\x00", "JSON"),
-    ([], "JSON object"),
-    ("a string", "JSON object"),
-    (42, "JSON object"),
-    (None, "JSON object"),
-    ({"message": "hi"}, "sender"),
-    ({"sender": "", "message": "hi"}, "sender"),
-    ({"sender": 42, "message": "hi"}, "sender"),
-    ({"sender": "../../etc/passwd", "message": "hi"}, "sender"),
-    ({"sender": "x" * 200, "message": "hi"}, "sender"),
-    ({"sender": "ok-id", "message": 42}, "message"),
-    ({"sender": "ok-id", "message": ["hi"]}, "message"),
-    ({"sender": "ok-id", "message": None}, "message"),
-    ({"sender": "ok-id"}, "message"),
-    ({"sender": "ok-id", "message": "hi", "message_id": {"a": 1}}, "message_id"),
-], ids=repr)
+@pytest.mark.parametrize(
+    "body, problem",
+    [
+        (b"", "JSON"),
+        (b"not json", "JSON"),
+        (b"\xff\xfe\x00", "JSON"),
+        ([], "JSON object"),
+        ("a string", "JSON object"),
+        (42, "JSON object"),
+        (None, "JSON object"),
+        ({"message": "hi"}, "sender"),
+        ({"sender": "", "message": "hi"}, "sender"),
+        ({"sender": 42, "message": "hi"}, "sender"),
+        ({"sender": "../../etc/passwd", "message": "hi"}, "sender"),
+        ({"sender": "x" * 200, "message": "hi"}, "sender"),
+        ({"sender": "ok-id", "message": 42}, "message"),
+        ({"sender": "ok-id", "message": ["hi"]}, "message"),
+        ({"sender": "ok-id", "message": None}, "message"),
+        ({"sender": "ok-id"}, "message"),
+        ({"sender": "ok-id", "message": "hi", "message_id": {"a": 1}}, "message_id"),
+    ],
+    ids=repr,
+)
 def test_malformed_requests_get_a_clear_400(live, body, problem):
     before = snapshot(live.repo)
     data = body if isinstance(body, bytes) else json.dumps(body).encode()
@@ -146,8 +158,15 @@ def test_anonymous_clients_never_share_a_conversation(live):
 
 def test_client_metadata_cannot_make_a_chat_a_phone_call(live):
     chat = live.conversation()
-    reply = webhook(live, {"sender": chat.sender, "message": "hi", "input_channel": "voice",
-                           "metadata": {"call": {"transport": "twilio", "caller": "+15550100"}}})
+    reply = webhook(
+        live,
+        {
+            "sender": chat.sender,
+            "message": "hi",
+            "input_channel": "voice",
+            "metadata": {"call": {"transport": "twilio", "caller": "+15550100"}},
+        },
+    )
     assert reply.status_code == 200
     (user,) = [e for e in events(live, chat.sender) if e["event"] == "user"]
     assert user["input_channel"] == "rest" and "call" not in user.get("metadata", {})
@@ -159,8 +178,7 @@ def test_a_retried_message_is_processed_once(live):
     message = {"sender": sender, "message": "where is my order 2345678?", "message_id": "m-1"}
     first, retry = webhook(live, message).json(), webhook(live, message).json()
     assert first and [m.get("text") for m in retry] == [m.get("text") for m in first]
-    assert [e["text"] for e in events(live, sender) if e["event"] == "user"] == [
-        message["message"]]
+    assert [e["text"] for e in events(live, sender) if e["event"] == "user"] == [message["message"]]
     assert snapshot(live.repo) == before
 
 
@@ -174,14 +192,18 @@ def test_log_lines_hold_no_email_addresses_or_order_numbers(live):
     assert max(len(line) for line in logs.splitlines()) < 5_000
 
 
-@pytest.mark.parametrize("method, path, status", [
-    ("GET", "/no/such/page", 404),
-    ("GET", "/webhooks/rest/webhook", 405),
-    ("PUT", "/webhooks/rest/webhook", 405),
-])
+@pytest.mark.parametrize(
+    "method, path, status",
+    [
+        ("GET", "/no/such/page", 404),
+        ("GET", "/webhooks/rest/webhook", 405),
+        ("PUT", "/webhooks/rest/webhook", 405),
+    ],
+)
 def test_errors_are_json_even_for_browsers(live, method, path, status):
-    reply = requests.request(method, f"{live.servers.rasa_url}{path}", timeout=30,
-                             headers={"Accept": "text/html"})
+    reply = requests.request(
+        method, f"{live.servers.rasa_url}{path}", timeout=30, headers={"Accept": "text/html"}
+    )
     assert reply.status_code == status
     assert reply.headers["Content-Type"].startswith("application/json")
     assert "Traceback" not in reply.text
@@ -194,8 +216,9 @@ def test_client_mistakes_leave_no_traceback_in_the_logs(live):
     assert "web.rest.refused" in rasa_log and "Traceback" not in rasa_log
 
 
-@pytest.mark.parametrize("body", [b"not json", b"[1, 2]", b'{"text": 5}', b"{}", b"\xff\xfe"],
-                         ids=repr)
+@pytest.mark.parametrize(
+    "body", [b"not json", b"[1, 2]", b'{"text": 5}', b"{}", b"\xff\xfe"], ids=repr
+)
 def test_the_parse_api_refuses_malformed_bodies_with_400(live, body):
     reply = requests.post(live.servers.api_url("/model/parse"), data=body, timeout=30)
     assert reply.status_code == 400 and "text" in reply.json()["message"]
@@ -206,6 +229,7 @@ def test_lone_surrogates_are_read_not_crashed_on(live):
     body = b'{"sender": "test-surrogate", "message": "where is my order \\udc80?"}'
     reply = webhook(live, body)
     assert reply.status_code == 200 and reply.json()
-    parsed = requests.post(live.servers.api_url("/model/parse"), timeout=30,
-                           data=b'{"text": "hello \\ud83d"}')
+    parsed = requests.post(
+        live.servers.api_url("/model/parse"), timeout=30, data=b'{"text": "hello \\ud83d"}'
+    )
     assert parsed.status_code == 200 and parsed.json()["text"] == "hello \ufffd"

@@ -1,4 +1,5 @@
 """The conversation lock shared by Rasa replicas, against a real Redis server."""
+
 from __future__ import annotations
 
 import asyncio
@@ -17,8 +18,9 @@ from rasa_seam.lock_store import AtomicRedisLockStore
 def replicas(redis_url):
     """Two lock stores on one Redis, as two Rasa replicas have; an empty Redis per test."""
     redis.Redis.from_url(redis_url).flushdb()
-    return [AtomicRedisLockStore(url=redis_url, lease_seconds=0.9, poll_seconds=0.01)
-            for _ in range(2)]
+    return [
+        AtomicRedisLockStore(url=redis_url, lease_seconds=0.9, poll_seconds=0.01) for _ in range(2)
+    ]
 
 
 def test_tickets_issued_at_once_by_two_replicas_are_all_different(replicas):
@@ -51,8 +53,9 @@ def test_turns_of_one_conversation_on_two_replicas_run_one_at_a_time(replicas):
             running[0] -= 1
 
     async def main():
-        await asyncio.wait_for(asyncio.gather(*(turn(replicas[i % 2]) for i in range(20))),
-                               timeout=30)
+        await asyncio.wait_for(
+            asyncio.gather(*(turn(replicas[i % 2]) for i in range(20))), timeout=30
+        )
 
     asyncio.run(main())
     assert (counter[0], overlaps[0]) == (20, 0)
@@ -103,17 +106,24 @@ def test_the_lock_is_gone_from_redis_when_no_turn_waits(replicas, redis_url):
 
 
 def test_endpoints_yml_makes_it_with_its_options(redis_url):
-    config = EndpointConfig(url=redis_url, type="rasa_seam.lock_store.AtomicRedisLockStore",
-                            key_prefix="heard", lease_seconds=4)
+    config = EndpointConfig(
+        url=redis_url,
+        type="rasa_seam.lock_store.AtomicRedisLockStore",
+        key_prefix="heard",
+        lease_seconds=4,
+    )
     store = LockStore.create(config)
     assert isinstance(store, AtomicRedisLockStore)
     assert (store.key_prefix, store.lease_seconds) == ("heard:lock:", 4.0)
 
 
-@pytest.mark.parametrize("options, problem", [
-    ({"url": "localhost"}, "redis://"),
-    ({"url": "redis://127.0.0.1:1/0", "poll_seconds": 20}, "poll_seconds"),
-])
+@pytest.mark.parametrize(
+    "options, problem",
+    [
+        ({"url": "localhost"}, "redis://"),
+        ({"url": "redis://127.0.0.1:1/0", "poll_seconds": 20}, "poll_seconds"),
+    ],
+)
 def test_bad_options_are_refused_with_the_reason(options, problem):
     with pytest.raises(ValueError, match=problem):
         AtomicRedisLockStore(EndpointConfig(type="x", **options))

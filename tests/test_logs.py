@@ -1,4 +1,5 @@
 """Log records carry no e-mail addresses or order numbers, and have a bounded length."""
+
 from __future__ import annotations
 
 import logging
@@ -28,14 +29,20 @@ def captured(monkeypatch):
     logging.getLogger("heard.test_logs").handlers.clear()
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("mail jane.doe@example.com now", "mail <email> now"),
-    ("order 2345678 and #123456", "order <number> and #<number>"),
-    ("card 4111111111111111", "card <number>"),
-    ("5 items, 12345 points, 2026-11-30", "5 items, 12345 points, 2026-11-30"),
-    ("call=CA0123456789abcdef0123456789abcdef", "call=CA0123456789abcdef0123456789abcdef"),
-    ("session 12345678-90ab-cdef-1234-567890abcdef", "session 12345678-90ab-cdef-1234-567890abcdef"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("mail jane.doe@example.com now", "mail <email> now"),
+        ("order 2345678 and #123456", "order <number> and #<number>"),
+        ("card 4111111111111111", "card <number>"),
+        ("5 items, 12345 points, 2026-11-30", "5 items, 12345 points, 2026-11-30"),
+        ("call=CA0123456789abcdef0123456789abcdef", "call=CA0123456789abcdef0123456789abcdef"),
+        (
+            "session 12345678-90ab-cdef-1234-567890abcdef",
+            "session 12345678-90ab-cdef-1234-567890abcdef",
+        ),
+    ],
+)
 def test_redact(text, expected):
     assert logs.redact(text) == expected
 

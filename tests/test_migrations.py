@@ -2,6 +2,7 @@
 what the models say and what create_all made before them, adopt a database create_all made
 (rows kept), bring stored handoff transcripts to heard.contract's shape (and back), change
 nothing the second time, and let two servers start at once."""
+
 from __future__ import annotations
 
 import multiprocessing
@@ -33,11 +34,15 @@ OLD_LINES = [  # a handoff's transcript as Heard stored it before revision 0002
     {"speaker": "agent", "text": "Hi, I'm Sam.", "at": "2025-11-25T10:05:30+00:00"},
 ]
 LINES = [  # the same lines in heard.contract's shape
-    {"sender": "customer", "text": "Where is my parcel?", "time": 1764064800.0, "agent": None,
-     "buttons": []},
+    {
+        "sender": "customer",
+        "text": "Where is my parcel?",
+        "time": 1764064800.0,
+        "agent": None,
+        "buttons": [],
+    },
     {"sender": "heard", "text": "Let me check.", "time": 0.0, "agent": None, "buttons": []},
-    {"sender": "agent", "text": "Hi, I'm Sam.", "time": 1764065130.0, "agent": None,
-     "buttons": []},
+    {"sender": "agent", "text": "Hi, I'm Sam.", "time": 1764065130.0, "agent": None, "buttons": []},
 ]
 
 
@@ -64,25 +69,40 @@ def schema(engine) -> dict:
     for name in sorted(set(inspector.get_table_names()) - {"alembic_version"}):
         key = inspector.get_pk_constraint(name)
         tables[name] = {
-            "columns": [(c["name"], str(c["type"]), c["nullable"], c.get("default"))
-                        for c in inspector.get_columns(name)],
+            "columns": [
+                (c["name"], str(c["type"]), c["nullable"], c.get("default"))
+                for c in inspector.get_columns(name)
+            ],
             "primary_key": (key.get("name"), tuple(key["constrained_columns"])),
-            "indexes": sorted((i["name"], tuple(i["column_names"]), bool(i["unique"]))
-                              for i in inspector.get_indexes(name)),
-            "unique": sorted((u["name"] or "", tuple(u["column_names"]))
-                             for u in inspector.get_unique_constraints(name)),
-            "foreign_keys": sorted((tuple(f["constrained_columns"]), f["referred_table"],
-                                    tuple(f["referred_columns"]),
-                                    f.get("options", {}).get("ondelete"))
-                                   for f in inspector.get_foreign_keys(name)),
+            "indexes": sorted(
+                (i["name"], tuple(i["column_names"]), bool(i["unique"]))
+                for i in inspector.get_indexes(name)
+            ),
+            "unique": sorted(
+                (u["name"] or "", tuple(u["column_names"]))
+                for u in inspector.get_unique_constraints(name)
+            ),
+            "foreign_keys": sorted(
+                (
+                    tuple(f["constrained_columns"]),
+                    f["referred_table"],
+                    tuple(f["referred_columns"]),
+                    f.get("options", {}).get("ondelete"),
+                )
+                for f in inspector.get_foreign_keys(name)
+            ),
         }
     if engine.dialect.name == "sqlite":
         with engine.connect() as connection:
             tables["sqlite_master"] = sorted(
                 (kind, name, " ".join((sql or "").split()))
-                for kind, name, sql in connection.execute(sa.text(
-                    "SELECT type, name, sql FROM sqlite_master "
-                    "WHERE tbl_name != 'alembic_version'")))
+                for kind, name, sql in connection.execute(
+                    sa.text(
+                        "SELECT type, name, sql FROM sqlite_master "
+                        "WHERE tbl_name != 'alembic_version'"
+                    )
+                )
+            )
     return tables
 
 
@@ -90,27 +110,38 @@ def rows(engine) -> dict:
     """Every row of every shop table the database has."""
     present = set(sa.inspect(engine).get_table_names())
     with engine.connect() as connection:
-        return {table.name: sorted(map(tuple, connection.execute(table.select())), key=repr)
-                for table in models.Base.metadata.sorted_tables if table.name in present}
+        return {
+            table.name: sorted(map(tuple, connection.execute(table.select())), key=repr)
+            for table in models.Base.metadata.sorted_tables
+            if table.name in present
+        }
 
 
 def versions(engine) -> list:
     with engine.connect() as connection:
-        return list(connection.execute(sa.text("SELECT version_num FROM alembic_version"))
-                    .scalars())
+        return list(
+            connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalars()
+        )
 
 
 def made_before_migrations(engine, console: bool = True) -> None:
     """The database as the code before migrations left it: create_all of the shop's
     tables (and the console's, once the console had run), no alembic_version, and rows."""
-    tables = [t for t in models.Base.metadata.sorted_tables
-              if console or t.name not in CONSOLE_TABLES]
+    tables = [
+        t for t in models.Base.metadata.sorted_tables if console or t.name not in CONSOLE_TABLES
+    ]
     models.Base.metadata.create_all(engine, tables=tables)
     repo = Repository(engine, clock=lambda: NOW)
     seed(repo)
-    handoff = repo.create_handoff("old-conversation", "rest", "customer_request", 2,
-                                  "summary", OLD_LINES,
-                                  [{"emotion": "anger", "intensity": 0.8}])
+    handoff = repo.create_handoff(
+        "old-conversation",
+        "rest",
+        "customer_request",
+        2,
+        "summary",
+        OLD_LINES,
+        [{"emotion": "anger", "intensity": 0.8}],
+    )
     repo.record_resolution("old-conversation", "rest", "track_order", True, 1)
     if console:
         records = ConsoleRecords(engine)
@@ -124,7 +155,8 @@ def test_an_empty_database_gets_the_models_schema(url, engine):
     assert versions(engine) == [migrate.head()]
     assert migrate.differences(engine) == []
     assert set(sa.inspect(engine).get_table_names()) == (
-        set(models.Base.metadata.tables) | {"alembic_version"})
+        set(models.Base.metadata.tables) | {"alembic_version"}
+    )
 
 
 def test_the_migrations_make_what_create_all_makes(url, engine):
@@ -141,8 +173,7 @@ def test_the_migrations_make_what_create_all_makes(url, engine):
 
 
 @pytest.mark.parametrize("console", [True, False], ids=["with-console", "never-ran-console"])
-def test_a_database_made_before_migrations_keeps_its_rows_and_reaches_head(url, engine,
-                                                                           console):
+def test_a_database_made_before_migrations_keeps_its_rows_and_reaches_head(url, engine, console):
     made_before_migrations(engine, console)
     before = rows(engine)
     assert before["customers"] and before["handoffs"]
@@ -150,8 +181,11 @@ def test_a_database_made_before_migrations_keeps_its_rows_and_reaches_head(url, 
     assert versions(engine) == [migrate.head()]
     assert migrate.differences(engine) == []  # the console's tables made when missing
     after = rows(engine)
-    assert after == {**before, "handoffs": with_transcript(before["handoffs"], LINES),
-                     **({} if console else {name: [] for name in CONSOLE_TABLES})}
+    assert after == {
+        **before,
+        "handoffs": with_transcript(before["handoffs"], LINES),
+        **({} if console else {name: [] for name in CONSOLE_TABLES}),
+    }
     repo = Repository(engine)  # and the shop works on it as before
     assert repo.verify_identity("2345678", "jane.doe@example.com").number == "2345678"
     assert repo.waiting_handoffs() == (0 if console else 1)
@@ -159,13 +193,14 @@ def test_a_database_made_before_migrations_keeps_its_rows_and_reaches_head(url, 
 
 def with_transcript(handoff_rows: list, lines: list) -> list:
     at = [column.name for column in models.Handoff.__table__.columns].index("transcript")
-    return [row[:at] + (lines,) + row[at + 1:] for row in handoff_rows]
+    return [row[:at] + (lines,) + row[at + 1 :] for row in handoff_rows]
 
 
 def transcripts(engine) -> dict:
     with engine.connect() as connection:
-        return dict(connection.execute(
-            sa.select(models.Handoff.reference, models.Handoff.transcript)).all())
+        return dict(
+            connection.execute(sa.select(models.Handoff.reference, models.Handoff.transcript)).all()
+        )
 
 
 def run_alembic(engine, do, revision: str) -> None:
@@ -178,28 +213,44 @@ def test_stored_transcripts_take_the_contracts_shape_and_back(url, engine):
     """Revision 0002 rewrites every stored transcript, however many (it reads them in
     batches), a line already rewritten included; its downgrade gives back the old lines."""
     migrate.upgrade(url, "0001")
-    handoffs = [{"reference": f"HO-{i:06d}", "conversation_id": f"c-{i}", "channel": "rest",
-                 "reason": "customer_request", "priority": 3, "status": "waiting",
-                 "summary": "", "transcript": OLD_LINES, "emotion_timeline": [],
-                 "created_at": NOW} for i in range(1200)]
+    handoffs = [
+        {
+            "reference": f"HO-{i:06d}",
+            "conversation_id": f"c-{i}",
+            "channel": "rest",
+            "reason": "customer_request",
+            "priority": 3,
+            "status": "waiting",
+            "summary": "",
+            "transcript": OLD_LINES,
+            "emotion_timeline": [],
+            "created_at": NOW,
+        }
+        for i in range(1200)
+    ]
     handoffs[-1]["transcript"] = [OLD_LINES[0], LINES[1]]  # partly rewritten already
     with engine.begin() as connection:
         connection.execute(models.Handoff.__table__.insert(), handoffs)
     last = handoffs[-1]["reference"]
     assert migrate.upgrade(url) == migrate.head()
     upgraded = transcripts(engine)
-    assert upgraded == {**{h["reference"]: LINES for h in handoffs[:-1]},
-                        last: [LINES[0], LINES[1]]}
+    assert upgraded == {
+        **{h["reference"]: LINES for h in handoffs[:-1]},
+        last: [LINES[0], LINES[1]],
+    }
     # The line the code writes today for the same message.
-    assert LINES[0] == transcript_line({"event": "user", "text": "Where is my parcel?",
-                                        "timestamp": 1764064800.0})
+    assert LINES[0] == transcript_line(
+        {"event": "user", "text": "Where is my parcel?", "timestamp": 1764064800.0}
+    )
     run_alembic(engine, command.stamp, "0001")  # as if it had not run: running it again
     assert migrate.upgrade(url) == migrate.head()  # changes nothing
     assert transcripts(engine) == upgraded
     run_alembic(engine, command.downgrade, "0001")
     assert versions(engine) == ["0001"]
-    assert transcripts(engine) == {**{h["reference"]: OLD_LINES for h in handoffs[:-1]},
-                                   last: [OLD_LINES[0], OLD_LINES[1]]}
+    assert transcripts(engine) == {
+        **{h["reference"]: OLD_LINES for h in handoffs[:-1]},
+        last: [OLD_LINES[0], OLD_LINES[1]],
+    }
 
 
 def test_upgrading_twice_changes_nothing(url, engine):
@@ -237,9 +288,14 @@ def test_two_upgrades_at_once_in_one_process_both_succeed(empty_postgres_url):
     """Two threads upgrading an empty database at the same moment (the tests' servers, a
     console command beside a start): both end at head, the schema made once."""
     start, results = threading.Barrier(2), queue.Queue()
-    threads = [threading.Thread(target=_upgrade_at_once, daemon=True,
-                                args=(start, empty_postgres_url + NO_ENDLESS_WAITS, results))
-               for _ in range(2)]
+    threads = [
+        threading.Thread(
+            target=_upgrade_at_once,
+            daemon=True,
+            args=(start, empty_postgres_url + NO_ENDLESS_WAITS, results),
+        )
+        for _ in range(2)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -255,9 +311,12 @@ def test_two_servers_starting_at_once_both_migrate(empty_postgres_url):
     other is making)."""
     spawn = multiprocessing.get_context("spawn")
     start, results = spawn.Barrier(2), spawn.Queue()
-    servers = [spawn.Process(target=_upgrade_at_once,
-                             args=(start, empty_postgres_url + NO_ENDLESS_WAITS, results))
-               for _ in range(2)]
+    servers = [
+        spawn.Process(
+            target=_upgrade_at_once, args=(start, empty_postgres_url + NO_ENDLESS_WAITS, results)
+        )
+        for _ in range(2)
+    ]
     for server in servers:
         server.start()
     try:
@@ -274,15 +333,16 @@ def test_an_upgrade_waits_for_the_lock_another_holds(empty_postgres_url):
     done = threading.Event()
     try:
         with holder.connect() as connection:
-            connection.execute(sa.text("SELECT pg_advisory_lock(:key)"),
-                               {"key": migrate.LOCK_KEY})
-            thread = threading.Thread(target=lambda: (migrate.upgrade(empty_postgres_url),
-                                                      done.set()))
+            connection.execute(sa.text("SELECT pg_advisory_lock(:key)"), {"key": migrate.LOCK_KEY})
+            thread = threading.Thread(
+                target=lambda: (migrate.upgrade(empty_postgres_url), done.set())
+            )
             thread.start()
             time.sleep(1)
             assert not done.is_set(), "the upgrade didn't wait for the migration lock"
-            connection.execute(sa.text("SELECT pg_advisory_unlock(:key)"),
-                               {"key": migrate.LOCK_KEY})
+            connection.execute(
+                sa.text("SELECT pg_advisory_unlock(:key)"), {"key": migrate.LOCK_KEY}
+            )
             thread.join(timeout=60)
         assert done.is_set()
     finally:
@@ -319,9 +379,14 @@ def test_starting_migrates_before_seeding(tmp_path, monkeypatch):
 
 def test_the_command(tmp_path):
     database = f"sqlite:///{tmp_path}/heard.db"
-    result = subprocess.run([sys.executable, "-m", "store", "migrate", "--url", database],
-                            capture_output=True, text=True, cwd=ROOT, timeout=120,
-                            env={**os.environ, "DATABASE_URL": "sqlite:////nonexistent/x.db"})
+    result = subprocess.run(
+        [sys.executable, "-m", "store", "migrate", "--url", database],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        env={**os.environ, "DATABASE_URL": "sqlite:////nonexistent/x.db"},
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout == f"database: {database} at revision {migrate.head()} (head)\n"
     assert versions(engine_for(database)) == [migrate.head()]

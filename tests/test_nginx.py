@@ -1,5 +1,6 @@
 """The cluster's nginx configuration (bot/topology.py), run by the real nginx in front of
 two stand-in replicas: one breaks off every request, as a replica killed mid-turn does."""
+
 from __future__ import annotations
 
 import http.server
@@ -60,11 +61,21 @@ def nginx(tmp_path):
     broken, healthy = Replica(breaks=True), Replica(breaks=False)
     public = free_port()
     conf = tmp_path / "nginx.conf"
-    conf.write_text(nginx_conf(str(tmp_path), str(tmp_path / "error.log"),
-                               f"127.0.0.1:{public}", f"127.0.0.1:{free_port()}",
-                               [broken.address, healthy.address], [healthy.address]))
-    process = subprocess.Popen([NGINX, "-p", str(tmp_path), "-c", str(conf)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    conf.write_text(
+        nginx_conf(
+            str(tmp_path),
+            str(tmp_path / "error.log"),
+            f"127.0.0.1:{public}",
+            f"127.0.0.1:{free_port()}",
+            [broken.address, healthy.address],
+            [healthy.address],
+        )
+    )
+    process = subprocess.Popen(
+        [NGINX, "-p", str(tmp_path), "-c", str(conf)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{public}/webhooks/rest/webhook"
     try:
         assert eventually(lambda: _listening(public), timeout=10), "nginx did not listen in 10 s"
@@ -84,8 +95,9 @@ def _listening(port: int) -> bool:
 
 
 def post(url: str) -> int:
-    request = urllib.request.Request(url, data=b'{"sender": "a", "message": "hi"}',
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        url, data=b'{"sender": "a", "message": "hi"}', headers={"Content-Type": "application/json"}
+    )
     with urllib.request.urlopen(request, timeout=10) as response:
         return response.status
 

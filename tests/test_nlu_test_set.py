@@ -8,6 +8,7 @@ When a test example is reported as overlapping, rewrite the TEST example; never 
 training data to make this pass. The failure messages deliberately show only the test
 text, so that fixing the test set does not mean reading the training data.
 """
+
 from __future__ import annotations
 
 import logging
@@ -102,9 +103,7 @@ def training_texts() -> List[Tuple[str, str]]:
         )
         nlu = importer.get_nlu_data()
     texts = _Hidden(
-        (m.get("text"), m.get("intent") or "")
-        for m in nlu.nlu_examples
-        if m.get("text")
+        (m.get("text"), m.get("intent") or "") for m in nlu.nlu_examples if m.get("text")
     )
     assert texts, "no NLU training examples found under data/"
     return texts
@@ -133,8 +132,12 @@ class JaccardIndex:
     y, so only prefixes are indexed and probed; candidates are then verified exactly.
     """
 
-    def __init__(self, sets: List[FrozenSet[str]], threshold: float,
-                 extra_vocabulary: Iterable[FrozenSet[str]] = ()):
+    def __init__(
+        self,
+        sets: List[FrozenSet[str]],
+        threshold: float,
+        extra_vocabulary: Iterable[FrozenSet[str]] = (),
+    ):
         self.threshold = threshold
         self.sets = sets
         freq: Counter = Counter()
@@ -189,7 +192,7 @@ def test_every_example_and_entity_is_read(test_data):
         assert "[" not in text and "](" not in text, f"unparsed annotation: {text!r}"
         for e in m.get("entities") or []:
             assert e["entity"] in ALLOWED_ENTITIES, e
-            assert text[e["start"]:e["end"]] == e["value"], (text, e)
+            assert text[e["start"] : e["end"]] == e["value"], (text, e)
             if e["entity"] == "order_id":
                 assert re.fullmatch(r"\d{6,8}", e["value"]), e
             else:
@@ -206,8 +209,7 @@ def test_every_domain_intent_has_enough_examples(test_data, domain_intents):
     short = {
         intent: counts.get(intent, 0)
         for intent in domain_intents
-        if counts.get(intent, 0)
-        < (MIN_OUT_OF_SCOPE if intent == OUT_OF_SCOPE else MIN_PER_INTENT)
+        if counts.get(intent, 0) < (MIN_OUT_OF_SCOPE if intent == OUT_OF_SCOPE else MIN_PER_INTENT)
     }
     assert not short, f"too few test examples: {short}"
 

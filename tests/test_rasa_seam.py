@@ -1,5 +1,6 @@
 """Heard's changes to Rasa (`rasa_seam.install()`): each still fits the pinned Rasa, is what
 Rasa calls, and behaves as documented."""
+
 from __future__ import annotations
 
 import asyncio
@@ -49,8 +50,10 @@ from tests.rasa_source import digest
 
 VALID = [
     {"events": [], "responses": []},
-    {"events": [{"event": "slot", "name": "order_id", "value": "1234567"}],
-     "responses": [{"response": "utter_greet"}]},
+    {
+        "events": [{"event": "slot", "name": "order_id", "value": "1234567"}],
+        "responses": [{"response": "utter_greet"}],
+    },
     {"events": [{"event": "active_loop", "name": None}], "responses": [{"text": "hi"}]},
 ]
 INVALID = [
@@ -58,8 +61,17 @@ INVALID = [
     {"events": [{"event": "no_such_event"}], "responses": []},
     {"events": [], "responses": ["a string, not an object"]},
 ]
-MODULES = (validation, turn, action_server, error_pages, parsing, tracker_sessions,
-           event_types, tracker_store, readiness)
+MODULES = (
+    validation,
+    turn,
+    action_server,
+    error_pages,
+    parsing,
+    tracker_sessions,
+    event_types,
+    tracker_store,
+    readiness,
+)
 # What install() replaces, and with what: the owner, the attribute and Heard's value.
 REPLACED = [
     (RemoteAction, "_validate_action_result", validation.validate_action_result),
@@ -95,8 +107,10 @@ ORIGINALS = {
     (readiness, "configure_app"): "72da30416f74c648",  # called: the app the routes join
 }
 # Replaced whole: Heard's handle_message mirrors these step by step.
-MIRRORED = {MessageProcessor.handle_message: "0c41d4780d2d4676",
-            MessageProcessor.log_message: "f2f8ec66a291d83d"}
+MIRRORED = {
+    MessageProcessor.handle_message: "0c41d4780d2d4676",
+    MessageProcessor.log_message: "f2f8ec66a291d83d",
+}
 # Where Rasa (and Sanic) call what install() replaces: the caller, and the call in it.
 CALLERS = [
     (Agent.handle_message, "self.processor.handle_message("),
@@ -115,8 +129,11 @@ CALLERS = [
 
 
 # Every attribute of their owners, as Rasa has them.
-UNPATCHED = {(owner, name): value for owner in {owner for owner, _, _ in REPLACED}
-             for name, value in vars(owner).items()}
+UNPATCHED = {
+    (owner, name): value
+    for owner in {owner for owner, _, _ in REPLACED}
+    for name, value in vars(owner).items()
+}
 
 
 @pytest.fixture
@@ -129,8 +146,12 @@ def patched(monkeypatch):
 
 def test_install_replaces_nothing_else(patched):
     owners = {owner for owner, _, _ in REPLACED}
-    changed = {(owner, name) for owner in owners for name, value in vars(owner).items()
-               if value is not UNPATCHED.get((owner, name), value)}
+    changed = {
+        (owner, name)
+        for owner in owners
+        for name, value in vars(owner).items()
+        if value is not UNPATCHED.get((owner, name), value)
+    }
     assert changed == {(owner, name) for owner, name, _ in REPLACED}
 
 
@@ -160,24 +181,38 @@ def test_rasa_calls_what_install_replaces(caller, call):
 
 
 def test_the_methods_heard_calls_exist_with_their_signatures():
-    for name in ("fetch_tracker_and_update_session", "_handle_message_with_tracker",
-                 "run_action_extract_slots", "_run_prediction_loop",
-                 "run_anonymization_pipeline", "save_tracker"):
+    for name in (
+        "fetch_tracker_and_update_session",
+        "_handle_message_with_tracker",
+        "run_action_extract_slots",
+        "_run_prediction_loop",
+        "run_anonymization_pipeline",
+        "save_tracker",
+    ):
         assert inspect.iscoroutinefunction(getattr(MessageProcessor, name)), name
 
 
-SHAPES = VALID + INVALID + [
-    {"events": [{"event": "slot", "value": 1}]},  # a slot needs its name
-    {"events": [{"event": "slot", "name": "x", "value": [1], "timestamp": "noon"}]},
-    {"events": [{"event": "user", "text": "hi", "parse_data": {"intent": {}}}]},
-    {"events": [{"event": "bot", "text": "hi", "data": {"buttons": []}}, {"event": "pause"}]},
-    {"events": [{"event": "action", "name": "action_listen", "policy": None}]},
-    {"events": [{"event": "active_loop", "name": 3}]},
-    {"events": [{"event": "followup"}]},
-    {"events": [{"event": "reminder", "intent": "x", "date_time": "2026-01-01"}]},
-    {"events": [{"name": "x"}]}, {"events": ["slot"]}, {"responses": [{"text": "hi"}]},
-    {"events": [], "responses": [{"text": "hi"}, 3]}, [], "text", None,
-]
+SHAPES = (
+    VALID
+    + INVALID
+    + [
+        {"events": [{"event": "slot", "value": 1}]},  # a slot needs its name
+        {"events": [{"event": "slot", "name": "x", "value": [1], "timestamp": "noon"}]},
+        {"events": [{"event": "user", "text": "hi", "parse_data": {"intent": {}}}]},
+        {"events": [{"event": "bot", "text": "hi", "data": {"buttons": []}}, {"event": "pause"}]},
+        {"events": [{"event": "action", "name": "action_listen", "policy": None}]},
+        {"events": [{"event": "active_loop", "name": 3}]},
+        {"events": [{"event": "followup"}]},
+        {"events": [{"event": "reminder", "intent": "x", "date_time": "2026-01-01"}]},
+        {"events": [{"name": "x"}]},
+        {"events": ["slot"]},
+        {"responses": [{"text": "hi"}]},
+        {"events": [], "responses": [{"text": "hi"}, 3]},
+        [],
+        "text",
+        None,
+    ]
+)
 
 
 @pytest.mark.parametrize("result", SHAPES)
@@ -205,13 +240,19 @@ def test_invalid_responses_raise_rasas_error(patched, result):
 
 
 def test_replies_to_a_message_id_are_those_until_the_next_message():
-    events = [UserUttered("hi", message_id="m1"), ActionExecuted("utter_greet"),
-              BotUttered("Hello", {"buttons": [{"title": "1", "payload": "1"}]}),
-              BotUttered("How can I help?"), ActionExecuted("action_listen"),
-              UserUttered("bye", message_id="m2"), BotUttered("Goodbye")]
+    events = [
+        UserUttered("hi", message_id="m1"),
+        ActionExecuted("utter_greet"),
+        BotUttered("Hello", {"buttons": [{"title": "1", "payload": "1"}]}),
+        BotUttered("How can I help?"),
+        ActionExecuted("action_listen"),
+        UserUttered("bye", message_id="m2"),
+        BotUttered("Goodbye"),
+    ]
     assert turn.replies_to(events, "m1") == [
         {"text": "Hello", "buttons": [{"title": "1", "payload": "1"}]},
-        {"text": "How can I help?"}]
+        {"text": "How can I help?"},
+    ]
     assert turn.replies_to(events, "m2") == [{"text": "Goodbye"}]
     assert turn.replies_to(events, "m3") is None
 
@@ -242,30 +283,54 @@ def test_outside_a_turn_rasas_own_error_is_kept(patched):
         run_unreachable_action(in_turn=False)
 
 
-DOMAIN = Domain.from_dict({"intents": ["affirm", "deny"], "responses": {"utter_confirm": [
-    {"text": "Shall I?", "buttons": [{"title": "Yes", "payload": "/affirm"},
-                                     {"title": "No", "payload": "/deny"}]}]}})
+DOMAIN = Domain.from_dict(
+    {
+        "intents": ["affirm", "deny"],
+        "responses": {
+            "utter_confirm": [
+                {
+                    "text": "Shall I?",
+                    "buttons": [
+                        {"title": "Yes", "payload": "/affirm"},
+                        {"title": "No", "payload": "/deny"},
+                    ],
+                }
+            ]
+        },
+    }
+)
 
 
-@pytest.mark.parametrize("text, parsed", [
-    ("where is my order", "where is my order"),
-    ("/affirm", "/affirm"),  # a button's payload
-    (" /deny ", " /deny "),
-    ("/restart", "restart"),  # typed, not a button: read as words
-    ("//inform{\"order_id\": \"1234567\"}", "inform{\"order_id\": \"1234567\"}"),
-    ("a" * 5000, "a" * 2000),
-    ("where \udc80 is it \ud83d", "where \ufffd is it \ufffd"),  # lone surrogates
-    ("happy \U0001F600", "happy \U0001F600"),
-])
+@pytest.mark.parametrize(
+    "text, parsed",
+    [
+        ("where is my order", "where is my order"),
+        ("/affirm", "/affirm"),  # a button's payload
+        (" /deny ", " /deny "),
+        ("/restart", "restart"),  # typed, not a button: read as words
+        ('//inform{"order_id": "1234567"}', 'inform{"order_id": "1234567"}'),
+        ("a" * 5000, "a" * 2000),
+        ("where \udc80 is it \ud83d", "where \ufffd is it \ufffd"),  # lone surrogates
+        ("happy \U0001f600", "happy \U0001f600"),
+    ],
+)
 def test_text_to_parse(text, parsed):
     assert parsing.text_to_parse(text, DOMAIN, 2000) == parsed
 
 
-@pytest.mark.parametrize("body, problem", [
-    (b'{"text": "hi"}', None),
-    (b"", "JSON"), (b"not json", "JSON"), (b"\xff\xfe", "JSON"),
-    (b"[1]", "object"), (b'"hi"', "object"), (b"{}", "text"), (b'{"text": 5}', "text"),
-])
+@pytest.mark.parametrize(
+    "body, problem",
+    [
+        (b'{"text": "hi"}', None),
+        (b"", "JSON"),
+        (b"not json", "JSON"),
+        (b"\xff\xfe", "JSON"),
+        (b"[1]", "object"),
+        (b'"hi"', "object"),
+        (b"{}", "text"),
+        (b'{"text": 5}', "text"),
+    ],
+)
 def test_parse_body_problem(body, problem):
     found = parsing.parse_body_problem(body)
     assert (found is None) if problem is None else (problem in found)
@@ -273,19 +338,25 @@ def test_parse_body_problem(body, problem):
 
 # --- sessions, events, action calls, the tracker store -----------------------------------------
 
-SESSION_DOMAIN = Domain.from_dict({
-    "session_config": {"session_expiration_time": 30, "carry_over_slots_to_new_session": True},
-    "intents": ["complaint", "track_order"],
-    "slots": {name: {"type": "any", "mappings": [{"type": "custom"}]}
-              for name in ("order_id", "awaiting_rating", "requested_slot", "handoff_turn")}
-    | {"frustration": {"type": "float", "initial_value": 0, "mappings": [{"type": "custom"}]}},
-    "forms": {"request_form": {"required_slots": ["order_id"]}},
-})
+SESSION_DOMAIN = Domain.from_dict(
+    {
+        "session_config": {"session_expiration_time": 30, "carry_over_slots_to_new_session": True},
+        "intents": ["complaint", "track_order"],
+        "slots": {
+            name: {"type": "any", "mappings": [{"type": "custom"}]}
+            for name in ("order_id", "awaiting_rating", "requested_slot", "handoff_turn")
+        }
+        | {"frustration": {"type": "float", "initial_value": 0, "mappings": [{"type": "custom"}]}},
+        "forms": {"request_form": {"required_slots": ["order_id"]}},
+    }
+)
 
 
 def said(text, intent="track_order", emotion="neutral", intensity=0.0, at=None):
-    parse = {"intent": {"name": intent, "confidence": 0.9},
-             "emotion": {"name": emotion, "confidence": 0.9, "intensity": intensity}}
+    parse = {
+        "intent": {"name": intent, "confidence": 0.9},
+        "emotion": {"name": emotion, "confidence": 0.9, "intensity": intensity},
+    }
     return UserUttered(text, parse["intent"], parse_data=parse, timestamp=at)
 
 
@@ -294,8 +365,14 @@ def tracker_of(*events):
 
 
 def new_session(tracker):
-    return [e for e in asyncio.run(tracker_sessions.start_session(
-        ActionSessionStart(), None, None, tracker, SESSION_DOMAIN))]
+    return [
+        e
+        for e in asyncio.run(
+            tracker_sessions.start_session(
+                ActionSessionStart(), None, None, tracker, SESSION_DOMAIN
+            )
+        )
+    ]
 
 
 def test_the_frustration_score_is_updated_in_the_turn_from_this_session_only():
@@ -313,8 +390,9 @@ def test_the_frustration_score_is_updated_in_the_turn_from_this_session_only():
 def test_a_session_ends_after_the_turn_limit(monkeypatch, messages, expired):
     monkeypatch.delenv("HEARD_SESSION_MAX_TURNS", raising=False)  # the default, 20
     now = time.time()
-    tracker = tracker_of(*[said("hi", at=now)] * 25, SessionStarted(),
-                         *[said("hi", at=now)] * messages)
+    tracker = tracker_of(
+        *[said("hi", at=now)] * 25, SessionStarted(), *[said("hi", at=now)] * messages
+    )
     processor = type("P", (), {"domain": SESSION_DOMAIN})()
     assert tracker_sessions.has_session_expired(processor, tracker) is expired
 
@@ -326,9 +404,14 @@ def test_a_session_still_ends_after_the_idle_time():
 
 
 def test_going_on_after_the_turn_limit_keeps_the_open_form_and_the_takeover():
-    tracker = tracker_of(said("where is my order", at=time.time()), ActiveLoop("request_form"),
-                         SlotSet("requested_slot", "order_id"), SlotSet("handoff_turn", 7),
-                         SlotSet("frustration", 0.4), ConversationPaused())
+    tracker = tracker_of(
+        said("where is my order", at=time.time()),
+        ActiveLoop("request_form"),
+        SlotSet("requested_slot", "order_id"),
+        SlotSet("handoff_turn", 7),
+        SlotSet("frustration", 0.4),
+        ConversationPaused(),
+    )
     events = new_session(tracker)
     assert events[0] == SessionStarted() and events[-1] == ActionExecuted("action_listen")
     assert SlotSet("requested_slot", "order_id") in events
@@ -338,9 +421,13 @@ def test_going_on_after_the_turn_limit_keeps_the_open_form_and_the_takeover():
 
 
 def test_coming_back_after_the_idle_time_answers_no_old_question():
-    tracker = tracker_of(said("thanks", at=time.time() - 45 * 60), ActiveLoop("request_form"),
-                         SlotSet("awaiting_rating", True), SlotSet("order_id", "2345678"),
-                         SlotSet("requested_slot", "order_id"))
+    tracker = tracker_of(
+        said("thanks", at=time.time() - 45 * 60),
+        ActiveLoop("request_form"),
+        SlotSet("awaiting_rating", True),
+        SlotSet("order_id", "2345678"),
+        SlotSet("requested_slot", "order_id"),
+    )
     events = new_session(tracker)
     slots = {e.key: e.value for e in events if isinstance(e, SlotSet)}
     assert slots == {"order_id": "2345678"}
@@ -355,7 +442,8 @@ def test_event_types_are_resolved_as_rasa_does(patched):
 
 
 def test_an_action_call_carries_the_session_and_the_domain_until_the_server_has_it(
-        patched, monkeypatch):
+    patched, monkeypatch
+):
     from aiohttp import web
 
     from heard.domain_digest import DIGEST_KEY, UNKNOWN
@@ -369,8 +457,9 @@ def test_an_action_call_carries_the_session_and_the_domain_until_the_server_has_
         if "domain" in call:
             known.add(call[DIGEST_KEY])
         elif call[DIGEST_KEY] not in known:
-            return web.json_response({"error": UNKNOWN, "action_name": call["next_action"]},
-                                     status=400)
+            return web.json_response(
+                {"error": UNKNOWN, "action_name": call["next_action"]}, status=400
+            )
         return web.json_response({"events": [], "responses": []})
 
     async def scenario():
@@ -401,23 +490,36 @@ def test_an_action_call_carries_the_session_and_the_domain_until_the_server_has_
 def test_the_session_query_finds_the_same_events_through_the_indexes(tmp_path, monkeypatch):
     path = tmp_path / "tracker.db"
     old = sa.create_engine(f"sqlite:///{path}")
-    sa.Table("events", sa.MetaData(), *[c.copy() for c in SQLTrackerStore.SQLEvent.__table__.c]
-             ).create(old)  # a database made before: Rasa's table without Heard's indexes
+    sa.Table(
+        "events", sa.MetaData(), *[c.copy() for c in SQLTrackerStore.SQLEvent.__table__.c]
+    ).create(old)  # a database made before: Rasa's table without Heard's indexes
     monkeypatch.setattr(SQLTrackerStore, "__init__", tracker_store.init_store)
     store = SQLTrackerStore(Domain.empty(), db=str(path))
     assert {"heard_events_session_start", "heard_events_sender_time"} <= {
-        index["name"] for index in sa.inspect(store.engine).get_indexes("events")}
+        index["name"] for index in sa.inspect(store.engine).get_indexes("events")
+    }
     with store.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
     assert isinstance(store.engine.pool, sa.pool.QueuePool)  # not a connection per load
-    rows = [("a", "action", 1.0), ("a", "session_started", 2.0), ("a", "user", 3.0),
-            ("b", "user", 2.5), ("a", "session_started", 4.0), ("a", "user", 4.0),
-            ("a", "user", 5.0), ("c", "user", 1.0)]
+    rows = [
+        ("a", "action", 1.0),
+        ("a", "session_started", 2.0),
+        ("a", "user", 3.0),
+        ("b", "user", 2.5),
+        ("a", "session_started", 4.0),
+        ("a", "user", 4.0),
+        ("a", "user", 5.0),
+        ("c", "user", 1.0),
+    ]
     with store.session_scope() as session:
-        session.execute(store.SQLEvent.__table__.insert(), [
-            {"sender_id": who, "type_name": kind, "timestamp": at, "data": "{}"}
-            for who, kind, at in rows])
+        session.execute(
+            store.SQLEvent.__table__.insert(),
+            [
+                {"sender_id": who, "type_name": kind, "timestamp": at, "data": "{}"}
+                for who, kind, at in rows
+            ],
+        )
         session.commit()
         for sender in "abc":
             for every in (True, False):
@@ -425,7 +527,10 @@ def test_the_session_query_finds_the_same_events_through_the_indexes(tmp_path, m
                 rasas = tracker_store._original["event_query"](store, session, sender, every).all()
                 assert [e.id for e in ours] == [e.id for e in rasas], (sender, every)
         assert [e.timestamp for e in tracker_store.event_query(store, session, "a", False)] == [
-            4.0, 4.0, 5.0]
+            4.0,
+            4.0,
+            5.0,
+        ]
 
 
 def test_the_rasa_server_does_its_maths_on_one_thread():
@@ -435,11 +540,22 @@ def test_the_rasa_server_does_its_maths_on_one_thread():
     import subprocess
     import sys
 
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
-    code = ("import json, bot.rasa_main, numpy, threadpoolctl; "
-            "print(json.dumps([p['num_threads'] for p in threadpoolctl.threadpool_info()]))")
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                         text=True, timeout=120, check=True).stdout
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+    }
+    code = (
+        "import json, bot.rasa_main, numpy, threadpoolctl; "
+        "print(json.dumps([p['num_threads'] for p in threadpoolctl.threadpool_info()]))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
     threads = json.loads(out.strip().splitlines()[-1])
     assert threads and set(threads) == {1}

@@ -1,6 +1,7 @@
 """Rasa's server app as Heard reaches it (`rasa_seam.app`, `rasa_seam.readiness`,
 `rasa_seam.command_line`): where Rasa keeps the agent and the channels, the health routes,
 readiness, the `rasa` program, and the agent's API the console uses."""
+
 from __future__ import annotations
 
 import asyncio
@@ -41,7 +42,8 @@ def test_the_app_keeps_the_agent_where_rasas_server_puts_it(sanic_test_mode):
 
 
 def test_the_app_keeps_the_channels_and_the_loaded_agent_where_rasa_run_puts_them(
-        sanic_test_mode, monkeypatch):
+    sanic_test_mode, monkeypatch
+):
     channel = RestInput()
     app = readiness.configure_app(input_channels=[channel], enable_api=True)
     assert input_channels_of(app) == [channel]
@@ -77,18 +79,21 @@ class _Agent:
 
 
 def test_readiness_names_each_store_that_does_not_answer(tmp_path, redis_url):
-    store = AwaitableTrackerStore(SQLTrackerStore(Domain.empty(), dialect="sqlite",
-                                                  db=str(tmp_path / "tracker.db")))
+    store = AwaitableTrackerStore(
+        SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tmp_path / "tracker.db"))
+    )
     answering = AtomicRedisLockStore(url=redis_url)
     silent = AtomicRedisLockStore(url=f"redis://127.0.0.1:{free_port()}/0")
     assert readiness.readiness_problems(Agent()) == [readiness.NOT_LOADED]
     assert readiness.readiness_problems(_Agent(store, answering)) == []
     assert readiness.readiness_problems(_Agent(store, silent)) == [
-        "the lock store does not answer (ConnectionError)"]
+        "the lock store does not answer (ConnectionError)"
+    ]
     inner = store._tracker_store  # now its database server is gone
     inner.engine = sa.create_engine(f"postgresql://heard@127.0.0.1:{free_port()}/heard")
     assert readiness.readiness_problems(_Agent(store, answering)) == [
-        "the tracker store does not answer (OperationalError)"]
+        "the tracker store does not answer (OperationalError)"
+    ]
 
 
 def test_the_command_line_is_rasas_program():
@@ -99,11 +104,15 @@ def test_the_command_line_is_rasas_program():
 
 # The agent's API that web/conversations.py uses: Rasa's own HTTP API uses it the same way.
 AGENT_API = [
-    (Agent.execute_action, ["self", "sender_id", "action", "output_channel", "policy",
-                            "confidence"]),
+    (
+        Agent.execute_action,
+        ["self", "sender_id", "action", "output_channel", "policy", "confidence"],
+    ),
     (TrackerStore.retrieve_full_tracker, ["self", "conversation_id"]),
-    (TrackerStore.get_or_create_tracker, ["self", "sender_id", "max_event_history",
-                                          "append_action_listen"]),
+    (
+        TrackerStore.get_or_create_tracker,
+        ["self", "sender_id", "max_event_history", "append_action_listen"],
+    ),
     (TrackerStore.save, ["self", "tracker"]),
     (LockStore.lock, ["self", "conversation_id", "lock_lifetime", "wait_time_in_seconds"]),
 ]
@@ -136,4 +145,6 @@ def test_a_parse_with_metadata_goes_through_the_agents_processor():
     parsed = asyncio.run(parse_with_metadata(agent, message))
     assert seen == [message] and parsed["metadata"] == {"voice": {}}
     assert list(inspect.signature(MessageProcessor.parse_message).parameters)[:2] == [
-        "self", "message"]
+        "self",
+        "message",
+    ]

@@ -1,5 +1,6 @@
 """The Rasa code `rasa_seam.lock_store` overrides or works inside: its behaviour is tested in
 tests/test_lock_store.py; here, that it still fits the pinned Rasa."""
+
 from __future__ import annotations
 
 import inspect
@@ -17,8 +18,7 @@ from bot.topology import ENDPOINTS
 from rasa_seam.lock_store import AtomicRedisLockStore
 from tests.rasa_source import digest
 
-OVERRIDDEN = ("issue_ticket", "update_lock", "finish_serving", "cleanup", "lock",
-              "_acquire_lock")
+OVERRIDDEN = ("issue_ticket", "update_lock", "finish_serving", "cleanup", "lock", "_acquire_lock")
 # The Rasa code the lock store relies on: the attributes Rasa's __init__ sets (set here
 # too, from a URL), the keys get_lock reads, how endpoints.yml's type is made, the lock
 # and ticket format it changes from inside, and Rasa's own lock, which it replaces.
@@ -39,8 +39,7 @@ RELIED_ON = {
 def test_each_overridden_method_is_rasas_with_its_parameters(name):
     ours, rasas = getattr(AtomicRedisLockStore, name), getattr(RedisLockStore, name)
     assert rasas is not ours
-    assert list(inspect.signature(ours).parameters) == list(
-        inspect.signature(rasas).parameters)
+    assert list(inspect.signature(ours).parameters) == list(inspect.signature(rasas).parameters)
 
 
 @pytest.mark.parametrize("code, expected", RELIED_ON.items())
@@ -50,7 +49,8 @@ def test_the_rasa_code_the_lock_store_relies_on_is_unchanged(code, expected):
 
 def test_rasa_takes_each_turn_inside_the_lock():
     assert "async with self.lock_store.lock(message.sender_id):" in inspect.getsource(
-        Agent.handle_message)
+        Agent.handle_message
+    )
 
 
 def test_the_endpoints_and_the_cluster_name_this_lock_store():

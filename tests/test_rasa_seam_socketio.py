@@ -1,6 +1,7 @@
 """Rasa's socket.io channel from inside (`rasa_seam.socketio_input`): the server its blueprint
 makes and the handlers Heard's widget channel replaces. Also the Sanic blueprint method the
 pages channel overrides."""
+
 from __future__ import annotations
 
 import inspect
@@ -33,8 +34,12 @@ def test_the_server_rasa_makes_is_the_channels_with_the_handlers_heard_replaces(
     sio = socketio_input.server_of(channel)
     assert isinstance(sio, AsyncServer)
     where = socketio_input.namespace_of(channel)
-    assert set(sio.handlers[where]) == {"connect", "disconnect", socketio_input.SESSION_REQUEST,
-                                        channel.user_message_evt}
+    assert set(sio.handlers[where]) == {
+        "connect",
+        "disconnect",
+        socketio_input.SESSION_REQUEST,
+        channel.user_message_evt,
+    }
 
     async def session_request(sid, data=None):
         return None

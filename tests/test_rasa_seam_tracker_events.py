@@ -1,6 +1,7 @@
 """Rasa's SQL tracker store as a database (`rasa_seam.tracker_events`): the `events` table is
 Rasa's, a running store's engine is found inside Rasa's wrappers, and an endpoints file's
 store is reached as Rasa reaches it."""
+
 from __future__ import annotations
 
 import asyncio
@@ -28,12 +29,16 @@ def test_the_events_table_is_rasas():
     rasas = SQLTrackerStore.SQLEvent.__table__
     assert EVENTS.name == rasas.name
     assert [(c.name, type(c.type)._type_affinity) for c in EVENTS.columns] == [
-        (c.name, type(c.type)._type_affinity) for c in rasas.columns]
+        (c.name, type(c.type)._type_affinity) for c in rasas.columns
+    ]
 
 
 def test_what_rasa_stores_is_read_back_through_the_table(tmp_path):
-    store = FailSafeTrackerStore(AwaitableTrackerStore(
-        SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tmp_path / "tracker.db"))))
+    store = FailSafeTrackerStore(
+        AwaitableTrackerStore(
+            SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tmp_path / "tracker.db"))
+        )
+    )
     tracker = DialogueStateTracker("someone", [])
     tracker.update(UserUttered("where is my order", {"name": "track_order"}, timestamp=5.0))
     asyncio.run(store.save(tracker))
@@ -54,21 +59,31 @@ def test_the_store_an_endpoints_file_names_is_reached_as_rasa_does(tmp_path):
     path = tmp_path / "endpoints.yml"
     path.write_text("tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: var/tracker.db\n")
     assert engine_from_endpoints(path, tmp_path).url.database == str(
-        tmp_path / "var" / "tracker.db")
-    path.write_text("tracker_store:\n  type: SQL\n  dialect: postgresql\n  url: db.example\n"
-                    "  port: 5433\n  db: heard\n  username: heard\n  login_db: postgres\n")
+        tmp_path / "var" / "tracker.db"
+    )
+    path.write_text(
+        "tracker_store:\n  type: SQL\n  dialect: postgresql\n  url: db.example\n"
+        "  port: 5433\n  db: heard\n  username: heard\n  login_db: postgres\n"
+    )
     url = engine_from_endpoints(path, tmp_path).url
     assert (url.drivername, url.host, url.port, url.database, url.username) == (
-        "postgresql", "db.example", 5433, "heard", "heard")
+        "postgresql",
+        "db.example",
+        5433,
+        "heard",
+        "heard",
+    )
     path.write_text("tracker_store:\n  type: redis\n")
     with pytest.raises(ValueError, match="needs the SQL tracker store"):
         engine_from_endpoints(path, tmp_path)
 
 
 # How Rasa makes its store's URL and engine, which engine_from_endpoints repeats.
-ENGINE_SETTINGS = {SQLTrackerStore.get_db_url: "d82cd514e506db15",
-                   create_engine_kwargs: "dff5f092362096da",
-                   validate_port: "b47fd211f35c5b6b"}
+ENGINE_SETTINGS = {
+    SQLTrackerStore.get_db_url: "d82cd514e506db15",
+    create_engine_kwargs: "dff5f092362096da",
+    validate_port: "b47fd211f35c5b6b",
+}
 
 
 @pytest.mark.parametrize("code, expected", ENGINE_SETTINGS.items())

@@ -1,4 +1,5 @@
 """heard/redis_client.py: REDIS_URL decides whether state is shared; clients time out."""
+
 import pytest
 
 from heard import redis_client

@@ -1,4 +1,5 @@
 """The action server keeps the domain by digest (`heard.domain_digest`, `actions.sdk_seam`)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -18,8 +19,10 @@ OTHER = {"responses": {"utter_greet": [{"text": "Hi"}]}}
 # rasa_sdk code the seam relies on: its executor reads `domain` from the call, and its
 # webhook answers an ActionExecutionRejection with 400 and the message, which Rasa turns
 # back into an ActionExecutionRejection. A change must be read before these are updated.
-PINNED = {"run": (ActionExecutor.run, "e7b927646292849f"),
-          "create_app": (endpoint.create_app, "4f0ea292cb96d1f8")}
+PINNED = {
+    "run": (ActionExecutor.run, "e7b927646292849f"),
+    "create_app": (endpoint.create_app, "4f0ea292cb96d1f8"),
+}
 
 
 @pytest.mark.parametrize("name", PINNED)
@@ -65,8 +68,9 @@ def test_the_executor_runs_an_action_with_the_remembered_domain(monkeypatch):
     monkeypatch.setitem(sdk_seam._original, "run", original)
     monkeypatch.setattr(sdk_seam, "domains", Domains())
     executor = ActionExecutor()
-    asyncio.run(sdk_seam.run(executor, {"next_action": "a", "domain": DOMAIN,
-                                        DIGEST_KEY: digest(DOMAIN)}))
+    asyncio.run(
+        sdk_seam.run(executor, {"next_action": "a", "domain": DOMAIN, DIGEST_KEY: digest(DOMAIN)})
+    )
     asyncio.run(sdk_seam.run(executor, {"next_action": "a", DIGEST_KEY: digest(DOMAIN)}))
     assert seen == [DOMAIN, DOMAIN]
     with pytest.raises(ActionExecutionRejection) as rejected:
@@ -91,7 +95,8 @@ def test_the_digest_survives_the_trip_as_json():
 
 
 def test_the_action_server_has_health_routes_and_readiness_checks_the_database(
-        monkeypatch, tmp_path):
+    monkeypatch, tmp_path
+):
     import sqlalchemy as sa
     from rasa_sdk import endpoint
 
@@ -104,4 +109,5 @@ def test_the_action_server_has_health_routes_and_readiness_checks_the_database(
     assert sdk_seam.readiness_problems(sa.create_engine(f"sqlite:///{tmp_path}/x.db")) == []
     gone = sa.create_engine(f"postgresql://heard@127.0.0.1:{free_port()}/heard")
     assert sdk_seam.readiness_problems(gone) == [
-        "the shop database does not answer (OperationalError)"]
+        "the shop database does not answer (OperationalError)"
+    ]

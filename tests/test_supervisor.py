@@ -1,4 +1,5 @@
 """`python -m bot run` restarts a server that exits, with a growing delay."""
+
 from __future__ import annotations
 
 import os
@@ -16,19 +17,22 @@ from tests.waiting import eventually
 SHORT, LONG = 5.0, 400.0  # seconds a run lasted: a crash, and a run long enough to count as stable
 
 
-@pytest.mark.parametrize("uptimes, delay", [
-    ([], 1),
-    ([SHORT], 1),
-    ([SHORT, SHORT], 2),
-    ([SHORT] * 3, 4),
-    ([SHORT] * 6, 32),
-    ([SHORT] * 7, 60),  # 64, capped
-    ([SHORT] * 500, 60),
-    ([SHORT, SHORT, LONG], 1),  # up for a while: back to the first delay
-    ([LONG, SHORT, SHORT], 2),  # only the crashes since then count
-    ([SHORT, SHORT, 300.0], 1),  # exactly `stable`
-    ([SHORT, SHORT, 299.0], 4),
-])
+@pytest.mark.parametrize(
+    "uptimes, delay",
+    [
+        ([], 1),
+        ([SHORT], 1),
+        ([SHORT, SHORT], 2),
+        ([SHORT] * 3, 4),
+        ([SHORT] * 6, 32),
+        ([SHORT] * 7, 60),  # 64, capped
+        ([SHORT] * 500, 60),
+        ([SHORT, SHORT, LONG], 1),  # up for a while: back to the first delay
+        ([LONG, SHORT, SHORT], 2),  # only the crashes since then count
+        ([SHORT, SHORT, 300.0], 1),  # exactly `stable`
+        ([SHORT, SHORT, 299.0], 4),
+    ],
+)
 def test_restart_delay(uptimes, delay):
     assert restart_delay(uptimes) == delay
 
@@ -43,8 +47,12 @@ def answers(url: str) -> bool:
 
 @pytest.mark.slow
 def test_a_killed_action_server_is_restarted(tmp_path):
-    servers = Servers(Path("unused"), action_port=free_port(), log_dir=tmp_path / "log",
-                      environment={"DATABASE_URL": f"sqlite:///{tmp_path}/heard.db"})
+    servers = Servers(
+        Path("unused"),
+        action_port=free_port(),
+        log_dir=tmp_path / "log",
+        environment={"DATABASE_URL": f"sqlite:///{tmp_path}/heard.db"},
+    )
     health = f"{servers.action_url}/health"
     lines = []
     stopped = threading.Event()

@@ -1,4 +1,5 @@
 """The model is retrained exactly when something it is built from changes."""
+
 from __future__ import annotations
 
 import ast
@@ -29,17 +30,28 @@ def test_fingerprint_changes_with_any_input(tmp_path):
 
 
 def test_inputs_cover_the_assistant_content():
-    names = {p.relative_to(ROOT).as_posix() for p in training.training_inputs()
-             if ROOT in p.parents}
-    assert {"config.yml", "domain.yml", "data/nlu.yml", "data/rules.yml",
-            "data/stories.yml", "data/emotions.yml"} <= names
+    names = {
+        p.relative_to(ROOT).as_posix() for p in training.training_inputs() if ROOT in p.parents
+    }
+    assert {
+        "config.yml",
+        "domain.yml",
+        "data/nlu.yml",
+        "data/rules.yml",
+        "data/stories.yml",
+        "data/emotions.yml",
+    } <= names
 
 
 def test_every_file_of_the_nlu_package_is_a_training_input(tmp_path):
     inputs = set(training.training_inputs())
     nlu = ROOT / "nlu"
     assert set(nlu.rglob("*.py")) <= inputs
-    assert {nlu / "encoder.py", nlu / "entity_filter.py", nlu / "minilm" / "tokenizer.json"} <= inputs
+    assert {
+        nlu / "encoder.py",
+        nlu / "entity_filter.py",
+        nlu / "minilm" / "tokenizer.json",
+    } <= inputs
     listed = {ROOT / m for m in training.NLU_COMPONENT_MODULES} | inputs
     for module in nlu.rglob("*.py"):
         for node in ast.walk(ast.parse(module.read_text())):

@@ -1,4 +1,5 @@
 """Waiting in tests, always with a time limit."""
+
 from __future__ import annotations
 
 import asyncio
@@ -16,8 +17,9 @@ def eventually(condition: Callable[[], Any], timeout: float, every: float = 0.05
     return True
 
 
-async def until(condition: Callable[[], Any], timeout: float, what: str,
-                every: float = 0.02) -> None:
+async def until(
+    condition: Callable[[], Any], timeout: float, what: str, every: float = 0.02
+) -> None:
     """Waits in the event loop until `condition()` holds; fails saying `what` did not
     happen once `timeout` seconds have passed."""
     deadline = time.monotonic() + timeout

@@ -3,6 +3,7 @@ pieces), loudness, WAV files.
 
 Everything here is pure (no I/O except `read_wav`) so transports and tests can rely on it.
 """
+
 from __future__ import annotations
 
 import math
@@ -106,8 +107,11 @@ class StreamResampler:
 
     def __init__(self, from_rate: int, to_rate: int) -> None:
         self.from_rate, self.to_rate = from_rate, to_rate
-        self._soxr = (soxr.ResampleStream(from_rate, to_rate, 1, dtype="int16")
-                      if from_rate != to_rate else None)
+        self._soxr = (
+            soxr.ResampleStream(from_rate, to_rate, 1, dtype="int16")
+            if from_rate != to_rate
+            else None
+        )
 
     def feed(self, chunk: AudioChunk) -> AudioChunk:
         if chunk.sample_rate != self.from_rate:

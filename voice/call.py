@@ -5,6 +5,7 @@ module decides when the caller has finished, when they interrupt, when to reprom
 when the call ends. Blocking work (recognition, synthesis) runs in worker threads. Time
 (silences, keypad pauses, the call's length) is read from a `Clock`, so tests can run it.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -55,8 +56,7 @@ class CallConfig:
             try:
                 values[name] = kind(value)
             except (TypeError, ValueError):
-                raise ConfigError(
-                    f"voice option {name} must be a number, not {value!r}") from None
+                raise ConfigError(f"voice option {name} must be a number, not {value!r}") from None
             zero_ok = name in ("max_reprompts", "preroll")
             if values[name] < 0 or (values[name] == 0 and not zero_ok):
                 need = "0 or more" if zero_ok else "positive"
@@ -136,10 +136,18 @@ def sentences(text: str) -> List[str]:
 
 
 class CallSession:
-    def __init__(self, call_id: str, transport: Transport, dialogue: Dialogue,
-                 stt: SpeechToText, tts: TextToSpeech, config: CallConfig = CallConfig(),
-                 metadata: Optional[Dict[str, Any]] = None, features: Optional[Features] = None,
-                 clock: Optional[Clock] = None):
+    def __init__(
+        self,
+        call_id: str,
+        transport: Transport,
+        dialogue: Dialogue,
+        stt: SpeechToText,
+        tts: TextToSpeech,
+        config: CallConfig = CallConfig(),
+        metadata: Optional[Dict[str, Any]] = None,
+        features: Optional[Features] = None,
+        clock: Optional[Clock] = None,
+    ):
         self.call_id = call_id
         self.transport = transport
         self.dialogue = dialogue
@@ -177,8 +185,11 @@ class CallSession:
     async def start(self) -> None:
         """Greets the caller and starts listening."""
         log.info("voice.call.started call=%s", self.call_id)
-        self._tasks = [asyncio.create_task(self._recognise()),
-                       asyncio.create_task(self._converse()), asyncio.create_task(self._watch())]
+        self._tasks = [
+            asyncio.create_task(self._recognise()),
+            asyncio.create_task(self._converse()),
+            asyncio.create_task(self._watch()),
+        ]
         await self._turns.put(("prompt", "utter_voice_greeting"))
 
     async def end(self, reason: str) -> None:
@@ -187,8 +198,12 @@ class CallSession:
             return
         self.closed = True
         self.end_reason = reason
-        log.info("voice.call.ended call=%s reason=%s seconds=%.1f", self.call_id, reason,
-                 self.clock.time() - self._started)
+        log.info(
+            "voice.call.ended call=%s reason=%s seconds=%.1f",
+            self.call_id,
+            reason,
+            self.clock.time() - self._started,
+        )
         current = asyncio.current_task()
         others = [t for t in self._tasks if t is not current]
         for task in others:
@@ -210,8 +225,9 @@ class CallSession:
         if self.closed:
             return
         if chunk.sample_rate != self.transport.sample_rate:
-            raise ValueError(f"expected {self.transport.sample_rate} Hz audio, "
-                             f"got {chunk.sample_rate} Hz")
+            raise ValueError(
+                f"expected {self.transport.sample_rate} Hz audio, got {chunk.sample_rate} Hz"
+            )
         speaking = self.bot_speaking
         if speaking != self.detector.bot_speaking:
             self.detector.set_bot_speaking(speaking)
@@ -220,8 +236,9 @@ class CallSession:
             self._utterance.append(chunk)
             await self._stt_queue.put(("audio", chunk))
             if self.detector.time - self._utterance_start > self.config.max_utterance_seconds:
-                events.append(TurnEnded(self._utterance_start, self.detector.time,
-                                        self.detector.time))
+                events.append(
+                    TurnEnded(self._utterance_start, self.detector.time, self.detector.time)
+                )
         else:
             self._preroll.append(chunk)
             while sum(c.duration for c in self._preroll) > self.config.preroll + chunk.duration:
@@ -277,8 +294,11 @@ class CallSession:
         self._speaking_until = 0.0
         self.detector.set_bot_speaking(False)
         await self.transport.clear()
-        log.info("voice.call.barge_in call=%s detected_after=%.3f", self.call_id,
-                 event.detected_at - event.time)
+        log.info(
+            "voice.call.barge_in call=%s detected_after=%.3f",
+            self.call_id,
+            event.detected_at - event.time,
+        )
 
     # --- workers -----------------------------------------------------------------------
     async def _recognise(self) -> None:
@@ -332,11 +352,16 @@ class CallSession:
             _, text, extra, _ = item
             await self._reply(text, {**extra}, None, None)
 
-    async def _heard(self, transcript: Transcript, audio: AudioChunk, decided: float,
-                     timing: Dict[str, float]) -> None:
+    async def _heard(
+        self, transcript: Transcript, audio: AudioChunk, decided: float, timing: Dict[str, float]
+    ) -> None:
         text = spoken.normalise(transcript.text, self.expect)
-        log.info("voice.stt.final call=%s chars=%d confidence=%.2f", self.call_id, len(text),
-                 transcript.confidence)
+        log.info(
+            "voice.stt.final call=%s chars=%d confidence=%.2f",
+            self.call_id,
+            len(text),
+            transcript.confidence,
+        )
         if not text:
             await self._say_prompt("utter_voice_not_heard")
             return
@@ -349,20 +374,30 @@ class CallSession:
                 extra["voice"] = voice
         await self._reply(text, extra, decided, timing)
 
-    async def _reply(self, text: str, extra: Dict[str, Any], decided: Optional[float],
-                     timing: Optional[Dict[str, float]]) -> None:
+    async def _reply(
+        self,
+        text: str,
+        extra: Dict[str, Any],
+        decided: Optional[float],
+        timing: Optional[Dict[str, float]],
+    ) -> None:
         await self.transport.notify({"event": "state", "state": "thinking"})
         before = self.clock.time()
         turn = await self.dialogue.turn(text, {**self.metadata, **extra})
         after = self.clock.time()
         first_audio = await self._speak(turn)
         if timing is not None and decided is not None:
-            timing.update(dialogue=after - before,
-                          synthesis_to_first_audio=(first_audio or after) - after,
-                          decision_to_first_audio=(first_audio or after) - decided)
+            timing.update(
+                dialogue=after - before,
+                synthesis_to_first_audio=(first_audio or after) - after,
+                decision_to_first_audio=(first_audio or after) - decided,
+            )
             self.timings.append(timing)
-            log.info("voice.turn.timing call=%s %s", self.call_id,
-                     " ".join(f"{k}={v * 1000:.0f}ms" for k, v in timing.items()))
+            log.info(
+                "voice.turn.timing call=%s %s",
+                self.call_id,
+                " ".join(f"{k}={v * 1000:.0f}ms" for k, v in timing.items()),
+            )
         await self._after(turn)
 
     async def _after(self, turn: BotTurn) -> None:
@@ -425,8 +460,14 @@ class CallSession:
             if not self._limit_reached and now - self._started >= self.config.max_call_seconds:
                 self._limit_reached = True
                 await self._turns.put(("hang_up", "utter_voice_time_limit", "time_limit"))
-            idle = not (self._busy or self.bot_speaking or self._in_utterance or self._digits
-                        or not self._turns.empty() or not self._stt_queue.empty())
+            idle = not (
+                self._busy
+                or self.bot_speaking
+                or self._in_utterance
+                or self._digits
+                or not self._turns.empty()
+                or not self._stt_queue.empty()
+            )
             quiet_for = now - max(self._quiet_since, self._speaking_until)
             if idle and quiet_for >= self.config.reprompt_after:
                 self._silences += 1

@@ -9,6 +9,7 @@ docstring of voice/channels/browser.py).
 
 Exit code 0 when the call ran, 1 with a one-line message when it could not.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -89,7 +90,7 @@ def describe(event: Dict[str, Any]) -> Optional[str]:
 
 def frames(pcm: bytes, size: int = FRAME_BYTES) -> List[bytes]:
     """Fixed-size frames; the last one is padded with silence."""
-    return [pcm[i:i + size].ljust(size, b"\x00") for i in range(0, len(pcm), size)]
+    return [pcm[i : i + size].ljust(size, b"\x00") for i in range(0, len(pcm), size)]
 
 
 def load_input(path: Union[str, Path]) -> AudioChunk:
@@ -148,8 +149,10 @@ async def connect(url: str) -> WebSocketClientProtocol:
     try:
         return await open_websocket(stream_url(url), max_size=None, open_timeout=10)
     except (OSError, asyncio.TimeoutError, WebSocketException) as exc:
-        raise LocalCallError(f"could not connect to {stream_url(url)}: {exc or type(exc).__name__}"
-                             " (is Heard running with the browser_voice channel?)") from None
+        raise LocalCallError(
+            f"could not connect to {stream_url(url)}: {exc or type(exc).__name__}"
+            " (is Heard running with the browser_voice channel?)"
+        ) from None
 
 
 async def read_all(ws: Any, listener: Listener) -> None:
@@ -184,7 +187,7 @@ class TurnAudio:
         pass  # the file keeps the whole answer; the log shows the interruption
 
     def take(self) -> AudioChunk:
-        audio = AudioChunk(bytes(self.pcm[:len(self.pcm) // 2 * 2]), BROWSER_RATE)
+        audio = AudioChunk(bytes(self.pcm[: len(self.pcm) // 2 * 2]), BROWSER_RATE)
         self.pcm, self.first_at = bytearray(), None
         return audio
 
@@ -222,8 +225,9 @@ class Microphone:
             self.drained.set()  # a closed connection must not leave the caller waiting
 
 
-async def wait_for_answer(listener: Listener, reader: asyncio.Task, spoken_before: int,
-                          quiet: float, timeout: float) -> None:
+async def wait_for_answer(
+    listener: Listener, reader: asyncio.Task, spoken_before: int, quiet: float, timeout: float
+) -> None:
     """Until Heard has sent a whole answer (a 'speaking' state, then `quiet` seconds of
     nothing), hung up or reported an error."""
     deadline = time.monotonic() + timeout
@@ -238,9 +242,15 @@ async def wait_for_answer(listener: Listener, reader: asyncio.Task, spoken_befor
         await asyncio.sleep(0.05)
 
 
-async def run_files(url: str, inputs: Sequence[AudioChunk], out: Path, session_id: str,
-                    log: Callable[[str], None] = print, quiet: float = 0.5,
-                    timeout: float = 30.0) -> None:
+async def run_files(
+    url: str,
+    inputs: Sequence[AudioChunk],
+    out: Path,
+    session_id: str,
+    log: Callable[[str], None] = print,
+    quiet: float = 0.5,
+    timeout: float = 30.0,
+) -> None:
     out.mkdir(parents=True, exist_ok=True)
     audio = TurnAudio()
     listener = Listener(audio, log)
@@ -286,8 +296,9 @@ async def stop_process(process: asyncio.subprocess.Process) -> bytes:
     """Kills and reaps a sox process, reading its pipes to the end (asyncio closes a
     subprocess transport only then); returns what it wrote to stderr."""
     kill(process)
-    outputs = await asyncio.gather(*(pipe.read() for pipe in (process.stdout, process.stderr)
-                                     if pipe is not None))
+    outputs = await asyncio.gather(
+        *(pipe.read() for pipe in (process.stdout, process.stderr) if pipe is not None)
+    )
     await process.wait()
     return outputs[-1] if process.stderr is not None else b""
 
@@ -310,7 +321,8 @@ class SoxPlayer:
 
     async def open(self) -> asyncio.subprocess.Process:
         self.process = await asyncio.create_subprocess_exec(
-            *self.command, stdin=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+            *self.command, stdin=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+        )
         return self.process
 
     async def check(self, settle: float = 0.3) -> None:
@@ -355,8 +367,9 @@ class SoxPlayer:
 
 
 async def open_microphone(command: Sequence[str] = RECORD_COMMAND) -> asyncio.subprocess.Process:
-    process = await asyncio.create_subprocess_exec(*command, stdout=asyncio.subprocess.PIPE,
-                                                   stderr=asyncio.subprocess.PIPE)
+    process = await asyncio.create_subprocess_exec(
+        *command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
     assert process.stdout is not None  # opened with stdout=PIPE
     try:
         first = await asyncio.wait_for(process.stdout.read(FRAME_BYTES), 5)
@@ -377,18 +390,24 @@ async def send_microphone(ws: Any, process: asyncio.subprocess.Process) -> None:
         await ws.send(pcm)
 
 
-async def run_call(url: str, session_id: str, player: SoxPlayer,
-                   microphone: asyncio.subprocess.Process,
-                   log: Callable[[str], None] = print) -> None:
+async def run_call(
+    url: str,
+    session_id: str,
+    player: SoxPlayer,
+    microphone: asyncio.subprocess.Process,
+    log: Callable[[str], None] = print,
+) -> None:
     listener = Listener(player, log)
     ws = await connect(url)
     await ws.send(start_message(session_id))
     log(f"        (connected as {session_id}; Ctrl-C hangs up)")
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGINT, stop.set)
-    tasks = [asyncio.create_task(read_all(ws, listener)),
-             asyncio.create_task(send_microphone(ws, microphone)),
-             asyncio.create_task(player.run())]
+    tasks = [
+        asyncio.create_task(read_all(ws, listener)),
+        asyncio.create_task(send_microphone(ws, microphone)),
+        asyncio.create_task(player.run()),
+    ]
     stopped = asyncio.create_task(stop.wait())
     try:
         done, _ = await asyncio.wait([stopped, *tasks[:2]], return_when=asyncio.FIRST_COMPLETED)
@@ -411,8 +430,10 @@ async def run_call(url: str, session_id: str, player: SoxPlayer,
 
 async def call(url: str, session_id: str) -> None:
     if not shutil.which("sox"):
-        raise LocalCallError("sox is not installed; `voice.local call` needs it for the "
-                             "microphone and speaker (apt-get install sox)")
+        raise LocalCallError(
+            "sox is not installed; `voice.local call` needs it for the "
+            "microphone and speaker (apt-get install sox)"
+        )
     player = SoxPlayer()
     await player.check()
     try:
@@ -425,20 +446,28 @@ async def call(url: str, session_id: str) -> None:
 
 # --- command line ---------------------------------------------------------------------------
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m voice.local", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m voice.local",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     modes = parser.add_subparsers(dest="mode", required=True)
     for mode in ("call", "file"):
         sub = modes.add_parser(mode)
-        sub.add_argument("--url", default=DEFAULT_URL,
-                         help=f"Heard's server (default {DEFAULT_URL})")
-        sub.add_argument("--session-id", default=None,
-                         help="the conversation to continue (8-64 letters, digits, - or _)")
+        sub.add_argument(
+            "--url", default=DEFAULT_URL, help=f"Heard's server (default {DEFAULT_URL})"
+        )
+        sub.add_argument(
+            "--session-id",
+            default=None,
+            help="the conversation to continue (8-64 letters, digits, - or _)",
+        )
     file_mode = modes.choices["file"]
     file_mode.add_argument("inputs", nargs="+", type=Path, help="WAV files, one per caller turn")
     file_mode.add_argument("--out", required=True, type=Path, help="folder for Heard's answers")
-    file_mode.add_argument("--timeout", type=float, default=30.0,
-                           help="seconds to wait for each answer (default 30)")
+    file_mode.add_argument(
+        "--timeout", type=float, default=30.0, help="seconds to wait for each answer (default 30)"
+    )
     return parser.parse_args(argv)
 
 

@@ -1,7 +1,8 @@
 """Getting a Vosk model onto disk: download, verify, unpack atomically, or switch voice off.
 
-    python -m voice.models download [--dest models/vosk] [--url URL] [--sha256 HEX]
+python -m voice.models download [--dest models/vosk] [--url URL] [--sha256 HEX]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -52,7 +53,8 @@ def _check_zip(archive: Path, top: str) -> None:
                 parts = PurePosixPath(name).parts
                 if not parts or parts[0] != top or ".." in parts or name.startswith("/"):
                     raise IntegrityError(
-                        f"unexpected entry {name!r} (expected everything under {top}/)")
+                        f"unexpected entry {name!r} (expected everything under {top}/)"
+                    )
     except zipfile.BadZipFile as exc:
         raise IntegrityError(f"not a zip archive: {exc}") from exc
 
@@ -90,8 +92,16 @@ def ensure_model(
     work = Path(tempfile.mkdtemp(prefix=f".{top}-partial-", dir=dest_dir))
     try:
         archive = work / "model.zip"
-        fetch(url, archive, max_bytes=MAX_ARCHIVE_BYTES, sha256=sha256, timeout=timeout,
-              progress=progress, label="downloading Vosk model:", instead=INSTEAD)
+        fetch(
+            url,
+            archive,
+            max_bytes=MAX_ARCHIVE_BYTES,
+            sha256=sha256,
+            timeout=timeout,
+            progress=progress,
+            label="downloading Vosk model:",
+            instead=INSTEAD,
+        )
         _check_zip(archive, top)
         with zipfile.ZipFile(archive) as zf:
             zf.extractall(work / "unpacked")

@@ -2,6 +2,7 @@
 phone path can be tested and measured without a Twilio account (tests, `make bench-voice`):
 POST /incoming (signed with the auth token, when the server has one), then open the
 websocket named in the TwiML's <Stream> and speak Media Streams with its parameters."""
+
 from __future__ import annotations
 
 import asyncio
@@ -28,15 +29,17 @@ FRAME_SECONDS = 0.02
 WEBHOOKS = "/webhooks/twilio_voice"
 
 
-def twilio_post(url: str, form: Mapping[str, str], auth_token: Optional[str] = None,
-                timeout: float = 10.0) -> str:
+def twilio_post(
+    url: str, form: Mapping[str, str], auth_token: Optional[str] = None, timeout: float = 10.0
+) -> str:
     """POSTs a webhook form as Twilio does (X-Twilio-Signature with `auth_token`); returns
     the body. Refusals raise urllib.error.HTTPError."""
     headers = {}
     if auth_token:
         headers["X-Twilio-Signature"] = RequestValidator(auth_token).compute_signature(url, form)
-    request = urllib.request.Request(url, data=urllib.parse.urlencode(form).encode(),
-                                     headers=headers)
+    request = urllib.request.Request(
+        url, data=urllib.parse.urlencode(form).encode(), headers=headers
+    )
     with urllib.request.urlopen(request, timeout=timeout) as response:
         return response.read().decode()
 
@@ -65,9 +68,14 @@ class PhoneCall:
     `echo_marks`: acknowledge marks at once, as if playback were instant (flow tests);
     otherwise they are acknowledged after the audio's real duration, as a phone would."""
 
-    def __init__(self, server_url: str, auth_token: Optional[str] = None,
-                 call_sid: Optional[str] = None, caller: str = "+15550100",
-                 echo_marks: bool = True):
+    def __init__(
+        self,
+        server_url: str,
+        auth_token: Optional[str] = None,
+        call_sid: Optional[str] = None,
+        caller: str = "+15550100",
+        echo_marks: bool = True,
+    ):
         self.server_url = server_url.rstrip("/")
         self.auth_token = auth_token
         self.call_sid = call_sid or f"CA{uuid.uuid4().hex}"
@@ -89,10 +97,17 @@ class PhoneCall:
 
     async def dial(self) -> Tuple[str, Dict[str, str]]:
         """The call comes in: POST /incoming; returns the <Stream>'s URL and parameters."""
-        form = {"CallSid": self.call_sid, "AccountSid": "AC0", "From": self.caller,
-                "To": "+15550111", "CallStatus": "ringing", "Direction": "inbound"}
-        twiml = await asyncio.to_thread(twilio_post, f"{self.server_url}{WEBHOOKS}/incoming",
-                                        form, self.auth_token)
+        form = {
+            "CallSid": self.call_sid,
+            "AccountSid": "AC0",
+            "From": self.caller,
+            "To": "+15550111",
+            "CallStatus": "ringing",
+            "Direction": "inbound",
+        }
+        twiml = await asyncio.to_thread(
+            twilio_post, f"{self.server_url}{WEBHOOKS}/incoming", form, self.auth_token
+        )
         stream = ET.fromstring(twiml).find("./Connect/Stream")
         if stream is None:
             raise RuntimeError(f"Heard did not answer with a stream: {twiml}")
@@ -105,12 +120,21 @@ class PhoneCall:
         """Opens the stream and sends 'start' with `parameters` (the TwiML's, as Twilio)."""
         self._ws = await open_websocket(stream_url, max_size=None)
         await self._send({"event": "connected", "protocol": "Call", "version": "1.0.0"})
-        await self._send({"event": "start", "sequenceNumber": "1", "streamSid": self.stream_sid,
-                          "start": {"streamSid": self.stream_sid, "callSid": self.call_sid,
-                                    "accountSid": "AC0", "tracks": ["inbound"],
-                                    "customParameters": dict(parameters),
-                                    "mediaFormat": {"encoding": "audio/x-mulaw",
-                                                    "sampleRate": 8000, "channels": 1}}})
+        await self._send(
+            {
+                "event": "start",
+                "sequenceNumber": "1",
+                "streamSid": self.stream_sid,
+                "start": {
+                    "streamSid": self.stream_sid,
+                    "callSid": self.call_sid,
+                    "accountSid": "AC0",
+                    "tracks": ["inbound"],
+                    "customParameters": dict(parameters),
+                    "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1},
+                },
+            }
+        )
         self._reader = asyncio.create_task(self._read(self._ws))
 
     async def __aexit__(self, *exc) -> None:
@@ -156,8 +180,9 @@ class PhoneCall:
     async def _ack(self, name: str) -> None:
         if not self.closed.is_set():
             with contextlib.suppress(ConnectionClosed):
-                await self._send({"event": "mark", "streamSid": self.stream_sid,
-                                  "mark": {"name": name}})
+                await self._send(
+                    {"event": "mark", "streamSid": self.stream_sid, "mark": {"name": name}}
+                )
 
     async def send_audio(self, audio: AudioChunk, realtime: bool = False) -> List[float]:
         """Streams audio in 20 ms media messages; returns each frame's send time."""
@@ -168,11 +193,18 @@ class PhoneCall:
             if realtime:
                 await asyncio.sleep(max(0.0, start + len(sent) * FRAME_SECONDS - time.monotonic()))
             sent.append(time.monotonic())
-            await self._send({"event": "media", "streamSid": self.stream_sid,
-                              "media": {"track": "inbound", "chunk": str(len(sent)),
-                                        "timestamp": str(i // 8),
-                                        "payload": base64.b64encode(
-                                            mulaw[i:i + tp.FRAME_BYTES]).decode()}})
+            await self._send(
+                {
+                    "event": "media",
+                    "streamSid": self.stream_sid,
+                    "media": {
+                        "track": "inbound",
+                        "chunk": str(len(sent)),
+                        "timestamp": str(i // 8),
+                        "payload": base64.b64encode(mulaw[i : i + tp.FRAME_BYTES]).decode(),
+                    },
+                }
+            )
         return sent
 
     async def say(self, audio: AudioChunk, trailing: float = 1.0, realtime: bool = False) -> None:
@@ -181,8 +213,13 @@ class PhoneCall:
 
     async def press(self, digits: str) -> None:
         for digit in digits:
-            await self._send({"event": "dtmf", "streamSid": self.stream_sid,
-                              "dtmf": {"track": "inbound_track", "digit": digit}})
+            await self._send(
+                {
+                    "event": "dtmf",
+                    "streamSid": self.stream_sid,
+                    "dtmf": {"track": "inbound_track", "digit": digit},
+                }
+            )
 
     async def reply(self, quiet: float = 0.6, timeout: float = 30.0) -> Heard:
         """Waits for Heard's next answer: audio followed by `quiet` seconds of nothing new;
@@ -201,8 +238,13 @@ class PhoneCall:
     async def hang_up(self) -> None:
         if self._ws is not None and not self.closed.is_set():
             try:
-                await self._send({"event": "stop", "streamSid": self.stream_sid,
-                                  "stop": {"accountSid": "AC0", "callSid": self.call_sid}})
+                await self._send(
+                    {
+                        "event": "stop",
+                        "streamSid": self.stream_sid,
+                        "stop": {"accountSid": "AC0", "callSid": self.call_sid},
+                    }
+                )
                 await self._ws.close()
             except ConnectionClosed:
                 pass

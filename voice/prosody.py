@@ -10,6 +10,7 @@ Pitch is YIN (de Cheveigné & Kawahara 2002): the cumulative-mean-normalised dif
 function of 40 ms frames every 10 ms, 60-400 Hz, computed with FFTs a batch of frames at
 a time.
 """
+
 from __future__ import annotations
 
 import math
@@ -66,8 +67,16 @@ def _without_short_runs(mask: np.ndarray, min_len: int) -> np.ndarray:
     return np.cumsum(keep[:-1]) > 0
 
 
-def _yin(frames: np.ndarray, energy: np.ndarray, starts: np.ndarray, window: int,
-         lag_min: int, lag_max: int, nfft: int, band: Tuple[int, int]) -> Tuple[np.ndarray, ...]:
+def _yin(
+    frames: np.ndarray,
+    energy: np.ndarray,
+    starts: np.ndarray,
+    window: int,
+    lag_min: int,
+    lag_max: int,
+    nfft: int,
+    band: Tuple[int, int],
+) -> Tuple[np.ndarray, ...]:
     """Per frame: period in samples (fractional), its normalised dip, window power and
     vowel-band power. `frames` (a strided view) start at `starts` and hold window + lag_max
     samples; `energy` is the running sum of x**2 from 0.
@@ -91,8 +100,9 @@ def _yin(frames: np.ndarray, energy: np.ndarray, starts: np.ndarray, window: int
     dipped = below.any(axis=1)
     first = np.where(dipped, below.argmax(axis=1), search.argmin(axis=1))
     # From the first dip under the threshold down to its bottom: the first lag where d' rises.
-    rising = np.concatenate((search[:, 1:] >= search[:, :-1],
-                             np.ones((len(search), 1), dtype=bool)), axis=1)
+    rising = np.concatenate(
+        (search[:, 1:] >= search[:, :-1], np.ones((len(search), 1), dtype=bool)), axis=1
+    )
     after = rising & (np.arange(search.shape[1]) >= first[:, None])
     best = np.where(dipped, after.argmax(axis=1), first) + lag_min
     rows = np.arange(len(frames))
@@ -102,8 +112,12 @@ def _yin(frames: np.ndarray, energy: np.ndarray, starts: np.ndarray, window: int
     curve = a - 2 * b + c
     offset = np.where(curve > 0, 0.5 * (a - c) / np.where(curve > 0, curve, 1.0), 0.0)
     band_power = (np.abs(head[:, band[0] : band[1]]) ** 2).sum(axis=1)
-    return (inner + np.clip(offset, -1.0, 1.0), cmnd[rows, best], shifted[:, 0] / window,
-            band_power)
+    return (
+        inner + np.clip(offset, -1.0, 1.0),
+        cmnd[rows, best],
+        shifted[:, 0] / window,
+        band_power,
+    )
 
 
 def _analyse(chunk: AudioChunk) -> Optional[Dict[str, np.ndarray]]:
@@ -129,14 +143,29 @@ def _analyse(chunk: AudioChunk) -> Optional[Dict[str, np.ndarray]]:
     band = (int(round(low * nfft / rate)), int(round(high * nfft / rate)))
     frames = np.lib.stride_tricks.sliding_window_view(x, window + lag_max)[::hop]
     starts = np.arange(len(frames)) * hop
-    parts = [_yin(frames[i : i + BLOCK_FRAMES], energy, starts[i : i + BLOCK_FRAMES], window,
-                  lag_min, lag_max, nfft, band) for i in range(0, len(frames), BLOCK_FRAMES)]
+    parts = [
+        _yin(
+            frames[i : i + BLOCK_FRAMES],
+            energy,
+            starts[i : i + BLOCK_FRAMES],
+            window,
+            lag_min,
+            lag_max,
+            nfft,
+            band,
+        )
+        for i in range(0, len(frames), BLOCK_FRAMES)
+    ]
     period, dip, power, band_power = (np.concatenate(p) for p in zip(*parts))
     level = 10 * np.log10(np.maximum(power, 1e-12))
     loud = (level >= level.max() - SPEECH_RANGE_DB) & (level >= MIN_LEVEL_DBFS)
     voiced = _without_short_runs(loud & (dip < VOICING_MAX), MIN_VOICED_RUN)
-    return {"power": power, "voiced": voiced, "f0": rate / period,
-            "band_db": _smooth_db(band_power)}
+    return {
+        "power": power,
+        "voiced": voiced,
+        "f0": rate / period,
+        "band_db": _smooth_db(band_power),
+    }
 
 
 def _smooth_db(power: np.ndarray) -> np.ndarray:
@@ -222,15 +251,22 @@ def features(chunk: AudioChunk, words: Optional[Sequence[Word]] = None) -> Optio
 # distance: (value - baseline) / scale. Before a caller has history the scale is the wider
 # population one (people differ more from each other than from themselves).
 MEASURES = ("loudness", "pitch", "rate")
-POPULATION = {"loudness": -26.0,  # dBFS: ITU-T P.56 nominal active speech level on a line
-              "pitch": 12 * math.log2(165.0),  # between typical men (~120) and women (~210)
-              "rate": math.log(4.5)}  # syllables per second of conversational English
-SCALE = {"loudness": (6.0, 10.0),  # (this caller's, population's): 6 dB ~ raised voice
-         "pitch": (3.0, 8.0),  # semitones; 8 spans most voices, men to women
-         "rate": (0.25, 0.4)}  # ln ratio: 0.25 ~ 28 % faster
+POPULATION = {
+    "loudness": -26.0,  # dBFS: ITU-T P.56 nominal active speech level on a line
+    "pitch": 12 * math.log2(165.0),  # between typical men (~120) and women (~210)
+    "rate": math.log(4.5),
+}  # syllables per second of conversational English
+SCALE = {
+    "loudness": (6.0, 10.0),  # (this caller's, population's): 6 dB ~ raised voice
+    "pitch": (3.0, 8.0),  # semitones; 8 spans most voices, men to women
+    "rate": (0.25, 0.4),
+}  # ln ratio: 0.25 ~ 28 % faster
 WEIGHT = {"loudness": 0.5, "pitch": 0.3, "rate": 0.2}  # shouting is mostly loudness
-CUE = {"loudness": ("quiet", "loud"), "pitch": ("low_pitch", "high_pitch"),
-       "rate": ("slow", "fast")}
+CUE = {
+    "loudness": ("quiet", "loud"),
+    "pitch": ("low_pitch", "high_pitch"),
+    "rate": ("slow", "fast"),
+}
 CUE_AT = 1.0  # |distance| from which a measure is named as a cue
 MAX_DISTANCE = 3.0  # one wild measure (a mistracked pitch) can't decide alone
 GAIN = 1.5  # logistic slope: all three measures one scale up -> 0.82
@@ -239,8 +275,11 @@ MEMORY = 8.0  # utterances remembered; older ones fade, so a baseline follows sl
 
 
 def _measures(f: VoiceFeatures) -> Dict[str, Optional[float]]:
-    return {"loudness": f.loudness_db, "pitch": 12 * math.log2(f.pitch_hz),
-            "rate": math.log(f.rate) if f.rate else None}
+    return {
+        "loudness": f.loudness_db,
+        "pitch": 12 * math.log2(f.pitch_hz),
+        "rate": math.log(f.rate) if f.rate else None,
+    }
 
 
 @dataclass(frozen=True)
@@ -265,17 +304,23 @@ class Baseline:
     pitch: Stat = Stat(POPULATION["pitch"])
     rate: Stat = Stat(POPULATION["rate"])
 
-    def observe(self, features: Optional[VoiceFeatures],
-                aroused: Optional["VoiceArousal"] = None) -> "Baseline":
+    def observe(
+        self, features: Optional[VoiceFeatures], aroused: Optional["VoiceArousal"] = None
+    ) -> "Baseline":
         """Learn from an utterance. Aroused ones teach less (down to a fifth), so a caller
         who keeps shouting doesn't become the new normal within a few turns."""
         if features is None:
             return self
         weight = 1.0 if aroused is None else min(1.0, max(0.2, 2 * (1 - aroused.score)))
         values = _measures(features)
-        return Baseline(**{name: getattr(self, name) if values[name] is None
-                           else getattr(self, name).observe(values[name], weight)
-                           for name in MEASURES})
+        return Baseline(
+            **{
+                name: getattr(self, name)
+                if values[name] is None
+                else getattr(self, name).observe(values[name], weight)
+                for name in MEASURES
+            }
+        )
 
 
 @dataclass(frozen=True)
@@ -285,13 +330,15 @@ class VoiceArousal:
 
     def as_metadata(self, features: VoiceFeatures) -> dict:
         """The UserMessage metadata the voice channel sends Rasa with the transcript."""
-        return {"voice": {
-            "loudness_db": round(features.loudness_db, 1),
-            "pitch_hz": round(features.pitch_hz, 1),
-            "rate": None if features.rate is None else round(features.rate, 2),
-            "arousal": round(self.score, 3),
-            "cues": list(self.cues),
-        }}
+        return {
+            "voice": {
+                "loudness_db": round(features.loudness_db, 1),
+                "pitch_hz": round(features.pitch_hz, 1),
+                "rate": None if features.rate is None else round(features.rate, 2),
+                "arousal": round(self.score, 3),
+                "cues": list(self.cues),
+            }
+        }
 
 
 def arousal(features: VoiceFeatures, baseline: Baseline) -> VoiceArousal:

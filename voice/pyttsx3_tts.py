@@ -1,4 +1,5 @@
 """pyttsx3 text to speech (espeak-ng on Linux), rendered to memory instead of a speaker."""
+
 from __future__ import annotations
 
 import contextlib

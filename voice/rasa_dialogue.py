@@ -1,4 +1,5 @@
 """A call's turns as Rasa conversation turns: the tracker holds the call like any chat."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -28,14 +29,16 @@ class VoiceOutput(OutputChannel):
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
         self.turn.texts.append(text)
 
-    async def send_text_with_buttons(self, recipient_id: Text, text: str,
-                                     buttons: List[Dict[Text, Any]], **kwargs: Any) -> None:
+    async def send_text_with_buttons(
+        self, recipient_id: Text, text: str, buttons: List[Dict[Text, Any]], **kwargs: Any
+    ) -> None:
         titles = [str(b.get("title", "")) for b in buttons]
         self.turn.texts.append(spoken.with_choices(text, titles, self._choices))
         self.turn.expect = spoken.expectation(titles) or self.turn.expect
 
-    async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any],
-                               **kwargs: Any) -> None:
+    async def send_custom_json(
+        self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any
+    ) -> None:
         voice = json_message.get("voice")
         if isinstance(voice, dict) and voice.get("expect") in spoken.GRAMMARS.keys() | {"email"}:
             self.turn.expect = voice["expect"]
@@ -61,8 +64,12 @@ def pick_prompt(variations: List[Dict[str, Any]], said_before: int) -> Optional[
 class RasaDialogue:
     """Each caller turn goes through Rasa: NLU (with the voice metadata), then dialogue."""
 
-    def __init__(self, agent: Any, on_new_message: Callable[[UserMessage], Awaitable[Any]],
-                 conversation_id: str) -> None:
+    def __init__(
+        self,
+        agent: Any,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        conversation_id: str,
+    ) -> None:
         self.agent = agent
         self.on_new_message = on_new_message
         self.conversation_id = conversation_id
@@ -77,10 +84,18 @@ class RasaDialogue:
         output = VoiceOutput(self.prompt("utter_voice_choices"))
         # Parsed first so the caller's emotion is known before Heard's reply is voiced.
         parse = await parse_with_metadata(
-            self.agent, UserMessage(text, sender_id=self.conversation_id, metadata=metadata))
-        await self.on_new_message(UserMessage(
-            text, output, self.conversation_id, input_channel=VOICE_CHANNEL,
-            metadata=metadata, parse_data=parse))
+            self.agent, UserMessage(text, sender_id=self.conversation_id, metadata=metadata)
+        )
+        await self.on_new_message(
+            UserMessage(
+                text,
+                output,
+                self.conversation_id,
+                input_channel=VOICE_CHANNEL,
+                metadata=metadata,
+                parse_data=parse,
+            )
+        )
         emotion = parse.get("emotion") or {}
         output.turn.emotion = str(emotion.get("name", "neutral"))
         output.turn.intensity = float(emotion.get("intensity", 0.0))

@@ -6,6 +6,7 @@ barge-in detection, the dialogue, synthesis - and only replaces what was said: t
 utterance of a call is the n-th line of `<folder>/<call id>.txt`. An utterance in which no
 audio arrived yields nothing, as a real recogniser would.
 """
+
 from __future__ import annotations
 
 import logging

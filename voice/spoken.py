@@ -4,13 +4,25 @@ A recogniser writes "two three four five six seven eight" and "jane dot doe at e
 dot com"; the NLU expects "2345678" and "jane.doe@example.com". Buttons can't be clicked
 on a phone, so their titles are read out as choices.
 """
+
 from __future__ import annotations
 
 from typing import Iterable, List, Optional, Sequence
 
-DIGIT_WORDS = {"zero": "0", "oh": "0", "o": "0", "one": "1", "two": "2", "three": "3",
-               "four": "4", "five": "5", "six": "6", "seven": "7", "eight": "8",
-               "nine": "9"}
+DIGIT_WORDS = {
+    "zero": "0",
+    "oh": "0",
+    "o": "0",
+    "one": "1",
+    "two": "2",
+    "three": "3",
+    "four": "4",
+    "five": "5",
+    "six": "6",
+    "seven": "7",
+    "eight": "8",
+    "nine": "9",
+}
 _REPEAT = {"double": 2, "triple": 3}
 MIN_DIGIT_RUN = 3  # "one" alone is a word, not an order number
 # What the caller is asked for: the recogniser can be given these as a grammar hint.
@@ -58,20 +70,18 @@ def digits_from_words(text: str) -> str:
 def email_from_words(text: str) -> str:
     """'jane dot doe at example dot com' -> 'jane.doe@example.com' (when it reads as one)."""
     words = text.lower().split()
-    if "at" not in words or "dot" not in words[words.index("at"):]:
+    if "at" not in words or "dot" not in words[words.index("at") :]:
         return text
     at = words.index("at")
     local = words[:at]
     # The address starts after any lead-in such as "it's" or "my email is".
     for cut, word in enumerate(local):
         if word in ("is", "it's", "its"):
-            local = local[cut + 1:]
-    domain = words[at + 1:]
+            local = local[cut + 1 :]
+    domain = words[at + 1 :]
     if not local or not domain:
         return text
-    join = lambda part: "".join("." if w == "dot" else "_" if w == "underscore" else  # noqa: E731
-                                "-" if w in ("dash", "hyphen") else w for w in part)
-    return f"{join(local)}@{join(domain)}"
+    return f"{_joined(local)}@{_joined(domain)}"
 
 
 def expectation(titles: Sequence[str]) -> Optional[str]:
@@ -104,3 +114,11 @@ def with_choices(text: str, titles: Iterable[str], template: str = "You can say 
         return text
     choices = titles[0] if len(titles) == 1 else ", ".join(titles[:-1]) + f" or {titles[-1]}"
     return f"{text} {template.format(choices=choices)}"
+
+
+_SPOKEN_SYMBOLS = {"dot": ".", "underscore": "_", "dash": "-", "hyphen": "-"}
+
+
+def _joined(words: List[str]) -> str:
+    """Spoken address words as written: "dot" is ".", "underscore" "_"..."""
+    return "".join(_SPOKEN_SYMBOLS.get(w, w) for w in words)

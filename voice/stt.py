@@ -1,4 +1,5 @@
 """The speech-to-text boundary: what any recogniser (Vosk, a test stand-in) must offer."""
+
 from __future__ import annotations
 
 import asyncio

@@ -1,4 +1,5 @@
 """The text-to-speech boundary, plus pure helpers deciding how Heard sounds."""
+
 from __future__ import annotations
 
 import re

@@ -5,6 +5,7 @@ and sends what `media_messages` / `mark_message` / `clear_message` return. `stre
 ties a stream to the signed /incoming request that announced it.
 Protocol reference: https://www.twilio.com/docs/voice/media-streams/websocket-messages
 """
+
 from __future__ import annotations
 
 import base64
@@ -148,8 +149,9 @@ def _parse_start(data: Mapping[str, Any]) -> Start:
     rate = _int(fmt, "sampleRate", "start.mediaFormat")
     channels = _int(fmt, "channels", "start.mediaFormat", default=1)
     if encoding != MULAW_ENCODING:
-        raise ProtocolError(f"start: unsupported encoding {_shown(encoding)}, "
-                            f"expected {MULAW_ENCODING!r}")
+        raise ProtocolError(
+            f"start: unsupported encoding {_shown(encoding)}, expected {MULAW_ENCODING!r}"
+        )
     if rate != TELEPHONY_RATE:
         raise ProtocolError(f"start: unsupported sample rate {rate}, expected {TELEPHONY_RATE}")
     if channels != 1:
@@ -272,8 +274,9 @@ def clear_message(stream_sid: str) -> str:
 # TwiML (built and escaped by Twilio's library), signatures, stream tokens --------------
 
 
-def connect_stream_twiml(ws_url: str, parameters: Optional[Mapping[str, str]] = None,
-                         action_url: Optional[str] = None) -> str:
+def connect_stream_twiml(
+    ws_url: str, parameters: Optional[Mapping[str, str]] = None, action_url: Optional[str] = None
+) -> str:
     """TwiML answering a call by streaming it to `ws_url` (wss://...), with custom parameters.
 
     With `action_url`, Twilio asks that URL what to do once the stream ends (hang up, or
@@ -308,7 +311,7 @@ def stream_token(key: bytes, call_sid: str, now: float, ttl: float = STREAM_TOKE
 
 
 def stream_token_problem(key: bytes, call_sid: str, token: Optional[str], now: float) -> str:
-    """"" when `token` is `stream_token(key, call_sid, ...)` and still valid, else why not."""
+    """ "" when `token` is `stream_token(key, call_sid, ...)` and still valid, else why not."""
     found = STREAM_TOKEN.fullmatch(token or "")
     if found is None:
         return "malformed_token" if token else "no_token"

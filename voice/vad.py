@@ -5,6 +5,7 @@ with a hangover. `TurnDetector` buffers chunks of any length into frames and rep
 `SpeechStarted`, `TurnEnded` and `BargeIn` events. All times are seconds of audio fed
 so far (stream time), never wall-clock time.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -65,8 +66,11 @@ class EnergyVad:
         if self.floor is None:
             self.floor = max(min(level, c.initial_floor_max_dbfs), c.floor_min_dbfs)
         floor = self.floor
-        speech = (level >= floor + c.margin_db and level >= c.min_speech_dbfs
-                  and spectral_flatness(frame) <= c.max_flatness)
+        speech = (
+            level >= floor + c.margin_db
+            and level >= c.min_speech_dbfs
+            and spectral_flatness(frame) <= c.max_flatness
+        )
         if speech:
             self._hang = c.hangover_frames
             voiced = True

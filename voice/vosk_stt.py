@@ -1,4 +1,5 @@
 """Vosk (Kaldi) speech to text: streaming, word timings, per-turn grammar hints."""
+
 from __future__ import annotations
 
 import functools
@@ -121,7 +122,8 @@ class VoskStream:
             raise RuntimeError("stream already finished")
         if chunk.sample_rate != self.input_rate:
             raise ValueError(
-                f"stream expects {self.input_rate} Hz audio, got {chunk.sample_rate} Hz")
+                f"stream expects {self.input_rate} Hz audio, got {chunk.sample_rate} Hz"
+            )
         self._decode(self._resampler.feed(chunk).pcm)
 
     def _decode(self, pcm: bytes) -> None:

@@ -1,4 +1,5 @@
 """`python -m web agents add|list|remove`: the people who may sign in to the agent console."""
+
 from __future__ import annotations
 
 import argparse
@@ -60,8 +61,11 @@ def parser() -> argparse.ArgumentParser:
     adding = commands.add_parser("add", help="add an agent (asks for the password)")
     adding.add_argument("username")
     adding.add_argument("--name", required=True, help='display name, e.g. "Sam Rivera"')
-    adding.add_argument("--password-stdin", action="store_true",
-                        help="read the password from the first line of standard input")
+    adding.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from the first line of standard input",
+    )
     adding.set_defaults(run=add)
     commands.add_parser("list", help="list the agents").set_defaults(run=list_agents)
     removing = commands.add_parser("remove", help="remove an agent and end their sessions")
@@ -89,8 +93,10 @@ def main(argv: Optional[list] = None) -> int:
         return 1
     except (SQLAlchemyError, OSError) as problem:
         shown = repr(make_url(url))  # the password, if any, as ***
-        print(f"error: the database at {shown} can't be used: {problem.__class__.__name__}",
-              file=sys.stderr)
+        print(
+            f"error: the database at {shown} can't be used: {problem.__class__.__name__}",
+            file=sys.stderr,
+        )
         return 1
 
 

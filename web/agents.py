@@ -1,4 +1,5 @@
 """Agent accounts for the console: add, list, remove, check a password (argon2id)."""
+
 from __future__ import annotations
 
 import re
@@ -23,8 +24,7 @@ class AgentError(ValueError):
 
 def username_problem(username: str) -> Optional[str]:
     if not _USERNAME.match(username or ""):
-        return ("a username has 3 to 40 characters: lower-case letters, digits, "
-                "'.', '_' or '-'")
+        return "a username has 3 to 40 characters: lower-case letters, digits, '.', '_' or '-'"
     return None
 
 
@@ -43,8 +43,12 @@ def password_problem(password: str) -> Optional[str]:
 
 
 class Agents:
-    def __init__(self, engine: Engine, clock: Callable[[], datetime] = utcnow,
-                 hasher: Optional[PasswordHasher] = None):
+    def __init__(
+        self,
+        engine: Engine,
+        clock: Callable[[], datetime] = utcnow,
+        hasher: Optional[PasswordHasher] = None,
+    ):
         self.records = ConsoleRecords(engine)
         self.clock = clock
         self.hasher = hasher or PasswordHasher()
@@ -56,8 +60,9 @@ class Agents:
         if problem:
             raise AgentError(problem)
         try:
-            return self.records.add_agent(username, name.strip(), self.hasher.hash(password),
-                                          self.clock())
+            return self.records.add_agent(
+                username, name.strip(), self.hasher.hash(password), self.clock()
+            )
         except DuplicateAgent:
             raise AgentError(f"an agent called '{username}' already exists") from None
 

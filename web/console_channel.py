@@ -4,6 +4,7 @@ Mounted at the server's root (`url_prefix` "/"): `/console/api/...` and
 `/widget/history/<session_id>`. Database work runs in worker threads so the Rasa
 server's event loop keeps serving customers.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -101,13 +102,15 @@ class ConsoleInput(InputChannel):
                 if agent is None:
                     return error(401, SIGN_IN)
                 return await handler(request, agent, *args, **kwargs)
+
             guarded.__name__ = handler.__name__
             return guarded
 
         @bp.middleware("request")
         async def refuse_other_origins(request: Request) -> Optional[HTTPResponse]:
             if request.path.startswith(API) and not same_origin(
-                    request.headers.get("origin"), request.host):
+                request.headers.get("origin"), request.host
+            ):
                 return error(403, "The console only answers its own pages.")
             return None
 
@@ -130,15 +133,22 @@ class ConsoleInput(InputChannel):
         async def login(request: Request) -> HTTPResponse:
             body = json_body(request)
             username, password = (body or {}).get("username"), (body or {}).get("password")
-            if not (isinstance(username, str) and isinstance(password, str)
-                    and 0 < len(username) <= 40 and 0 < len(password) <= 200):
+            if not (
+                isinstance(username, str)
+                and isinstance(password, str)
+                and 0 < len(username) <= 40
+                and 0 < len(password) <= 200
+            ):
                 return error(400, "Send your username and password as JSON.")
             attempt = throttle.key(username, request.remote_addr or request.ip or "")
             wait = await run(throttle.wait, attempt)
             if wait is not None:
                 logger.warning("web.console.login_throttled username=%s", username[:40])
-                return error(429, f"Too many failed sign-ins. Please try again in "
-                                  f"{max(1, round(wait / 60))} minutes.")
+                return error(
+                    429,
+                    f"Too many failed sign-ins. Please try again in "
+                    f"{max(1, round(wait / 60))} minutes.",
+                )
             agent = await run(services().agents.check, username.strip(), password)
             if agent is None:
                 await run(throttle.failed, attempt)
@@ -187,16 +197,17 @@ class ConsoleInput(InputChannel):
             outcome = await run(services().queue.take, reference, agent)
             if outcome.handoff is None:
                 return _outcome_error(outcome)
-            await _conversations(request).hand_to_agent(outcome.handoff["conversation_id"],
-                                                        agent.name)
+            await _conversations(request).hand_to_agent(
+                outcome.handoff["conversation_id"], agent.name
+            )
             return response.json(outcome.handoff)
 
         @bp.get(f"{API}/handoffs/<reference>/messages")
         @needs_agent
-        async def messages(request: Request, agent: AgentView, reference: str
-                           ) -> HTTPResponse:
-            handoff = await run(services().queue.get, reference) \
-                if _REFERENCE.match(reference) else None
+        async def messages(request: Request, agent: AgentView, reference: str) -> HTTPResponse:
+            handoff = (
+                await run(services().queue.get, reference) if _REFERENCE.match(reference) else None
+            )
             if handoff is None:
                 return error(404, "No handoff with that reference.")
             after = request.args.get("after")
@@ -222,20 +233,19 @@ class ConsoleInput(InputChannel):
             if outcome.handoff is None:
                 return _outcome_error(outcome)
             message = await _conversations(request).agent_says(
-                outcome.handoff["conversation_id"], text.strip(), agent.name)
+                outcome.handoff["conversation_id"], text.strip(), agent.name
+            )
             return response.json({"message": message})
 
         @bp.post(f"{API}/handoffs/<reference>/release")
         @needs_agent
-        async def release(request: Request, agent: AgentView, reference: str
-                          ) -> HTTPResponse:
+        async def release(request: Request, agent: AgentView, reference: str) -> HTTPResponse:
             if not _REFERENCE.match(reference):
                 return error(404, "No handoff with that reference.")
             outcome = await run(services().queue.check_holder, reference, agent)
             if outcome.handoff is None:
                 return _outcome_error(outcome)
-            await _conversations(request).hand_back(outcome.handoff["conversation_id"],
-                                                    agent.name)
+            await _conversations(request).hand_back(outcome.handoff["conversation_id"], agent.name)
             outcome = await run(services().queue.release, reference, agent)
             if outcome.handoff is None:
                 return _outcome_error(outcome)
@@ -247,15 +257,16 @@ class ConsoleInput(InputChannel):
         async def figures(request: Request, agent: AgentView) -> HTTPResponse:
             try:
                 filters = dashboard.parse_filters(
-                    {k: request.args.get(k) for k in ("from", "to", "channel")},
-                    utcnow().date())
+                    {k: request.args.get(k) for k in ("from", "to", "channel")}, utcnow().date()
+                )
             except dashboard.FilterError as problem:
                 return error(400, str(problem))
             tracker = tracker_engine(agent_of(request.app).tracker_store)
             if tracker is None:
                 return error(409, "The dashboard needs the SQL tracker store (endpoints.yml).")
-            return response.json(await run(dashboard_queries.dashboard, tracker,
-                                           services().shop_db, filters))
+            return response.json(
+                await run(dashboard_queries.dashboard, tracker, services().shop_db, filters)
+            )
 
         @bp.route(f"{API}/<rest:path>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
         @needs_agent

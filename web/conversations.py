@@ -6,6 +6,7 @@ Heard is silenced with Rasa's own `ConversationPaused` event: a paused tracker s
 adds `ConversationResumed` and runs `utter_human_back`, so Heard picks up the conversation
 with every slot it had.
 """
+
 from __future__ import annotations
 
 import logging
@@ -38,8 +39,7 @@ class Conversations:
 
     @property
     def _widget(self) -> Optional[HeardSocketIOInput]:
-        return next((c for c in self.input_channels if isinstance(c, HeardSocketIOInput)),
-                    None)
+        return next((c for c in self.input_channels if isinstance(c, HeardSocketIOInput)), None)
 
     async def events(self, conversation_id: str) -> List[Dict[str, Any]]:
         """Every event of the conversation, all sessions; [] when it doesn't exist."""
@@ -60,12 +60,14 @@ class Conversations:
             if not tracker.is_paused():
                 tracker.update(ConversationPaused())
                 await self.agent.tracker_store.save(tracker)
-        await self._push(conversation_id, AGENT_STATUS_EVENT,
-                         {"status": "joined", "agent": agent_name})
+        await self._push(
+            conversation_id, AGENT_STATUS_EVENT, {"status": "joined", "agent": agent_name}
+        )
         logger.info("web.conversation.paused conversation=%s", conversation_id)
 
-    async def agent_says(self, conversation_id: str, text: str, agent_name: str
-                         ) -> Optional[Dict[str, Any]]:
+    async def agent_says(
+        self, conversation_id: str, text: str, agent_name: str
+    ) -> Optional[Dict[str, Any]]:
         """Records the agent's message in the tracker and sends it to the widget; its
         transcript line."""
         event = BotUttered(text, metadata=agent_metadata(agent_name))
@@ -73,9 +75,11 @@ class Conversations:
             tracker = await self._tracker(conversation_id)
             tracker.update(event)
             await self.agent.tracker_store.save(tracker)
-        await self._push(conversation_id, self._widget.bot_message_evt if self._widget
-                         else "bot_uttered",
-                         {"text": text, "sender": "agent", "agent": agent_name})
+        await self._push(
+            conversation_id,
+            self._widget.bot_message_evt if self._widget else "bot_uttered",
+            {"text": text, "sender": "agent", "agent": agent_name},
+        )
         logger.info("web.conversation.agent_message conversation=%s", conversation_id)
         return transcript_line(event.as_dict())
 
@@ -83,14 +87,16 @@ class Conversations:
         """Heard resumes: it says it is back, and earlier anger doesn't re-escalate."""
         async with self.agent.lock_store.lock(conversation_id):
             tracker = await self._tracker(conversation_id)
-            user_turns = sum(isinstance(e, UserUttered)
-                             for e in tracker.events_after_latest_restart())
+            user_turns = sum(
+                isinstance(e, UserUttered) for e in tracker.events_after_latest_restart()
+            )
             tracker.update(ConversationResumed())
             # Escalation counts the turns since the last handoff (see actions/escalation.py).
             tracker.update(SlotSet(HANDOFF_TURN, float(user_turns)))
             await self.agent.tracker_store.save(tracker)
-            await self._push(conversation_id, AGENT_STATUS_EVENT,
-                             {"status": "left", "agent": agent_name})
+            await self._push(
+                conversation_id, AGENT_STATUS_EVENT, {"status": "left", "agent": agent_name}
+            )
             output = self._output_for(tracker)
             for action in (BACK_RESPONSE, ACTION_LISTEN_NAME):  # as the HTTP API's /execute
                 await self.agent.execute_action(conversation_id, action, output, None, 1.0)

@@ -5,6 +5,7 @@ customer message; `web/dashboard_queries.py` reads the records from the database
 counts as contained, resolved, a fallback and calming down is decided here, once:
 `contained`, `resolved`, `Message.fallback`, `started_upset` and `calmed_down`.
 """
+
 from __future__ import annotations
 
 import re
@@ -37,8 +38,9 @@ class Filters:
     def window(self) -> Tuple[float, float]:
         """[from, to) as Unix times (UTC), what the tracker's timestamps are."""
         begin = datetime(self.start.year, self.start.month, self.start.day, tzinfo=timezone.utc)
-        return begin.timestamp(), (begin + timedelta(days=(self.end - self.start).days + 1)
-                                   ).timestamp()
+        return begin.timestamp(), (
+            begin + timedelta(days=(self.end - self.start).days + 1)
+        ).timestamp()
 
 
 def _day(value: Optional[str], name: str) -> Optional[date]:
@@ -124,8 +126,11 @@ def calmed_down(conversation: Conversation) -> bool:
         return False
     if not last.upset:
         return True
-    return (first.intensity is not None and last.intensity is not None
-            and last.intensity < first.intensity)
+    return (
+        first.intensity is not None
+        and last.intensity is not None
+        and last.intensity < first.intensity
+    )
 
 
 @dataclass
@@ -133,6 +138,7 @@ class Counts:
     """The sums behind the figures of some conversations (one day and channel, say). Sums
     add up across days and channels, so the conversations retention deleted stay in the
     figures as their Counts (bot/retention.py), added to those of the stored ones."""
+
     conversations: int = 0
     contained: int = 0
     resolved: int = 0
@@ -148,8 +154,9 @@ class Counts:
     angry_intents: Counter = field(default_factory=Counter)  # intent -> angry messages
 
     def __add__(self, other: "Counts") -> "Counts":
-        return Counts(**{f.name: getattr(self, f.name) + getattr(other, f.name)
-                         for f in fields(self)})
+        return Counts(
+            **{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)}
+        )
 
     def items(self) -> Iterator[Tuple[str, str, int]]:
         """(name, key, value) for each count that isn't 0; key is "" for plain numbers."""
@@ -170,8 +177,9 @@ class Counts:
                 setattr(counts, name, getattr(counts, name) + value)
         return counts
 
-    def add(self, conversation: Conversation, reasons: Set[str], done: bool,
-            scores: Sequence[int]) -> None:
+    def add(
+        self, conversation: Conversation, reasons: Set[str], done: bool, scores: Sequence[int]
+    ) -> None:
         """Counts one conversation in, given its handoff reasons, whether a request of it
         was completed, and its ratings."""
         self.conversations += 1
@@ -184,20 +192,26 @@ class Counts:
         self.ratings += len(scores)
         self.rating_total += sum(scores)
         self.reasons.update(reasons)
-        for counter, emotion in ((self.starts, conversation.messages[0].emotion),
-                                 (self.ends, conversation.messages[-1].emotion)):
+        for counter, emotion in (
+            (self.starts, conversation.messages[0].emotion),
+            (self.ends, conversation.messages[-1].emotion),
+        ):
             if emotion:
                 counter[emotion] += 1
-        self.angry_intents.update(m.intent for m in conversation.messages
-                                  if m.emotion in ANGRY and m.intent)
+        self.angry_intents.update(
+            m.intent for m in conversation.messages if m.emotion in ANGRY and m.intent
+        )
 
 
 DayChannel = Tuple[str, str]  # (ISO day, channel)
 
 
-def tally(conversations: Iterable[Conversation], handoffs: Iterable[Tuple[str, str]],
-          ratings: Iterable[Tuple[str, int]],
-          resolutions: Iterable[Tuple[str, bool]] = ()) -> Dict[DayChannel, Counts]:
+def tally(
+    conversations: Iterable[Conversation],
+    handoffs: Iterable[Tuple[str, str]],
+    ratings: Iterable[Tuple[str, int]],
+    resolutions: Iterable[Tuple[str, bool]] = (),
+) -> Dict[DayChannel, Counts]:
     """The Counts of each day and channel of `conversations`, with their handoffs as
     (conversation id, reason), ratings as (conversation id, rating) and the actions'
     records of requests as (conversation id, resolved); others' records are left out."""
@@ -211,7 +225,8 @@ def tally(conversations: Iterable[Conversation], handoffs: Iterable[Tuple[str, s
     groups: Dict[DayChannel, Counts] = {}
     for c in conversations:
         groups.setdefault((c.day, c.channel), Counts()).add(
-            c, reasons.get(c.id, set()), c.id in completed, scores.get(c.id, ()))
+            c, reasons.get(c.id, set()), c.id in completed, scores.get(c.id, ())
+        )
     return groups
 
 
@@ -226,7 +241,8 @@ def _rates(counts: Counts) -> Dict:
         "fallback_rate": _rate(counts.fallbacks, counts.customer_messages),
         "started_upset": counts.started_upset,
         "calm_down_rate": _rate(counts.calmed_down, counts.started_upset)
-        if counts.started_upset else None,
+        if counts.started_upset
+        else None,
     }
 
 
@@ -234,10 +250,14 @@ def _by_count(counter: Counter) -> List[Tuple[str, int]]:
     return sorted(counter.items(), key=lambda item: (-item[1], item[0]))
 
 
-def figures(conversations: Sequence[Conversation], handoffs: Iterable[Tuple[str, str]],
-            ratings: Iterable[Tuple[str, int]], filters: Filters,
-            resolutions: Iterable[Tuple[str, bool]] = (),
-            retained: Optional[Dict[DayChannel, Counts]] = None) -> Dict:
+def figures(
+    conversations: Sequence[Conversation],
+    handoffs: Iterable[Tuple[str, str]],
+    ratings: Iterable[Tuple[str, int]],
+    filters: Filters,
+    resolutions: Iterable[Tuple[str, bool]] = (),
+    retained: Optional[Dict[DayChannel, Counts]] = None,
+) -> Dict:
     """The dashboard, from the conversations of the date range (all channels), their
     handoffs as (conversation id, reason), ratings as (conversation id, rating) and the
     actions' records of requests as (conversation id, resolved), plus the Counts retention
@@ -246,8 +266,11 @@ def figures(conversations: Sequence[Conversation], handoffs: Iterable[Tuple[str,
     for key, counts in (retained or {}).items():
         groups[key] = groups.get(key, Counts()) + counts
     channels = sorted({channel for _, channel in groups})
-    chosen = sorted((key, counts) for key, counts in groups.items()
-                    if not filters.channel or key[1] == filters.channel)
+    chosen = sorted(
+        (key, counts)
+        for key, counts in groups.items()
+        if not filters.channel or key[1] == filters.channel
+    )
     by_channel: Dict[str, Counts] = {}
     for (_, channel), counts in chosen:
         by_channel[channel] = by_channel.get(channel, Counts()) + counts
@@ -255,37 +278,44 @@ def figures(conversations: Sequence[Conversation], handoffs: Iterable[Tuple[str,
     overall = _rates(total)
 
     return {
-        "from": filters.start.isoformat(), "to": filters.end.isoformat(),
+        "from": filters.start.isoformat(),
+        "to": filters.end.isoformat(),
         "channel": filters.channel,
         "conversations": total.conversations,
-        "conversations_per_day": [{"day": d, "channel": ch, "count": counts.conversations}
-                                  for (d, ch), counts in chosen],
+        "conversations_per_day": [
+            {"day": d, "channel": ch, "count": counts.conversations} for (d, ch), counts in chosen
+        ],
         "containment_rate": overall["containment_rate"],
         "resolution_rate": overall["resolution_rate"],
         "fallback_rate": overall["fallback_rate"],
         "customer_messages": overall["customer_messages"],
         "calm_down_rate": overall["calm_down_rate"],
         "started_upset": overall["started_upset"],
-        "rates_per_channel": [{"channel": ch, **_rates(counts)}
-                              for ch, counts in sorted(by_channel.items())],
-        "rates_per_day": [{"day": d, "channel": ch, **_rates(counts)}
-                          for (d, ch), counts in chosen],
+        "rates_per_channel": [
+            {"channel": ch, **_rates(counts)} for ch, counts in sorted(by_channel.items())
+        ],
+        "rates_per_day": [
+            {"day": d, "channel": ch, **_rates(counts)} for (d, ch), counts in chosen
+        ],
         "escalation_rate_by_reason": [
             {"reason": r, "rate": _rate(n, total.conversations), "count": n}
-            for r, n in _by_count(total.reasons)],
-        "average_rating": round(total.rating_total / total.ratings, 2) if total.ratings
-        else None,
+            for r, n in _by_count(total.reasons)
+        ],
+        "average_rating": round(total.rating_total / total.ratings, 2) if total.ratings else None,
         "ratings_count": total.ratings,
-        "emotion_start_vs_end": [{"emotion": e, "start": total.starts[e], "end": total.ends[e]}
-                                 for e in EMOTIONS],
-        "angry_intents": [{"intent": i, "count": n}
-                          for i, n in _by_count(total.angry_intents)[:TOP_INTENTS]],
+        "emotion_start_vs_end": [
+            {"emotion": e, "start": total.starts[e], "end": total.ends[e]} for e in EMOTIONS
+        ],
+        "angry_intents": [
+            {"intent": i, "count": n} for i, n in _by_count(total.angry_intents)[:TOP_INTENTS]
+        ],
         "channels": channels,
     }
 
 
-def conversations_from(rows: Iterable[Tuple[str, float, Optional[str], Dict]]
-                       ) -> List[Conversation]:
+def conversations_from(
+    rows: Iterable[Tuple[str, float, Optional[str], Dict]],
+) -> List[Conversation]:
     """Conversations from customer-message rows (sender id, time, intent, event data),
     ordered by sender id then time. Triggered (text-less) intents are not customers'. The
     intent is the tracker's intent_name column, else the parse data's."""
@@ -297,8 +327,14 @@ def conversations_from(rows: Iterable[Tuple[str, float, Optional[str], Dict]]
         emotion = parse.get("emotion") or {}
         intensity = emotion.get("intensity")
         conversation = found.setdefault(
-            sender, Conversation(sender, data.get("input_channel") or "unknown"))
-        conversation.messages.append(Message(
-            float(time), intent or (parse.get("intent") or {}).get("name"), emotion.get("name"),
-            float(intensity) if isinstance(intensity, (int, float)) else None))
+            sender, Conversation(sender, data.get("input_channel") or "unknown")
+        )
+        conversation.messages.append(
+            Message(
+                float(time),
+                intent or (parse.get("intent") or {}).get("name"),
+                emotion.get("name"),
+                float(intensity) if isinstance(intensity, (int, float)) else None,
+            )
+        )
     return list(found.values())

@@ -1,5 +1,6 @@
 """The handoff queue the console works from: list, take, hand back; who has what.
 The decisions and the JSON are here; store/console.py makes the changes."""
+
 from __future__ import annotations
 
 import logging
@@ -59,32 +60,47 @@ def order_json(order: Optional[OrderView]) -> Optional[Dict[str, Any]]:
         return None
     c = order.customer
     return {
-        "number": order.number, "status": order.status, "total": str(order.total),
+        "number": order.number,
+        "status": order.status,
+        "total": str(order.total),
         "currency": order.currency,
-        "items": [{"product": p, "quantity": q, "unit_price": str(price)}
-                  for p, q, price in order.items],
-        "placed_at": iso(order.placed_at), "shipped_at": iso(order.shipped_at),
+        "items": [
+            {"product": p, "quantity": q, "unit_price": str(price)} for p, q, price in order.items
+        ],
+        "placed_at": iso(order.placed_at),
+        "shipped_at": iso(order.shipped_at),
         "delivered_at": iso(order.delivered_at),
         "promised_date": order.promised_date.isoformat(),
         "estimated_date": order.estimated_date.isoformat() if order.estimated_date else None,
-        "carrier": order.carrier, "tracking_code": order.tracking_code,
+        "carrier": order.carrier,
+        "tracking_code": order.tracking_code,
         "shipping_address": order.shipping_address,
-        "customer": {"name": f"{c.first_name} {c.last_name}", "email": c.email,
-                     "account_type": c.account_type},
+        "customer": {
+            "name": f"{c.first_name} {c.last_name}",
+            "email": c.email,
+            "account_type": c.account_type,
+        },
     }
 
 
-def handoff_json(h: shop.Handoff, takeover: Optional[shop.Takeover],
-                 order: Optional[OrderView], now: datetime) -> Dict[str, Any]:
+def handoff_json(
+    h: shop.Handoff, takeover: Optional[shop.Takeover], order: Optional[OrderView], now: datetime
+) -> Dict[str, Any]:
     return {
-        "reference": h.reference, "conversation_id": h.conversation_id, "channel": h.channel,
-        "reason": h.reason, "priority": h.priority, "status": h.status,
+        "reference": h.reference,
+        "conversation_id": h.conversation_id,
+        "channel": h.channel,
+        "reason": h.reason,
+        "priority": h.priority,
+        "status": h.status,
         "agent": takeover.agent_name if takeover else None,
         "waiting_seconds": max(0, int((now - h.created_at).total_seconds())),
-        "created_at": iso(h.created_at), "summary": h.summary,
+        "created_at": iso(h.created_at),
+        "summary": h.summary,
         "transcript": list(h.transcript or []),
         "emotion_timeline": list(h.emotion_timeline or []),
-        "order": order_json(order), "callback_at": iso(h.callback_at),
+        "order": order_json(order),
+        "callback_at": iso(h.callback_at),
     }
 
 
@@ -96,17 +112,22 @@ class HandoffQueue:
         self.records = ConsoleRecords(engine)
 
     def _rows(self, s, *criteria) -> List[Tuple[shop.Handoff, Optional[shop.Takeover]]]:
-        return (s.query(shop.Handoff, shop.Takeover)
-                .outerjoin(shop.Takeover,
-                           shop.Takeover.handoff_reference == shop.Handoff.reference)
-                .filter(*criteria)
-                .order_by(shop.Handoff.priority, shop.Handoff.created_at, shop.Handoff.id)
-                .all())
+        return (
+            s.query(shop.Handoff, shop.Takeover)
+            .outerjoin(shop.Takeover, shop.Takeover.handoff_reference == shop.Handoff.reference)
+            .filter(*criteria)
+            .order_by(shop.Handoff.priority, shop.Handoff.created_at, shop.Handoff.id)
+            .all()
+        )
 
     def _json(self, rows) -> List[Dict[str, Any]]:
         now = self.clock()
-        return [handoff_json(h, t, self.shop.find_order(h.order_number)
-                             if h.order_number else None, now) for h, t in rows]
+        return [
+            handoff_json(
+                h, t, self.shop.find_order(h.order_number) if h.order_number else None, now
+            )
+            for h, t in rows
+        ]
 
     def queue(self) -> List[Dict[str, Any]]:
         """Waiting and taken handoffs, most urgent first, then longest waiting."""
@@ -136,8 +157,12 @@ class HandoffQueue:
         if self.records.take(reference, agent, self.clock()):
             outcome = self._found(reference)
             if outcome.handoff is not None:
-                logger.info("web.handoff.taken conversation=%s reference=%s agent=%s",
-                            outcome.handoff["conversation_id"], reference, agent.username)
+                logger.info(
+                    "web.handoff.taken conversation=%s reference=%s agent=%s",
+                    outcome.handoff["conversation_id"],
+                    reference,
+                    agent.username,
+                )
             return outcome
         return self._refused(reference, agent, take_decision)
 
@@ -145,8 +170,12 @@ class HandoffQueue:
         if self.records.release(reference, agent, self.clock()):
             outcome = self._found(reference)
             if outcome.handoff is not None:
-                logger.info("web.handoff.returned conversation=%s reference=%s agent=%s",
-                            outcome.handoff["conversation_id"], reference, agent.username)
+                logger.info(
+                    "web.handoff.returned conversation=%s reference=%s agent=%s",
+                    outcome.handoff["conversation_id"],
+                    reference,
+                    agent.username,
+                )
             return outcome
         return self._refused(reference, agent, holder_decision)
 
@@ -170,9 +199,12 @@ class HandoffQueue:
     def agent_on(self, conversation_id: str) -> Optional[str]:
         """The display name of the agent who has this conversation now, if any."""
         with session_scope(self.engine) as s:
-            row = (s.query(shop.Takeover.agent_name)
-                   .join(shop.Handoff, shop.Handoff.reference == shop.Takeover.handoff_reference)
-                   .filter(shop.Handoff.conversation_id == conversation_id,
-                           shop.Handoff.status == "taken")
-                   .first())
+            row = (
+                s.query(shop.Takeover.agent_name)
+                .join(shop.Handoff, shop.Handoff.reference == shop.Takeover.handoff_reference)
+                .filter(
+                    shop.Handoff.conversation_id == conversation_id, shop.Handoff.status == "taken"
+                )
+                .first()
+            )
             return row[0] if row else None

@@ -1,4 +1,5 @@
 """Small HTTP helpers the web channels share: JSON errors, security headers, origin check."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, Optional
@@ -10,9 +11,11 @@ from sanic.response import HTTPResponse
 
 # The console runs only its own files: no inline scripts or styles, no framing.
 CONSOLE_HEADERS = {
-    "Content-Security-Policy": ("default-src 'self'; script-src 'self'; style-src 'self'; "
-                                "img-src 'self' data:; connect-src 'self'; object-src 'none'; "
-                                "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"),
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; "
+        "img-src 'self' data:; connect-src 'self'; object-src 'none'; "
+        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    ),
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",

@@ -7,6 +7,7 @@ the implementation's clock): `LoginThrottle` keeps the failures in the process (
 server, `make run`); `RedisLoginThrottle` keeps them in Redis, so every replica behind a
 load balancer counts the same failures. `throttle_for` picks one from REDIS_URL.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -83,8 +84,13 @@ class RedisLoginThrottle:
 
     key = staticmethod(key)
 
-    def __init__(self, client: redis.Redis, max_failures: int = MAX_FAILURES,
-                 window: float = WINDOW_SECONDS, namespace: str = "heard:login-failures:"):
+    def __init__(
+        self,
+        client: redis.Redis,
+        max_failures: int = MAX_FAILURES,
+        window: float = WINDOW_SECONDS,
+        namespace: str = "heard:login-failures:",
+    ):
         self.client = client
         self.max_failures = max_failures
         self.window = window

@@ -4,6 +4,7 @@ Files come from `web/static/`; `/` redirects to the shop. Rasa's server already 
 `/` ("Hello from Rasa"), so the redirect is an app-wide request middleware for that one
 path rather than a second route.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -52,8 +53,9 @@ class PagesInput(InputChannel):
             path = static_files.resolve(self.root / folder, relative)
             if path is None:
                 return error(404, NOT_FOUND)
-            return await response.file(path, mime_type=static_files.content_type(path),
-                                       headers=headers)
+            return await response.file(
+                path, mime_type=static_files.content_type(path), headers=headers
+            )
 
         @bp.get("/shop/")
         async def shop(request: Request) -> HTTPResponse:

@@ -6,6 +6,7 @@ and trusted the client's `input_channel` and `metadata`. This one refuses bad re
 with 400 and a JSON reason, and answers 503 (with `Retry-After` and Heard's apology) when
 the action server can't be reached; `web/API.md` has the contract.
 """
+
 from __future__ import annotations
 
 import logging
@@ -47,13 +48,20 @@ class HeardRestInput(RestInput):
                 logger.warning("web.rest.refused reason=%s", incoming.reason[:60])
                 return error(400, incoming.reason)
             collector = CollectingOutputChannel()
-            await on_new_message(UserMessage(incoming.text, collector, incoming.sender,
-                                             input_channel=self.name(),
-                                             message_id=incoming.message_id))
+            await on_new_message(
+                UserMessage(
+                    incoming.text,
+                    collector,
+                    incoming.sender,
+                    input_channel=self.name(),
+                    message_id=incoming.message_id,
+                )
+            )
             retry_after = unavailable(collector.messages)
             if retry_after:
-                return response.json(collector.messages, status=503,
-                                     headers={"Retry-After": str(retry_after)})
+                return response.json(
+                    collector.messages, status=503, headers={"Retry-After": str(retry_after)}
+                )
             return response.json(collector.messages)
 
         return blueprint

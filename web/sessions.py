@@ -1,4 +1,5 @@
 """Console sign-in sessions: a random token in the cookie, only its hash in the database."""
+
 from __future__ import annotations
 
 import hashlib
@@ -34,8 +35,12 @@ class Started:
 
 
 class Sessions:
-    def __init__(self, engine: Engine, lifetime: Optional[timedelta] = None,
-                 clock: Callable[[], datetime] = utcnow):
+    def __init__(
+        self,
+        engine: Engine,
+        lifetime: Optional[timedelta] = None,
+        clock: Callable[[], datetime] = utcnow,
+    ):
         self.records = ConsoleRecords(engine)
         self.lifetime = lifetime or lifetime_from()
         self.clock = clock

@@ -15,6 +15,7 @@ console's pushes) is also published through Redis to the other replicas, which d
 to their sockets in that room. The widget's socket may live on one replica while the turn
 or the agent's reply is handled by another.
 """
+
 from __future__ import annotations
 
 import logging
@@ -37,6 +38,8 @@ logger = logging.getLogger(__name__)
 AGENT_STATUS_EVENT = "agent_status"
 ERROR_EVENT = "heard_error"
 SESSION_RULE = "Ask for a session with session_request and send its session_id."
+
+
 def share_rooms(sio: AsyncServer, manager: AsyncManager) -> None:
     """Gives a new server (before any connection: Rasa's blueprint made it a moment ago)
     another client manager, as `AsyncServer(client_manager=...)` would have. Rasa builds
@@ -72,20 +75,32 @@ class HeardSocketIOInput(SocketIOInput):
             else:  # the session id is a UUID, or (without persistence) the socket's own id
                 incoming = read(data, session if self.session_persistence else sid)
             if isinstance(incoming, Refused):
-                logger.warning("web.socketio.refused sid=%s reason=%s", sid,
-                               incoming.reason[:60])
-                await sio.emit(ERROR_EVENT, {"status": 400, "error": incoming.reason},
-                               room=sid, namespace=namespace)
+                logger.warning("web.socketio.refused sid=%s reason=%s", sid, incoming.reason[:60])
+                await sio.emit(
+                    ERROR_EVENT,
+                    {"status": 400, "error": incoming.reason},
+                    room=sid,
+                    namespace=namespace,
+                )
                 return
-            await on_new_message(UserMessage(
-                incoming.text, self.get_output_channel(), incoming.sender,
-                input_channel=self.name(), message_id=incoming.message_id))
+            await on_new_message(
+                UserMessage(
+                    incoming.text,
+                    self.get_output_channel(),
+                    incoming.sender,
+                    input_channel=self.name(),
+                    message_id=incoming.message_id,
+                )
+            )
 
-        socketio_input.replace_handlers(self, {socketio_input.SESSION_REQUEST: session_request,
-                                               self.user_message_evt: user_uttered})
+        socketio_input.replace_handlers(
+            self,
+            {socketio_input.SESSION_REQUEST: session_request, self.user_message_evt: user_uttered},
+        )
         return blueprint
 
     async def push(self, session_id: str, event: str, payload: Dict[str, Any]) -> None:
         """Sends `event` to every tab of the session (nothing happens when none is open)."""
-        await socketio_input.server_of(self).emit(event, payload, room=session_id,
-                                                  namespace=socketio_input.namespace_of(self))
+        await socketio_input.server_of(self).emit(
+            event, payload, room=session_id, namespace=socketio_input.namespace_of(self)
+        )

@@ -1,4 +1,5 @@
 """Which file a static URL may serve, and as what (pure, apart from reading the folder)."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """`python -m bot.emotion evaluate PATH.tsv` and `python -m bot.emotion download`."""
+
 from __future__ import annotations
 
 import argparse
@@ -17,16 +18,20 @@ MODEL_DIR = "sklearn"  # bot.emotion.component.MODEL_DIR, without importing Rasa
 def model_from_archive(archive: Path) -> EmotionModel:
     """The emotion model inside a trained Rasa model (.tar.gz)."""
     with tarfile.open(archive) as tar:
-        members = [m for m in tar.getmembers()
-                   if "EmotionClassifier" in m.name and f"/{MODEL_DIR}/" in f"{m.name}/"]
+        members = [
+            m
+            for m in tar.getmembers()
+            if "EmotionClassifier" in m.name and f"/{MODEL_DIR}/" in f"{m.name}/"
+        ]
         if not members:
             raise SystemExit(f"error: {archive} has no EmotionClassifier; is it Heard's model?")
         folder = Path(tempfile.mkdtemp(prefix="heard-emotion-"))
         tar.extractall(folder, members=members)  # only our component's files
     found = {p.parent for p in folder.rglob(META_FILE)}
     if len(found) != 1:
-        raise SystemExit(f"error: {archive} holds an older emotion model; retrain with "
-                         f"`make train`")
+        raise SystemExit(
+            f"error: {archive} holds an older emotion model; retrain with `make train`"
+        )
     return EmotionModel.load(found.pop())
 
 
@@ -45,13 +50,16 @@ def main(argv=None) -> int:
     ev.add_argument("path", type=Path, help="text<TAB>label lines, or a GoEmotions .tsv split")
     ev.add_argument("--model", type=Path, help="a trained Rasa model (default: the current one)")
     dl = commands.add_parser("download", help="fetch GoEmotions from its official source")
-    dl.add_argument("--dest", type=Path, default=None,
-                    help="default: heard.datasets.goemotions_dir() (HEARD_DATA_DIR/goemotions)")
+    dl.add_argument(
+        "--dest",
+        type=Path,
+        default=None,
+        help="default: heard.datasets.goemotions_dir() (HEARD_DATA_DIR/goemotions)",
+    )
     args = parser.parse_args(argv)
 
     if args.command == "download":
         from bot.emotion.download import download_goemotions
-
         from heard.datasets import goemotions_dir
 
         return download_goemotions(args.dest or goemotions_dir())

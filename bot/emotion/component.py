@@ -1,4 +1,5 @@
 """The Rasa NLU component that puts `emotion` into every parse result."""
+
 from __future__ import annotations
 
 import hashlib
@@ -16,21 +17,28 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.emotion.data import (goemotions_folder, goemotions_location, load_domain_examples,
-                               load_goemotions)
+from bot.emotion.data import (
+    goemotions_folder,
+    goemotions_location,
+    load_domain_examples,
+    load_goemotions,
+)
 from bot.emotion.intensity import Voice, voice_from_metadata, with_voice
 from bot.emotion.model import EMBEDDING_SIZE, EmotionModel
 
 logger = logging.getLogger(__name__)
 EMOTION = "emotion"
 MODEL_DIR = "sklearn"  # inside the component's model storage
-NEUTRAL = {"name": "neutral", "confidence": 1.0, "intensity": 0.0,
-           "ranking": [{"name": "neutral", "confidence": 1.0}], "cues": []}
+NEUTRAL = {
+    "name": "neutral",
+    "confidence": 1.0,
+    "intensity": 0.0,
+    "ranking": [{"name": "neutral", "confidence": 1.0}],
+    "cues": [],
+}
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
 class EmotionClassifier(GraphComponent):
     """Classifies the customer's emotion (seven labels) and how strongly it is felt."""
 
@@ -55,21 +63,32 @@ class EmotionClassifier(GraphComponent):
             "random_seed": 42,
         }
 
-    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage,
-                 resource: Resource, model: Optional[EmotionModel] = None) -> None:
+    def __init__(
+        self,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        model: Optional[EmotionModel] = None,
+    ) -> None:
         unknown = set(config) - set(self.get_default_config())
         if unknown:
             raise InvalidConfigException(
                 f"EmotionClassifier: unknown option(s) {sorted(unknown)}; "
-                f"known options are {sorted(self.get_default_config())}")
+                f"known options are {sorted(self.get_default_config())}"
+            )
         self._config = config
         self._storage = model_storage
         self._resource = resource
         self._model = model
 
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage,
-               resource: Resource, execution_context: ExecutionContext) -> "EmotionClassifier":
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "EmotionClassifier":
         return cls(config, model_storage, resource)
 
     @classmethod
@@ -97,7 +116,8 @@ class EmotionClassifier(GraphComponent):
                 "on %s alone; get it with `python -m bot.emotion download` or point "
                 "HEARD_DATA_DIR at a folder holding goemotions/",
                 goemotions_location(self._config["goemotions_path"]),
-                self._config["training_file"])
+                self._config["training_file"],
+            )
             return []
         rows = load_goemotions(folder, "train")
         rows = rows if limit < 0 else rows[:limit]
@@ -107,24 +127,38 @@ class EmotionClassifier(GraphComponent):
     def train(self, training_data: TrainingData) -> Resource:
         self._model = EmotionModel.train(
             load_domain_examples(Path(self._config["training_file"])),
-            self.general_examples(), domain_weight=self._config["domain_weight"],
-            c=self._config["C"], max_iter=self._config["max_iter"],
-            seed=self._config["random_seed"], embedding_weight=self._config["embedding_weight"])
+            self.general_examples(),
+            domain_weight=self._config["domain_weight"],
+            c=self._config["C"],
+            max_iter=self._config["max_iter"],
+            seed=self._config["random_seed"],
+            embedding_weight=self._config["embedding_weight"],
+        )
         with self._storage.write_to(self._resource) as directory:
             self._model.save(Path(directory) / MODEL_DIR)
         return self._resource
 
     @classmethod
-    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> "EmotionClassifier":
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "EmotionClassifier":
         with model_storage.read_from(resource) as directory:
             model = EmotionModel.load(Path(directory) / MODEL_DIR)
         return cls(config, model_storage, resource, model)
 
     def process(self, messages: List[Message]) -> List[Message]:
-        spoken = [m for m in messages if (m.get(TEXT) or "").strip()] if self._model else []
-        results = self._model.predict([m.get(TEXT) for m in spoken],
-                                      [_sentence_vector(m) for m in spoken]) if spoken else []
+        model = self._model
+        spoken = [m for m in messages if (m.get(TEXT) or "").strip()] if model else []
+        results = (
+            model.predict([m.get(TEXT) for m in spoken], [_sentence_vector(m) for m in spoken])
+            if model and spoken
+            else []
+        )
         found = {id(m): result.as_dict() for m, result in zip(spoken, results)}
         for message in messages:
             value = found.get(id(message), NEUTRAL)
@@ -158,5 +192,8 @@ def _add_voice(emotion: Dict[str, Any], voice: Optional[Voice]) -> Dict[str, Any
     """A new emotion dict: intensity moved by the voice, the voice's cues added."""
     if voice is None:
         return emotion
-    return {**emotion, "intensity": with_voice(emotion["intensity"], emotion["name"], voice),
-            "cues": list(emotion["cues"]) + list(voice.cues)}
+    return {
+        **emotion,
+        "intensity": with_voice(emotion["intensity"], emotion["name"], voice),
+        "cues": list(emotion["cues"]) + list(voice.cues),
+    }

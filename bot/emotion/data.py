@@ -1,4 +1,5 @@
 """Training examples for the emotion model: Heard's own messages and GoEmotions."""
+
 from __future__ import annotations
 
 import csv
@@ -42,7 +43,8 @@ def load_tsv(path: Path) -> List[Example]:
             text, sep, label = line.rpartition("\t")
             if not sep or label not in LABELS:
                 raise EmotionDataError(
-                    f"{path}:{number}: expected 'text<TAB>label' with a label in {list(LABELS)}")
+                    f"{path}:{number}: expected 'text<TAB>label' with a label in {list(LABELS)}"
+                )
             examples.append((text, label))
     return examples
 
@@ -54,8 +56,9 @@ def load_goemotions(folder: Path, split: str = "train") -> List[Example]:
     with open(folder / f"{split}.tsv", encoding="utf-8", newline="") as handle:
         for row in csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE):
             mapped = {GOEMOTIONS_TO_HEARD.get(names[int(i)]) for i in row[1].split(",")}
-            if len(mapped) == 1 and None not in mapped:
-                examples.append((row[0], mapped.pop()))
+            label = mapped.pop() if len(mapped) == 1 else None
+            if label is not None:
+                examples.append((row[0], label))
     return examples
 
 
@@ -72,4 +75,6 @@ def goemotions_location(candidate: Optional[str] = None) -> Path:
 def goemotions_folder(candidate: Optional[str] = None) -> Optional[Path]:
     """The GoEmotions folder when it holds the files, else None (training goes on without)."""
     folder = goemotions_location(candidate)
-    return folder if (folder / "train.tsv").is_file() and (folder / "labels.txt").is_file() else None
+    return (
+        folder if (folder / "train.tsv").is_file() and (folder / "labels.txt").is_file() else None
+    )

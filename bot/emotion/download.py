@@ -3,6 +3,7 @@
 The files land in a temporary folder first and are moved into place only when all of
 them arrived and parse, so a broken download never leaves half a data set behind.
 """
+
 from __future__ import annotations
 
 import os
@@ -15,18 +16,27 @@ from typing import Callable, Tuple, Type
 from bot.emotion.data import EmotionDataError, load_goemotions
 from heard.download import DownloadError, fetch
 
-SOURCE = ("https://raw.githubusercontent.com/google-research/google-research/master/"
-          "goemotions/data/")
-FILES = {"train.tsv": "train.tsv", "dev.tsv": "dev.tsv", "test.tsv": "test.tsv",
-         "emotions.txt": "labels.txt"}  # the loader reads labels.txt
+SOURCE = "https://raw.githubusercontent.com/google-research/google-research/master/goemotions/data/"
+FILES = {
+    "train.tsv": "train.tsv",
+    "dev.tsv": "dev.tsv",
+    "test.tsv": "test.tsv",
+    "emotions.txt": "labels.txt",
+}  # the loader reads labels.txt
 TIMEOUT = 30
 MAX_FILE_BYTES = 64 * 10**6  # the largest file of either data set is under 4 MB
 
 
 def fetch_file(url: str, target: Path) -> None:
     """One file of a public data set into `target`, showing its progress on stdout."""
-    fetch(url, target, max_bytes=MAX_FILE_BYTES, timeout=TIMEOUT, progress=sys.stdout,
-          label=f"  {target.name:<12}")
+    fetch(
+        url,
+        target,
+        max_bytes=MAX_FILE_BYTES,
+        timeout=TIMEOUT,
+        progress=sys.stdout,
+        label=f"  {target.name:<12}",
+    )
 
 
 def staging_folder(dest: Path) -> Path:
@@ -46,8 +56,14 @@ def move_into_place(staging: Path, dest: Path) -> None:
     staging.rmdir()
 
 
-def staged_download(dest: Path, name: str, source: str, fill: Callable[[Path], None],
-                    errors: Tuple[Type[BaseException], ...], offline_help: str) -> int:
+def staged_download(
+    dest: Path,
+    name: str,
+    source: str,
+    fill: Callable[[Path], None],
+    errors: Tuple[Type[BaseException], ...],
+    offline_help: str,
+) -> int:
     """Runs `fill` on an empty folder beside `dest` and moves the result into place; on one
     of `errors` removes the folder, prints why and `offline_help`, and returns 1."""
     staging = staging_folder(dest)
@@ -75,12 +91,16 @@ def download_goemotions(dest: Path, source: str = SOURCE) -> int:
                 raise EmotionDataError(f"{split}.tsv has no usable rows")
 
     failed = staged_download(
-        dest, "GoEmotions", source, fill,
+        dest,
+        "GoEmotions",
+        source,
+        fill,
         (DownloadError, OSError, EmotionDataError, ValueError, IndexError),
         f"Offline? Copy train.tsv, dev.tsv and labels.txt (emotions.txt) into {dest} "
         f"by hand (HEARD_DATA_DIR chooses the data folder; the EmotionClassifier's "
         f"goemotions_path overrides it). "
-        f"Training works without them, on data/emotions.yml alone.")
+        f"Training works without them, on data/emotions.yml alone.",
+    )
     if not failed:
         print(f"GoEmotions saved in {dest}")
     return failed

@@ -14,7 +14,8 @@ from sklearn.metrics import (
 )
 
 from bot.emotion.data import Example
-from bot.emotion.labels import LABELS, NEGATIVE
+from bot.emotion.labels import LABELS
+from heard.contract import NEGATIVE_EMOTIONS
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,11 @@ def score(gold: Sequence[str], predicted: Sequence[str]) -> Tuple[Dict, float, f
     )
     accuracy = float(accuracy_score(gold, predicted)) if gold else 0.0
     negative = (
-        float(accuracy_score([g in NEGATIVE for g in gold], [p in NEGATIVE for p in predicted]))
+        float(
+            accuracy_score(
+                [g in NEGATIVE_EMOTIONS for g in gold], [p in NEGATIVE_EMOTIONS for p in predicted]
+            )
+        )
         if gold
         else 0.0
     )

@@ -7,6 +7,7 @@ the empathy policy; the weights are set so that Heard agrees with a hand-graded 
 (tests/data/emotion_intensity.tsv) and are documented in the README. On a call,
 `with_voice` then moves the intensity by the caller's vocal arousal (voice/README.md).
 """
+
 from __future__ import annotations
 
 import re
@@ -16,16 +17,22 @@ from typing import Dict, Mapping, Optional, Tuple
 _WORD = re.compile(r"[A-Za-z']+")
 _PROFANITY = re.compile(
     r"\b(damn|damned|hell|wtf|ffs|crap|crappy|shit\w*|bullshit|fuck\w*|f[*#@]+\w*|bloody|"
-    r"screw(ed)? (you|this)|pissed|sucks?)\b", re.I)
+    r"screw(ed)? (you|this)|pissed|sucks?)\b",
+    re.I,
+)
 _INTENSIFIERS = re.compile(
     r"\b(very|so|extremely|absolutely|totally|completely|really|seriously|utterly|"
     r"incredibly|ridiculous(ly)?|unacceptable|outrageous|disgusting|terrible|awful|worst|"
-    r"never|beyond)\b", re.I)
+    r"never|beyond)\b",
+    re.I,
+)
 _REPEATED_CONTACT = re.compile(
     r"\b(again|still|(second|third|fourth|fifth|\d+(st|nd|rd|th)) time|"
     r"(how|so) many times|every time|keep (asking|calling|writing|getting)|"
     r"already (asked|called|wrote|written|told|contacted)|nobody (answers|replies|helps)|"
-    r"no one (answers|replies|helps))\b", re.I)
+    r"no one (answers|replies|helps))\b",
+    re.I,
+)
 # Words that on their own say the feeling is strong (not just which feeling it is).
 _STRONG = re.compile(
     r"\b(furious|livid|fuming|seething|raging|outraged?|enraged|so (angry|mad)|hate|despise|"
@@ -34,15 +41,21 @@ _STRONG = re.compile(
     r"devastated|heartbroken|crushed|gutted|in tears|crying|beside myself|"
     r"terrified|petrified|panic\w*|frantic|scared to death|worried sick|sick with worry|"
     r"desperate|shaking|losing my mind|insane|"
-    r"thrilled|ecstatic|over the moon|lifesaver|saved my \w+|amazing)\b", re.I)
+    r"thrilled|ecstatic|over the moon|lifesaver|saved my \w+|amazing)\b",
+    re.I,
+)
 # Words that play a feeling down: "a bit worried", "slightly annoyed".
 _MITIGATORS = re.compile(
     r"\b(a (little|bit|tad)|slightly|somewhat|kind of|a touch|not a big deal|"
-    r"no big deal|minor|small (issue|question|problem))\b", re.I)
+    r"no big deal|minor|small (issue|question|problem))\b",
+    re.I,
+)
 _WAITING = re.compile(
     r"\b((\d+|a|one|two|three|four|five|six|several|few|many) (days?|weeks?|months?|hours?)|"
     r"since (monday|tuesday|wednesday|thursday|friday|saturday|sunday|last|yesterday|\d+)|"
-    r"forever|ages)\b", re.I)
+    r"forever|ages)\b",
+    re.I,
+)
 
 WEIGHTS: Dict[str, float] = {
     "capitals": 0.2,
@@ -106,7 +119,7 @@ def cues(text: str) -> Cues:
     )
 
 
-def intensity(text: str, label: str, confidence: float, found: Cues = None) -> float:
+def intensity(text: str, label: str, confidence: float, found: Optional[Cues] = None) -> float:
     cue_score = (found or cues(text)).score()
     if label == "neutral":
         value = NEUTRAL_SHARE * max(0.0, cue_score)
@@ -128,8 +141,14 @@ VOICE_WEIGHTS: Dict[str, Tuple[float, float]] = {
     "joy": (0.3, 0.2),
     "neutral": (0.2, 0.2),
 }
-VOICE_CUES = {"loud": "loud_voice", "quiet": "quiet_voice", "high_pitch": "raised_pitch",
-              "low_pitch": "lowered_pitch", "fast": "fast_speech", "slow": "slow_speech"}
+VOICE_CUES = {
+    "loud": "loud_voice",
+    "quiet": "quiet_voice",
+    "high_pitch": "raised_pitch",
+    "low_pitch": "lowered_pitch",
+    "fast": "fast_speech",
+    "slow": "slow_speech",
+}
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ more than the embedding does as extra regression features (on held-out parts of 
 training data: GoEmotions macro-F1 +0.023, against +0.007 as features). Training is
 deterministic (lbfgs, and the network's seed).
 """
+
 from __future__ import annotations
 
 import json
@@ -34,17 +35,17 @@ from typing import Iterable, List, Optional, Sequence, Tuple
 
 import joblib
 import numpy as np
+from scipy import sparse
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.neural_network import MLPClassifier
-from scipy import sparse
-from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.pipeline import FeatureUnion, Pipeline
 
 from bot.emotion.data import Example
 from bot.emotion.intensity import cues, intensity
-from nlu.gist import gist
 from bot.emotion.labels import LABELS
+from nlu.gist import gist
 
 MAX_CHARS = 2000  # longer messages are judged on their start; keeps a parse fast
 # Below this the classifier is guessing (other scripts, emoji only, noise): call it neutral.
@@ -109,11 +110,23 @@ def mark_negation(text: str) -> str:
 
 
 def build_features(negation: bool = True) -> FeatureUnion:
-    words = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True, min_df=2,
-                            token_pattern=r"\S+", dtype=np.float32,
-                            preprocessor=mark_negation if negation else _lower_tokens)
-    chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True,
-                            min_df=2, max_features=200_000, dtype=np.float32)
+    words = TfidfVectorizer(
+        analyzer="word",
+        ngram_range=(1, 2),
+        sublinear_tf=True,
+        min_df=2,
+        token_pattern=r"\S+",
+        dtype=np.float32,
+        preprocessor=mark_negation if negation else _lower_tokens,
+    )
+    chars = TfidfVectorizer(
+        analyzer="char_wb",
+        ngram_range=(2, 5),
+        sublinear_tf=True,
+        min_df=2,
+        max_features=200_000,
+        dtype=np.float32,
+    )
     return FeatureUnion([("words", words), ("chars", chars)])
 
 
@@ -132,11 +145,13 @@ class ShopAdaptedClassifier(BaseEstimator, ClassifierMixin):
         self.two_sources_ = bool(shop.any() and not shop.all())
         features = X.shape[1]
         if self.two_sources_:
-            self.gate_ = LogisticRegression(C=self.gate_C, max_iter=self.max_iter,
-                                            class_weight="balanced").fit(X, shop)
+            self.gate_ = LogisticRegression(
+                C=self.gate_C, max_iter=self.max_iter, class_weight="balanced"
+            ).fit(X, shop)
             X = sparse.hstack([X, sparse.diags(shop.astype(np.float32)) @ X], format="csr")
         self.classifier_ = LogisticRegression(C=self.C, max_iter=self.max_iter).fit(
-            X, y, sample_weight=sample_weight)
+            X, y, sample_weight=sample_weight
+        )
         self.classes_ = self.classifier_.classes_
         # The same regressions as column-major weight matrices, so that one message costs
         # a sparse row times a dense matrix (sklearn would copy the transposed weights):
@@ -185,7 +200,7 @@ def encode(texts: Sequence[str]) -> np.ndarray:
     the GIL, one thread per call)."""
     encoder = _sentence_encoder()
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-    batches = [order[start: start + ENCODE_BATCH] for start in range(0, len(order), ENCODE_BATCH)]
+    batches = [order[start : start + ENCODE_BATCH] for start in range(0, len(order), ENCODE_BATCH)]
     vectors = np.zeros((len(texts), EMBEDDING_SIZE), dtype=np.float32)
     with ThreadPoolExecutor(max_workers=max(1, min(len(batches), os.cpu_count() or 1))) as pool:
         encoded = pool.map(lambda rows: encoder.encode([texts[i] for i in rows]), batches)
@@ -203,9 +218,13 @@ class EmbeddingHead:
 
     def fit(self, vectors: np.ndarray, labels: Sequence[str]) -> "EmbeddingHead":
         self.mean_ = vectors.mean(axis=0)  # centred inputs train faster and better
-        self.network_ = MLPClassifier(hidden_layer_sizes=(512,), alpha=1e-2,
-                                      early_stopping=True, max_iter=200,
-                                      random_state=self.seed).fit(vectors - self.mean_, labels)
+        self.network_ = MLPClassifier(
+            hidden_layer_sizes=(512,),
+            alpha=1e-2,
+            early_stopping=True,
+            max_iter=200,
+            random_state=self.seed,
+        ).fit(vectors - self.mean_, labels)
         counts = Counter(labels)
         self.log_prior_ = np.log([counts[c] / len(labels) for c in self.network_.classes_])
         return self
@@ -216,8 +235,12 @@ class EmbeddingHead:
 
 
 def build_pipeline(c: float, max_iter: int, negation: bool = True) -> Pipeline:
-    return Pipeline([("features", build_features(negation)),
-                     ("classifier", ShopAdaptedClassifier(C=c, max_iter=max_iter))])
+    return Pipeline(
+        [
+            ("features", build_features(negation)),
+            ("classifier", ShopAdaptedClassifier(C=c, max_iter=max_iter)),
+        ]
+    )
 
 
 def decision_function(pipeline: Pipeline, docs: List[str]) -> np.ndarray:
@@ -239,8 +262,9 @@ def balanced_weights(labels: Sequence[str]) -> np.ndarray:
     return np.array([len(labels) / (len(counts) * counts[label]) for label in labels])
 
 
-def sample_weights(domain: Sequence[Example], general: Sequence[Example],
-                   domain_weight: float) -> np.ndarray:
+def sample_weights(
+    domain: Sequence[Example], general: Sequence[Example], domain_weight: float
+) -> np.ndarray:
     """Classes balanced within each source; the domain examples' total weight is
     `domain_weight` x the general examples' total (or all of it without general data)."""
     own = balanced_weights([label for _, label in domain])
@@ -255,40 +279,60 @@ def embedding_rows(general: int, domain: int, domain_weight: float) -> np.ndarra
     weights: GoEmotions once and Heard's examples repeated, so that they weigh about
     `domain_weight` x GoEmotions as in the regression."""
     copies = max(1, round(domain_weight * general / domain)) if general else 1
-    return np.concatenate([np.arange(general),
-                           np.tile(np.arange(general, general + domain), copies)])
+    return np.concatenate(
+        [np.arange(general), np.tile(np.arange(general, general + domain), copies)]
+    )
 
 
 class EmotionModel:
     """The fitted TF-IDF pipeline and embedding network (None with `embedding_weight` 0);
     `predict` adds the confidence rule, cues and intensity."""
 
-    def __init__(self, pipeline: Pipeline, head: Optional[EmbeddingHead] = None,
-                 embedding_weight: float = 0.0):
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        head: Optional[EmbeddingHead] = None,
+        embedding_weight: float = 0.0,
+    ):
         self.pipeline = pipeline
         self.head = head
         self.embedding_weight = embedding_weight
         self.labels = tuple(pipeline.classes_)
 
     @classmethod
-    def train(cls, examples: Sequence[Example], general_examples: Sequence[Example] = (),
-              domain_weight: float = 0.8, c: float = 3.0, max_iter: int = 300,
-              seed: int = 42, embedding_weight: float = 0.8) -> "EmotionModel":
-        missing = [label for label in LABELS
-                   if label not in Counter(e[1] for e in list(examples) + list(general_examples))]
+    def train(
+        cls,
+        examples: Sequence[Example],
+        general_examples: Sequence[Example] = (),
+        domain_weight: float = 0.8,
+        c: float = 3.0,
+        max_iter: int = 300,
+        seed: int = 42,
+        embedding_weight: float = 0.8,
+    ) -> "EmotionModel":
+        missing = [
+            label
+            for label in LABELS
+            if label not in Counter(e[1] for e in list(examples) + list(general_examples))
+        ]
         if missing or not examples:
             raise ValueError(f"no training examples for {missing or 'the domain'}")
         general = list(general_examples)
         data = general + list(examples)
         with ThreadPoolExecutor(max_workers=1) as background:
             # The encoder and the regression each keep one core busy: run them side by side.
-            vectors = (background.submit(encode, [_truncate(t) for t, _ in data])
-                       if embedding_weight else None)
+            vectors = (
+                background.submit(encode, [_truncate(t) for t, _ in data])
+                if embedding_weight
+                else None
+            )
             pipeline = build_pipeline(c, max_iter)
-            pipeline.fit([_normalise(t) for t, _ in data], [label for _, label in data],
-                         classifier__sample_weight=sample_weights(examples, general,
-                                                                  domain_weight),
-                         classifier__shop=[False] * len(general) + [True] * len(examples))
+            pipeline.fit(
+                [_normalise(t) for t, _ in data],
+                [label for _, label in data],
+                classifier__sample_weight=sample_weights(examples, general, domain_weight),
+                classifier__shop=[False] * len(general) + [True] * len(examples),
+            )
         for _, vectoriser in pipeline.named_steps["features"].transformer_list:
             vectoriser.stop_words_ = None  # the pruned n-grams: only needed for inspection
         if vectors is None:
@@ -298,16 +342,18 @@ class EmotionModel:
         head = EmbeddingHead(seed).fit(vectors.result()[rows], labels[rows])
         return cls(pipeline, head, embedding_weight)
 
-    def probabilities(self, texts: List[str],
-                      vectors: Optional[Sequence[Optional[np.ndarray]]] = None) -> np.ndarray:
+    def probabilities(
+        self, texts: List[str], vectors: Optional[Sequence[Optional[np.ndarray]]] = None
+    ) -> np.ndarray:
         """`vectors[i]`: the sentence embedding of texts[i] when the pipeline has it, or None."""
         scores = decision_function(self.pipeline, [_normalise(t) for t in texts])
         if self.head is not None:
             scores += self.embedding_weight * self.head.scores(_embeddings(texts, vectors))
         return softmax(scores)
 
-    def predict(self, texts: Iterable[str],
-                vectors: Optional[Sequence[Optional[np.ndarray]]] = None) -> List[EmotionResult]:
+    def predict(
+        self, texts: Iterable[str], vectors: Optional[Sequence[Optional[np.ndarray]]] = None
+    ) -> List[EmotionResult]:
         texts = list(texts)
         if not texts:
             return []
@@ -319,9 +365,15 @@ class EmotionModel:
             if confidence < MIN_CONFIDENCE:
                 name, confidence = "neutral", cats["neutral"]
             found = cues(text)
-            results.append(EmotionResult(name, confidence,
-                                         intensity(text, name, confidence, found), ranking,
-                                         found.names()))
+            results.append(
+                EmotionResult(
+                    name,
+                    confidence,
+                    intensity(text, name, confidence, found),
+                    ranking,
+                    found.names(),
+                )
+            )
         return results
 
     def predict_one(self, text: str) -> EmotionResult:
@@ -329,25 +381,35 @@ class EmotionModel:
 
     def save(self, path: Path) -> None:
         path.mkdir(parents=True, exist_ok=True)
-        joblib.dump({"pipeline": self.pipeline, "head": self.head,
-                     "embedding_weight": self.embedding_weight}, path / MODEL_FILE, compress=3)
+        joblib.dump(
+            {
+                "pipeline": self.pipeline,
+                "head": self.head,
+                "embedding_weight": self.embedding_weight,
+            },
+            path / MODEL_FILE,
+            compress=3,
+        )
         (path / META_FILE).write_text(json.dumps({"format": FORMAT, "labels": self.labels}))
 
     @classmethod
     def load(cls, path: Path) -> "EmotionModel":
         meta = json.loads((path / META_FILE).read_text())
         if meta.get("format") != FORMAT:
-            raise ValueError(f"{path}: emotion model format {meta.get('format')}, expected "
-                             f"{FORMAT}; retrain with `make train`")
+            raise ValueError(
+                f"{path}: emotion model format {meta.get('format')}, expected "
+                f"{FORMAT}; retrain with `make train`"
+            )
         return cls(**joblib.load(path / MODEL_FILE))
 
 
-def _embeddings(texts: Sequence[str], given: Optional[Sequence[Optional[np.ndarray]]]
-                ) -> np.ndarray:
+def _embeddings(
+    texts: Sequence[str], given: Optional[Sequence[Optional[np.ndarray]]]
+) -> np.ndarray:
     """The given sentence vectors; the texts without one are encoded here."""
-    vectors = list(given) if given is not None else [None] * len(texts)
+    vectors: List[Optional[np.ndarray]] = list(given) if given is not None else [None] * len(texts)
     missing = [i for i, vector in enumerate(vectors) if vector is None]
     if missing:
         for i, vector in zip(missing, encode([_truncate(texts[i]) for i in missing])):
             vectors[i] = vector
-    return np.vstack(vectors)
+    return np.vstack([v for v in vectors if v is not None])

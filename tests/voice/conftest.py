@@ -1,4 +1,5 @@
 """Fixtures for voice tests: shared recordings (read in place, never copied)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -75,20 +76,28 @@ def voice_live(trained_model, tmp_path_factory):
     scripts = folder / "scripts"
     scripts.mkdir()
     auth_token = secrets.token_hex(16)
-    options = (f"  stt: scripted\n  scripted_dir: {scripts}\n"
-               "  call:\n    reprompt_after: 3\n    max_reprompts: 1\n    dtmf_timeout: 1\n")
-    servers = Servers.in_folder(trained_model, folder, credentials=(
-        "rest:\n"
-        f"voice.channels.twilio.TwilioMediaStreamsInput:\n{options}"
-        f"  auth_token: '{auth_token}'\n  transfer_number: '+15550199'\n"
-        f"voice.channels.browser.BrowserVoiceInput:\n{options}"))
+    options = (
+        f"  stt: scripted\n  scripted_dir: {scripts}\n"
+        "  call:\n    reprompt_after: 3\n    max_reprompts: 1\n    dtmf_timeout: 1\n"
+    )
+    servers = Servers.in_folder(
+        trained_model,
+        folder,
+        credentials=(
+            "rest:\n"
+            f"voice.channels.twilio.TwilioMediaStreamsInput:\n{options}"
+            f"  auth_token: '{auth_token}'\n  transfer_number: '+15550199'\n"
+            f"voice.channels.browser.BrowserVoiceInput:\n{options}"
+        ),
+    )
     # Staff in at any hour the suite runs: a handoff on the phone is then a transfer.
     servers.environment["HEARD_STAFFED_HOURS"] = "Mon-Sun 00:00-23:59:59"
     servers.start()
     try:
         servers.wait_until_ready()
-        yield VoiceLive(Live(servers, Repository.from_url(servers.database_url)), scripts,
-                        folder, auth_token)
+        yield VoiceLive(
+            Live(servers, Repository.from_url(servers.database_url)), scripts, folder, auth_token
+        )
     finally:
         servers.stop()
 
@@ -119,8 +128,7 @@ class VoiceLive:
         """A Twilio webhook request (signed), e.g. twilio_post("/after", {...})."""
         from voice.phone_emulator import WEBHOOKS, twilio_post
 
-        return twilio_post(f"{self.live.servers.rasa_url}{WEBHOOKS}{path}", form,
-                           self.auth_token)
+        return twilio_post(f"{self.live.servers.rasa_url}{WEBHOOKS}{path}", form, self.auth_token)
 
     def tracker(self, conversation_id: str) -> dict:
         import json
@@ -131,8 +139,11 @@ class VoiceLive:
             return json.load(response)
 
     def bot_texts(self, conversation_id: str) -> list:
-        return [e.get("text") or "" for e in self.tracker(conversation_id)["events"]
-                if e["event"] == "bot"]
+        return [
+            e.get("text") or ""
+            for e in self.tracker(conversation_id)["events"]
+            if e["event"] == "bot"
+        ]
 
     def log(self) -> str:
         return (self.folder / "log" / "rasa.log").read_text(errors="replace")

@@ -60,8 +60,9 @@ def test_mulaw_known_values():
     assert mulaw_encode(np.array([-32768], "<i2").tobytes()) == b"\x00"
 
 
-@pytest.mark.skipif(audioop is None,
-                    reason="audioop (stdlib, removed in Python 3.13) not available")
+@pytest.mark.skipif(
+    audioop is None, reason="audioop (stdlib, removed in Python 3.13) not available"
+)
 def test_mulaw_matches_audioop_exactly():
     assert mulaw_encode(ALL_INT16) == audioop.lin2ulaw(ALL_INT16, 2)
     every_code = bytes(range(256))
@@ -77,8 +78,9 @@ def test_mulaw_chunk_helpers_resample_to_8k():
     assert abs(dbfs(back) - dbfs(tone)) < 0.5
 
 
-@pytest.mark.parametrize("src,dst", [(8000, 16000), (16000, 8000), (22050, 16000), (44100, 8000),
-                                     (16000, 16000)])
+@pytest.mark.parametrize(
+    "src,dst", [(8000, 16000), (16000, 8000), (22050, 16000), (44100, 8000), (16000, 16000)]
+)
 def test_resample_length_and_rate(src, dst):
     chunk = sine(300, src, 1.0, 0.5)
     out = resample(chunk, dst)
@@ -99,8 +101,10 @@ def test_resample_removes_content_above_the_new_nyquist():
 def pieces(chunk: AudioChunk, ms: int = 20) -> list:
     """`chunk` cut as a call delivers it, in frames of `ms` milliseconds."""
     size = 2 * chunk.sample_rate * ms // 1000
-    return [AudioChunk(chunk.pcm[i:i + size], chunk.sample_rate)
-            for i in range(0, len(chunk.pcm), size)]
+    return [
+        AudioChunk(chunk.pcm[i : i + size], chunk.sample_rate)
+        for i in range(0, len(chunk.pcm), size)
+    ]
 
 
 @pytest.mark.parametrize("src,dst", [(8000, 16000), (16000, 8000), (22050, 16000)])

@@ -1,5 +1,6 @@
 """Bad audio and bad clients on the Twilio websocket: the call ends cleanly or carries on,
 the server keeps answering, and its threads and memory return to where they were."""
+
 from __future__ import annotations
 
 import asyncio
@@ -20,8 +21,11 @@ pytestmark = pytest.mark.slow
 
 def server_status(voice_live) -> dict:
     pid = voice_live.live.servers.processes[-1].pid  # the Rasa server
-    fields = dict(line.split(":", 1) for line in
-                  Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+    fields = dict(
+        line.split(":", 1)
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+        if ":" in line
+    )
     return {"threads": int(fields["Threads"]), "rss_mb": int(fields["VmRSS"].split()[0]) / 1024}
 
 
@@ -43,9 +47,19 @@ def test_malformed_messages_are_skipped_and_the_call_carries_on(voice_live, spee
     async def talk():
         async with call:
             await call.reply()
-            for junk in ("{not json", "[1, 2]", '{"event": "media"}', '{"event": "dance"}',
-                         json.dumps({"event": "media", "streamSid": call.stream_sid,
-                                     "media": {"payload": "***not base64***"}})):
+            for junk in (
+                "{not json",
+                "[1, 2]",
+                '{"event": "media"}',
+                '{"event": "dance"}',
+                json.dumps(
+                    {
+                        "event": "media",
+                        "streamSid": call.stream_sid,
+                        "media": {"payload": "***not base64***"},
+                    }
+                ),
+            ):
                 await call._ws.send(junk)
             await call.say(speech("Hello"))
             return await call.reply()
@@ -54,17 +68,33 @@ def test_malformed_messages_are_skipped_and_the_call_carries_on(voice_live, spee
     assert voice_live.logged("voice.twilio.bad_message")
 
 
-@pytest.mark.parametrize("media_format, why", [
-    ({"encoding": "audio/x-l16", "sampleRate": 8000, "channels": 1}, "unsupported encoding"),
-    ({"encoding": "audio/x-mulaw", "sampleRate": 16000, "channels": 1}, "unsupported sample rate"),
-])
+@pytest.mark.parametrize(
+    "media_format, why",
+    [
+        ({"encoding": "audio/x-l16", "sampleRate": 8000, "channels": 1}, "unsupported encoding"),
+        (
+            {"encoding": "audio/x-mulaw", "sampleRate": 16000, "channels": 1},
+            "unsupported sample rate",
+        ),
+    ],
+)
 def test_a_stream_in_another_codec_is_closed_with_the_reason(voice_live, media_format, why):
     async def connect():
         async with websockets.connect(f"{voice_live.ws_url}/webhooks/twilio_voice/stream") as ws:
             stream_sid = f"MZ{uuid.uuid4().hex}"
-            await ws.send(json.dumps({"event": "start", "streamSid": stream_sid, "start": {
-                "callSid": f"CA{uuid.uuid4().hex}", "streamSid": stream_sid,
-                "mediaFormat": media_format}}))
+            await ws.send(
+                json.dumps(
+                    {
+                        "event": "start",
+                        "streamSid": stream_sid,
+                        "start": {
+                            "callSid": f"CA{uuid.uuid4().hex}",
+                            "streamSid": stream_sid,
+                            "mediaFormat": media_format,
+                        },
+                    }
+                )
+            )
             with pytest.raises(websockets.ConnectionClosed) as closed:
                 await asyncio.wait_for(ws.recv(), 10)
             return closed.value
@@ -80,8 +110,13 @@ def test_truncated_frames_and_silence_only_end_cleanly(voice_live):
         async with call:
             await call.reply()
             for size in (1, 7, 159, 161):  # frames cut anywhere, not 160 bytes
-                await call._send({"event": "media", "streamSid": call.stream_sid,
-                                  "media": {"payload": "//" * (size // 2) + "/w==" * (size % 2)}})
+                await call._send(
+                    {
+                        "event": "media",
+                        "streamSid": call.stream_sid,
+                        "media": {"payload": "//" * (size // 2) + "/w==" * (size % 2)},
+                    }
+                )
             await call.send_audio(silence(2.0))
         return call.heard
 
@@ -110,12 +145,14 @@ def test_a_caller_who_hangs_up_mid_reply_leaves_nothing_behind(voice_live, speec
     assert still_answers(voice_live, speech)  # warm: the worker threads exist now
     before = server_status(voice_live)
     for _ in range(5):
+
         async def drop(call):
             async with call:
                 await call.reply()
                 await call.say(speech("What are your opening hours?"))
-                await until(lambda: call.heard.first_audio_at is not None, 60,
-                            "no answer audio came")
+                await until(
+                    lambda: call.heard.first_audio_at is not None, 60, "no answer audio came"
+                )
                 await call._ws.close()  # gone, mid-answer, without a stop message
 
         asyncio.run(drop(voice_live.call("what are your opening hours")))

@@ -1,5 +1,6 @@
 """The browser channel's stream handler, called directly without servers: what reaches a
 call, what the client is told, and when the connection is closed."""
+
 import asyncio
 import json
 
@@ -34,8 +35,11 @@ class Socket:
         self.closed_with, self.reason = code, reason
 
     def errors(self) -> list:
-        return [json.loads(m)["message"] for m in self.sent
-                if isinstance(m, str) and json.loads(m)["event"] == "error"]
+        return [
+            json.loads(m)["message"]
+            for m in self.sent
+            if isinstance(m, str) and json.loads(m)["event"] == "error"
+        ]
 
 
 class Session:
@@ -61,8 +65,9 @@ class Session:
 def serve(*frames, **options):
     """Runs the stream handler on `frames`; returns the socket and the calls it started
     (conversation id, metadata, session)."""
-    browser = BrowserVoiceInput.from_credentials({"stt": "scripted", "scripted_dir": "/tmp",
-                                                  **options})
+    browser = BrowserVoiceInput.from_credentials(
+        {"stt": "scripted", "scripted_dir": "/tmp", **options}
+    )
     started = []
 
     def start_session(request, on_message, call_id, transport, metadata):
@@ -76,15 +81,24 @@ def serve(*frames, **options):
 
 
 def test_audio_and_keys_reach_the_call_and_a_frame_cut_mid_sample_is_joined():
-    ws, started = serve(START, b"\x01", b"\x02\x03", b"\x04",
-                        json.dumps({"event": "dtmf", "digit": "5"}),
-                        json.dumps({"event": "future"}),  # unknown events: a newer client
-                        json.dumps({"event": "stop"}), b"\x05\x06")
-    (call_id, metadata, session), = started
+    ws, started = serve(
+        START,
+        b"\x01",
+        b"\x02\x03",
+        b"\x04",
+        json.dumps({"event": "dtmf", "digit": "5"}),
+        json.dumps({"event": "future"}),  # unknown events: a newer client
+        json.dumps({"event": "stop"}),
+        b"\x05\x06",
+    )
+    ((call_id, metadata, session),) = started
     assert call_id == SESSION_ID
     assert metadata == {"call": {"transport": "browser", "can_transfer": False}}
-    assert session.heard == [("audio", b"\x01\x02", 16000), ("audio", b"\x03\x04", 16000),
-                             ("dtmf", "5")]
+    assert session.heard == [
+        ("audio", b"\x01\x02", 16000),
+        ("audio", b"\x03\x04", 16000),
+        ("dtmf", "5"),
+    ]
     assert session.ended == "caller_hung_up" and ws.errors() == []
 
 
@@ -108,14 +122,21 @@ def test_malformed_events_get_an_error_each_until_too_many_come_in_a_row():
     assert started[0][2].ended == "caller_hung_up"
 
 
-@pytest.mark.parametrize("first, message", [
-    (b"\x00\x01" * 100, "must be a JSON start message"),
-    ("{not json", "not valid JSON"),
-    (json.dumps({"event": "start", "session_id": "../../etc", "sample_rate": 16000}),
-     "session_id must be"),
-    (json.dumps({"event": "start", "session_id": SESSION_ID, "sample_rate": "4" * 5000}),
-     "must be 16000 Hz"),
-])
+@pytest.mark.parametrize(
+    "first, message",
+    [
+        (b"\x00\x01" * 100, "must be a JSON start message"),
+        ("{not json", "not valid JSON"),
+        (
+            json.dumps({"event": "start", "session_id": "../../etc", "sample_rate": 16000}),
+            "session_id must be",
+        ),
+        (
+            json.dumps({"event": "start", "session_id": SESSION_ID, "sample_rate": "4" * 5000}),
+            "must be 16000 Hz",
+        ),
+    ],
+)
 def test_a_bad_start_is_refused_with_the_reason_and_starts_nothing(first, message, caplog):
     ws, started = serve(first, START)
     assert started == [] and ws.closed_with == UNSUPPORTED_DATA

@@ -1,5 +1,6 @@
 """The widget's call button protocol against the real servers: 16 kHz PCM in, PCM and JSON
 events out, the call continuing the chat's conversation."""
+
 from __future__ import annotations
 
 import asyncio
@@ -38,7 +39,7 @@ async def collect(ws, quiet: float = 0.8, timeout: float = 20.0):
 
 async def stream(ws, chunk):
     for i in range(0, len(chunk.pcm), 640):  # 20 ms at 16 kHz
-        await ws.send(chunk.pcm[i:i + 640])
+        await ws.send(chunk.pcm[i : i + 640])
 
 
 def test_a_browser_call_continues_the_chat_session(voice_live, speech):
@@ -48,8 +49,9 @@ def test_a_browser_call_continues_the_chat_session(voice_live, speech):
 
     async def talk():
         async with websockets.connect(url, max_size=None) as ws:
-            await ws.send(json.dumps({"event": "start", "session_id": session_id,
-                                      "sample_rate": 16000}))
+            await ws.send(
+                json.dumps({"event": "start", "session_id": session_id, "sample_rate": 16000})
+            )
             greeting, greeting_events = await collect(ws)
             await stream(ws, speech("Where is my order?", 16000))
             await stream(ws, silence(1.0, 16000))
@@ -69,19 +71,27 @@ def test_a_browser_call_continues_the_chat_session(voice_live, speech):
 
 
 def test_status_says_whether_calls_are_possible(voice_live):
-    with urllib.request.urlopen(f"{voice_live.live.servers.rasa_url}"
-                                "/webhooks/browser_voice/status", timeout=10) as response:
+    with urllib.request.urlopen(
+        f"{voice_live.live.servers.rasa_url}/webhooks/browser_voice/status", timeout=10
+    ) as response:
         assert json.load(response) == {"available": True, "reason": ""}
 
 
-@pytest.mark.parametrize("first, message", [
-    (b"\x00\x01" * 100, "must be a JSON start message"),
-    ("{not json", "not valid JSON"),
-    (json.dumps({"event": "start", "session_id": "../../etc", "sample_rate": 16000}),
-     "session_id must be"),
-    (json.dumps({"event": "start", "session_id": "abcdefgh1", "sample_rate": 44100}),
-     "must be 16000 Hz"),
-])
+@pytest.mark.parametrize(
+    "first, message",
+    [
+        (b"\x00\x01" * 100, "must be a JSON start message"),
+        ("{not json", "not valid JSON"),
+        (
+            json.dumps({"event": "start", "session_id": "../../etc", "sample_rate": 16000}),
+            "session_id must be",
+        ),
+        (
+            json.dumps({"event": "start", "session_id": "abcdefgh1", "sample_rate": 44100}),
+            "must be 16000 Hz",
+        ),
+    ],
+)
 def test_a_bad_start_is_refused_with_a_reason(voice_live, first, message):
     url = f"{voice_live.ws_url}/webhooks/browser_voice/stream"
 

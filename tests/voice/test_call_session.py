@@ -2,6 +2,7 @@
 speech) through the real turn detector; recognition is the scripted stand-in, speech
 synthesis a quick tone, and time a simulated clock that moves only when a test moves it,
 so silences, keypad pauses and playback take no real time and happen in a fixed order."""
+
 from __future__ import annotations
 
 import asyncio
@@ -22,13 +23,15 @@ from voice.scripted_stt import ScriptedSpeechToText
 from voice.tts import NEUTRAL, Prosody
 
 RATE = 8000
-PROMPTS = {"utter_voice_greeting": "Hello, this is Heard.",
-           "utter_voice_reprompt": "Are you still there?",
-           "utter_voice_goodbye_silence": "Goodbye for now.",
-           "utter_voice_not_heard": "Sorry, I didn't catch that.",
-           "utter_voice_time_limit": "We need to end the call.",
-           "utter_voice_trouble": "Something went wrong.",
-           "utter_voice_transfer_failed": "I couldn't put you through."}
+PROMPTS = {
+    "utter_voice_greeting": "Hello, this is Heard.",
+    "utter_voice_reprompt": "Are you still there?",
+    "utter_voice_goodbye_silence": "Goodbye for now.",
+    "utter_voice_not_heard": "Sorry, I didn't catch that.",
+    "utter_voice_time_limit": "We need to end the call.",
+    "utter_voice_trouble": "Something went wrong.",
+    "utter_voice_transfer_failed": "I couldn't put you through.",
+}
 GREETING = PROMPTS["utter_voice_greeting"]
 STEP_TIMEOUT = 10  # real seconds for one step (synthesis, recognition, a reply) to show
 CALL_TIMEOUT = 30  # real seconds for a whole scenario
@@ -94,8 +97,11 @@ class Transport:
 
     def answers(self) -> int:
         """Answers whose audio has all been sent (the session then reports 'speaking')."""
-        return sum(1 for e in self.events if e[0] == "notify" and e[1] == {
-            "event": "state", "state": "speaking"})
+        return sum(
+            1
+            for e in self.events
+            if e[0] == "notify" and e[1] == {"event": "state", "state": "speaking"}
+        )
 
     def kinds(self) -> List[str]:
         return [e[0] for e in self.events if e[0] != "notify"]
@@ -138,25 +144,41 @@ class Tone:
         return AudioChunk(tone.tobytes(), RATE)
 
 
-def run_call(script_lines, steps, config: Optional[CallConfig] = None, dialogue=None,
-             transport=None, features=None, tts=None, stt=None):
+def run_call(
+    script_lines,
+    steps,
+    config: Optional[CallConfig] = None,
+    dialogue=None,
+    transport=None,
+    features=None,
+    tts=None,
+    stt=None,
+):
     """Starts a session on a simulated clock, runs `steps(session)` and returns
     (transport, dialogue, session)."""
     transport = transport or Transport()
     dialogue = dialogue or Dialogue()
 
     async def main():
-        session = CallSession("call-1", transport, dialogue,
-                              stt or ScriptedSpeechToText(script_lines), tts or Tone(),
-                              config or CallConfig(), metadata={"call": {"transport": "test"}},
-                              features=features, clock=SimulatedClock())
+        session = CallSession(
+            "call-1",
+            transport,
+            dialogue,
+            stt or ScriptedSpeechToText(script_lines),
+            tts or Tone(),
+            config or CallConfig(),
+            metadata={"call": {"transport": "test"}},
+            features=features,
+            clock=SimulatedClock(),
+        )
         await session.start()
         try:
             try:
                 await asyncio.wait_for(steps(session), CALL_TIMEOUT)
             except asyncio.TimeoutError:
-                raise AssertionError(f"the call's steps did not finish within "
-                                     f"{CALL_TIMEOUT} s") from None
+                raise AssertionError(
+                    f"the call's steps did not finish within {CALL_TIMEOUT} s"
+                ) from None
         finally:
             await session.end("test_over")
         return session
@@ -168,7 +190,7 @@ def run_call(script_lines, steps, config: Optional[CallConfig] = None, dialogue=
 async def feed(session, audio: AudioChunk, frame: float = 0.02):
     step = int(RATE * frame) * 2
     for i in range(0, len(audio.pcm), step):
-        await session.audio(AudioChunk(audio.pcm[i:i + step], RATE))
+        await session.audio(AudioChunk(audio.pcm[i : i + step], RATE))
 
 
 async def say(session, audio: AudioChunk):
@@ -181,8 +203,11 @@ async def heard_out(session, answers: int = 1):
     """Waits until Heard has sent `answers` answers' audio, then lets simulated time pass
     until the caller has heard all of it, and one tick more: what waits for the end of
     Heard's speech (a hang-up, a transfer) polls the clock, and has then seen it."""
-    await until(lambda: session.transport.answers() >= answers, STEP_TIMEOUT,
-                f"Heard did not send answer {answers}")
+    await until(
+        lambda: session.transport.answers() >= answers,
+        STEP_TIMEOUT,
+        f"Heard did not send answer {answers}",
+    )
     while session.bot_speaking:
         await session.clock.advance(0.1)
     await session.clock.advance(0.1)
@@ -210,8 +235,13 @@ def test_greets_then_hands_the_callers_words_to_the_dialogue(hello):
     assert metadata["call"] == {"transport": "test"} and metadata["stt_confidence"] == 1.0
     assert transport.said()[-1] == "You said where is my order."
     timing = session.timings[0]
-    assert set(timing) == {"end_of_turn_wait", "recognition", "dialogue",
-                           "synthesis_to_first_audio", "decision_to_first_audio"}
+    assert set(timing) == {
+        "end_of_turn_wait",
+        "recognition",
+        "dialogue",
+        "synthesis_to_first_audio",
+        "decision_to_first_audio",
+    }
     assert 0.55 <= timing["end_of_turn_wait"] <= 0.7  # the default 0.6 s, to a frame
 
 
@@ -230,25 +260,34 @@ def test_each_utterance_carries_how_the_caller_sounded(hello):
 
 def test_speaking_over_heard_clears_playback_and_drops_the_rest(hello):
     third = "And a third one too."
-    long_reply = BotTurn(texts=["One two three four five six seven eight nine ten. "
-                                f"Another sentence follows here. {third}"])
+    long_reply = BotTurn(
+        texts=[
+            "One two three four five six seven eight nine ten. "
+            f"Another sentence follows here. {third}"
+        ]
+    )
     tts = Tone(hold=third)  # Heard is still working on the third sentence ...
 
     async def steps(session):
         await heard_out(session)
         await say(session, hello)
-        await until(lambda: len(transport.played) == 3, STEP_TIMEOUT,
-                    "Heard did not play the first two sentences")
+        await until(
+            lambda: len(transport.played) == 3,
+            STEP_TIMEOUT,
+            "Heard did not play the first two sentences",
+        )
         assert session.bot_speaking  # the simulated clock has not moved on
         await say(session, hello)  # ... when the caller talks over the answer
         tts.release.set()
-        await until(lambda: len(session.timings) == 2, STEP_TIMEOUT,
-                    "Heard did not answer the interruption")
+        await until(
+            lambda: len(session.timings) == 2, STEP_TIMEOUT, "Heard did not answer the interruption"
+        )
 
     transport = Transport()
     dialogue = Dialogue({"where is my order": long_reply})
-    run_call(["where is my order", "sorry what"], steps, dialogue=dialogue,
-             transport=transport, tts=tts)
+    run_call(
+        ["where is my order", "sorry what"], steps, dialogue=dialogue, transport=transport, tts=tts
+    )
     assert dialogue.texts() == ["where is my order", "sorry what"]
     kinds = transport.kinds()
     assert kinds.count("clear") == 1 and kinds.index("clear") == 3  # after two sentences
@@ -279,8 +318,9 @@ def test_keypad_digits_are_sent_after_a_pause_or_at_eight():
         for digit in "98765432":
             await session.dtmf(digit)
         # No time passes: the eighth digit sends them.
-        await until(lambda: len(dialogue.heard) == 2, STEP_TIMEOUT,
-                    "eight digits were not sent at once")
+        await until(
+            lambda: len(dialogue.heard) == 2, STEP_TIMEOUT, "eight digits were not sent at once"
+        )
 
     dialogue = Dialogue()
     run_call([], steps, dialogue=dialogue)
@@ -301,9 +341,12 @@ def test_silence_gets_reprompts_then_a_goodbye_and_a_hang_up():
 
     transport = Transport()
     _, _, session = run_call([], steps, config, transport=transport)
-    assert transport.said() == [GREETING, PROMPTS["utter_voice_reprompt"],
-                                PROMPTS["utter_voice_reprompt"],
-                                PROMPTS["utter_voice_goodbye_silence"]]
+    assert transport.said() == [
+        GREETING,
+        PROMPTS["utter_voice_reprompt"],
+        PROMPTS["utter_voice_reprompt"],
+        PROMPTS["utter_voice_goodbye_silence"],
+    ]
     assert transport.kinds()[-1] == "hang_up" and ("hang_up", "silence") in transport.events
     assert session.end_reason == "silence"
 
@@ -343,8 +386,9 @@ def test_goodbye_hangs_up_after_the_answer(hello):
 
 @pytest.mark.parametrize("can_transfer", [True, False])
 def test_a_transfer_handoff_moves_the_call_or_says_it_could_not(hello, can_transfer):
-    handoff = BotTurn(texts=["Putting you through."],
-                      handoff={"step": "transfer", "reference": "H-1"})
+    handoff = BotTurn(
+        texts=["Putting you through."], handoff={"step": "transfer", "reference": "H-1"}
+    )
 
     async def steps(session):
         await heard_out(session)
@@ -358,8 +402,9 @@ def test_a_transfer_handoff_moves_the_call_or_says_it_could_not(hello, can_trans
             await heard_out(session, 3)
 
     transport = Transport(can_transfer)
-    _, _, session = run_call(["human please"], steps, transport=transport,
-                             dialogue=Dialogue({"human please": handoff}))
+    _, _, session = run_call(
+        ["human please"], steps, transport=transport, dialogue=Dialogue({"human please": handoff})
+    )
     assert ("transfer", "H-1") in transport.events
     if can_transfer:
         assert session.end_reason == "transferred"
@@ -386,10 +431,10 @@ def test_a_failing_turn_is_apologised_for_and_the_call_goes_on(hello):
             await say(session, hello)
             await heard_out(session, answers)
 
-    transport, dialogue, session = run_call(["boom", "still there"], steps,
-                                            dialogue=Dialogue(fail_on="boom"))
-    assert transport.said() == [GREETING, PROMPTS["utter_voice_trouble"],
-                                "You said still there."]
+    transport, dialogue, session = run_call(
+        ["boom", "still there"], steps, dialogue=Dialogue(fail_on="boom")
+    )
+    assert transport.said() == [GREETING, PROMPTS["utter_voice_trouble"], "You said still there."]
     assert dialogue.texts() == ["still there"]
     assert session.end_reason == "test_over"
 
@@ -419,19 +464,25 @@ def test_the_answer_is_voiced_for_the_callers_emotion(hello):
     assert tts.prosodies[-1].rate < 1 and tts.prosodies[-1].pitch < 1
 
 
-@pytest.mark.parametrize("options, message", [
-    ({"trailing_silence": 0}, "must be positive"),
-    ({"reprompt_after": "soon"}, "must be a number"),
-    ({"tralling_silence": 0.5}, "unknown voice option"),
-])
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"trailing_silence": 0}, "must be positive"),
+        ({"reprompt_after": "soon"}, "must be a number"),
+        ({"tralling_silence": 0.5}, "unknown voice option"),
+    ],
+)
 def test_bad_voice_options_are_named(options, message):
     with pytest.raises(ConfigError, match=message):
         CallConfig.from_options(options)
 
 
 def test_sentences_split_at_sentence_ends_only():
-    assert sentences("Hello there. Order 1.5 kg? Yes! ") == ["Hello there.", "Order 1.5 kg?",
-                                                             "Yes!"]
+    assert sentences("Hello there. Order 1.5 kg? Yes! ") == [
+        "Hello there.",
+        "Order 1.5 kg?",
+        "Yes!",
+    ]
 
 
 def test_the_real_vosk_decoder_runs_inside_a_call(korean_stt, shared_audio):
@@ -439,20 +490,21 @@ def test_the_real_vosk_decoder_runs_inside_a_call(korean_stt, shared_audio):
     with the digits grammar after an order question; the (Korean) model hears something."""
     from voice.audio import read_wav, resample
 
-    digits = resample(read_wav(shared_audio / "speech" / "vosk_digits_10001-90210-01803.wav"),
-                      RATE)
+    digits = resample(read_wav(shared_audio / "speech" / "vosk_digits_10001-90210-01803.wav"), RATE)
 
     async def steps(session):
         await heard_out(session)
         session.expect = "digits"  # as after "what is your order number?"
         await say(session, digits)
-        await until(lambda: session.timings or transport.answers() == 2, STEP_TIMEOUT,
-                    "the recogniser's transcript never reached the dialogue")
+        await until(
+            lambda: session.timings or transport.answers() == 2,
+            STEP_TIMEOUT,
+            "the recogniser's transcript never reached the dialogue",
+        )
 
     transport = Transport()
     dialogue = Dialogue({"": BotTurn()})
-    _, _, session = run_call([], steps, dialogue=dialogue, transport=transport,
-                             stt=korean_stt)
+    _, _, session = run_call([], steps, dialogue=dialogue, transport=transport, stt=korean_stt)
     assert PROMPTS["utter_voice_trouble"] not in transport.said()
     assert len(dialogue.heard) >= 1 and dialogue.heard[0][0].strip()
     assert 0 <= dialogue.heard[0][1]["stt_confidence"] <= 1
@@ -465,8 +517,11 @@ def test_no_worker_outlives_a_call_that_heard_said_goodbye_to(hello):
         await say(session, hello)
         await heard_out(session, 2)
         await is_closed(session)
-        await until(lambda: all(task.done() for task in session._tasks), STEP_TIMEOUT,
-                    "a worker outlived the call")
+        await until(
+            lambda: all(task.done() for task in session._tasks),
+            STEP_TIMEOUT,
+            "a worker outlived the call",
+        )
 
     dialogue = Dialogue({"bye": BotTurn(texts=["Goodbye!"], end_call=True)})
     run_call(["bye"], steps, dialogue=dialogue)

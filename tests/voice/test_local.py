@@ -1,5 +1,6 @@
 """`python -m voice.local`: file mode against the real servers (scripted stand-in for
 recognition), and the pieces of call mode that need no audio device."""
+
 from __future__ import annotations
 
 import asyncio
@@ -32,8 +33,13 @@ from voice.local import (
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "voice.local", *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=180)
+    return subprocess.run(
+        [sys.executable, "-m", "voice.local", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
 
 
 # --- against the real servers -----------------------------------------------------------
@@ -48,8 +54,9 @@ def test_file_mode_holds_a_conversation_and_writes_each_answer(voice_live, speec
         inputs.append(str(path))
     out = tmp_path / "out"
 
-    result = run_cli("file", *inputs, "--out", str(out), "--url", voice_live.ws_url,
-                     "--session-id", session_id)
+    result = run_cli(
+        "file", *inputs, "--out", str(out), "--url", voice_live.ws_url, "--session-id", session_id
+    )
 
     assert result.returncode == 0, result.stderr
     for turn in range(3):  # the greeting, then one answer per input file
@@ -70,8 +77,16 @@ def test_file_mode_holds_a_conversation_and_writes_each_answer(voice_live, speec
 def test_file_mode_reports_the_servers_refusal(voice_live, speech, tmp_path):
     path = tmp_path / "in.wav"
     write_wav(path, speech("hello"))
-    result = run_cli("file", str(path), "--out", str(tmp_path / "out"), "--url",
-                     voice_live.ws_url, "--session-id", "no spaces allowed")
+    result = run_cli(
+        "file",
+        str(path),
+        "--out",
+        str(tmp_path / "out"),
+        "--url",
+        voice_live.ws_url,
+        "--session-id",
+        "no spaces allowed",
+    )
     assert result.returncode == 1
     assert "Heard refused the call" in result.stderr and "session_id" in result.stderr
 
@@ -90,8 +105,9 @@ for i in range(0, len(audio), 640):
 
 
 @pytest.mark.slow
-def test_call_mode_talks_through_microphone_and_speaker_and_ctrl_c_hangs_up(voice_live, speech,
-                                                                            tmp_path):
+def test_call_mode_talks_through_microphone_and_speaker_and_ctrl_c_hangs_up(
+    voice_live, speech, tmp_path
+):
     session_id = f"local-{uuid.uuid4().hex[:12]}"
     voice_live.script(session_id, "what are your opening hours")
     words = tmp_path / "caller.raw"
@@ -108,8 +124,9 @@ def test_call_mode_talks_through_microphone_and_speaker_and_ctrl_c_hangs_up(voic
         microphone = await open_microphone([sys.executable, "-c", PACED_MICROPHONE, str(words)])
         speaker = SoxPlayer(["sh", "-c", f"cat >> {played}"])  # stands in for `sox ... -d`
         pressing = asyncio.create_task(ctrl_c_once_answered())
-        await asyncio.wait_for(run_call(voice_live.ws_url, session_id, speaker, microphone,
-                                        lines.append), 60)
+        await asyncio.wait_for(
+            run_call(voice_live.ws_url, session_id, speaker, microphone, lines.append), 60
+        )
         assert pressing.done()
 
     asyncio.run(scenario())
@@ -128,8 +145,9 @@ def test_a_refused_connection_exits_1_with_a_clear_message(tmp_path, speech):
     url = f"ws://127.0.0.1:{free_port()}"  # nothing listens there
     result = run_cli("file", str(path), "--out", str(tmp_path / "out"), "--url", url)
     assert result.returncode == 1
-    assert result.stderr.startswith(f"voice.local: could not connect to {url}"
-                                    "/webhooks/browser_voice/stream")
+    assert result.stderr.startswith(
+        f"voice.local: could not connect to {url}/webhooks/browser_voice/stream"
+    )
     assert "Traceback" not in result.stderr
 
 
@@ -145,8 +163,10 @@ def test_an_unreadable_input_file_is_named(tmp_path):
 def test_stream_url_accepts_the_server_or_the_stream_address():
     assert stream_url("ws://localhost:5005") == "ws://localhost:5005/webhooks/browser_voice/stream"
     assert stream_url("ws://h:1/") == "ws://h:1/webhooks/browser_voice/stream"
-    assert stream_url("ws://h:1/webhooks/browser_voice/stream") == \
-        "ws://h:1/webhooks/browser_voice/stream"
+    assert (
+        stream_url("ws://h:1/webhooks/browser_voice/stream")
+        == "ws://h:1/webhooks/browser_voice/stream"
+    )
 
 
 def test_events_read_as_a_log():
@@ -199,10 +219,14 @@ class FakePlayer:
 def test_listener_plays_audio_stops_on_clear_and_logs_the_conversation():
     player, logged = FakePlayer(), []
     listener = Listener(player, logged.append)
-    for raw in [json.dumps({"event": "bot", "text": "Hi, this is Heard."}), b"\x00" * 640,
-                json.dumps({"event": "state", "state": "speaking"}), json.dumps({"event": "clear"}),
-                json.dumps({"event": "transcript", "text": "where is my order"}),
-                json.dumps({"event": "hangup", "reason": "goodbye"})]:
+    for raw in [
+        json.dumps({"event": "bot", "text": "Hi, this is Heard."}),
+        b"\x00" * 640,
+        json.dumps({"event": "state", "state": "speaking"}),
+        json.dumps({"event": "clear"}),
+        json.dumps({"event": "transcript", "text": "where is my order"}),
+        json.dumps({"event": "hangup", "reason": "goodbye"}),
+    ]:
         listener.handle(raw)
     assert player.calls == [("write", 640), ("clear",)]
     assert listener.lines == ["heard:  Hi, this is Heard.", "caller: where is my order"]
@@ -246,9 +270,13 @@ def test_sox_player_clear_kills_playback_and_the_next_audio_starts_afresh():
 
 
 def test_a_missing_audio_device_is_one_clear_line():
-    failing = ["sh", "-c", "echo 'ALSA lib pcm.c: Unknown PCM default' >&2; "
-               "echo 'sox FAIL sox: Sorry, there is no default audio device configured' >&2; "
-               "exit 2"]
+    failing = [
+        "sh",
+        "-c",
+        "echo 'ALSA lib pcm.c: Unknown PCM default' >&2; "
+        "echo 'sox FAIL sox: Sorry, there is no default audio device configured' >&2; "
+        "exit 2",
+    ]
     with pytest.raises(LocalCallError, match="no audio input: .*no default audio device"):
         asyncio.run(open_microphone(failing))
 

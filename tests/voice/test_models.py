@@ -1,4 +1,5 @@
 """ensure_model against a loopback HTTP server serving fake model archives."""
+
 from __future__ import annotations
 
 import hashlib
@@ -49,8 +50,7 @@ def test_download_unpacks_into_place(server, tmp_path):
     body = make_zip()
     url = server.serve(f"{TOP}.zip", body)
     shown = io.StringIO()
-    path = ensure_model(tmp_path / "vosk", url, hashlib.sha256(body).hexdigest(),
-                        progress=shown)
+    path = ensure_model(tmp_path / "vosk", url, hashlib.sha256(body).hexdigest(), progress=shown)
     assert path == tmp_path / "vosk" / TOP
     assert (path / "am" / "final.mdl").read_bytes() == b"acoustic model " * 200
     assert leftovers(tmp_path / "vosk") == [TOP]  # no partial folder, no zip
@@ -67,8 +67,15 @@ def test_existing_model_is_not_downloaded_again(server, tmp_path):
 
 @pytest.mark.parametrize(
     "case",
-    ["garbage", "truncated_archive", "crc_mismatch", "wrong_top_folder", "sha256_mismatch",
-     "short_body", "http_404"],
+    [
+        "garbage",
+        "truncated_archive",
+        "crc_mismatch",
+        "wrong_top_folder",
+        "sha256_mismatch",
+        "short_body",
+        "http_404",
+    ],
 )
 def test_bad_downloads_leave_nothing_behind(server, tmp_path, caplog, case):
     good = make_zip(stored=True)

@@ -1,4 +1,5 @@
 """Voice features and arousal: synthetic tones, espeak-ng speech, the shared recordings."""
+
 from __future__ import annotations
 
 import collections
@@ -68,6 +69,7 @@ def speak(tmp_path_factory):
 
 # --- pitch ------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("rate", [8000, 16000])
 @pytest.mark.parametrize("f0", [65.0, 110.0, 180.0, 260.0, 390.0])
 @pytest.mark.parametrize("harmonics", [False, True])
@@ -104,6 +106,7 @@ def test_telephone_audio_gives_the_same_features(speak, pitch):
 
 # --- loudness and rate -------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("gain", [0.25, 0.5, 2.0])
 def test_loudness_follows_the_gain_and_nothing_else_changes(speak, gain):
     base = speak()
@@ -136,17 +139,31 @@ def test_background_noise_before_speech_changes_little(speak):
     hiss = rng.normal(0, 0.003, speech.sample_rate + len(speech.samples))  # about -50 dBFS
     lead = np.zeros(speech.sample_rate)  # one second of hiss alone before the speech
     noisy = AudioChunk.from_samples(
-        np.concatenate([lead, speech.samples / 32768]) + hiss, speech.sample_rate)
+        np.concatenate([lead, speech.samples / 32768]) + hiss, speech.sample_rate
+    )
     clean, found = features(speech), features(noisy)
     assert abs(semitones(found.pitch_hz, clean.pitch_hz)) < 0.5
     assert found.loudness_db == pytest.approx(clean.loudness_db, abs=1.0)
     assert found.speech_s == pytest.approx(clean.speech_s, rel=0.15)
 
 
-@pytest.mark.parametrize("word, count", [
-    ("refund", 2), ("nobody", 3), ("waiting", 2), ("have", 1), ("answers", 2), ("table", 2),
-    ("free", 1), ("a", 1), ("rhythm", 1), ("zero", 2), ("eight", 1), ("seven", 2),
-])
+@pytest.mark.parametrize(
+    "word, count",
+    [
+        ("refund", 2),
+        ("nobody", 3),
+        ("waiting", 2),
+        ("have", 1),
+        ("answers", 2),
+        ("table", 2),
+        ("free", 1),
+        ("a", 1),
+        ("rhythm", 1),
+        ("zero", 2),
+        ("eight", 1),
+        ("seven", 2),
+    ],
+)
 def test_syllables(word, count):
     assert syllables(word) == count
 
@@ -166,6 +183,7 @@ def test_rate_from_stt_word_timings(speak):
 
 # --- silence, noise, odd input -----------------------------------------------------------
 
+
 def _noise(kind: str, rate: int) -> AudioChunk:
     rng = np.random.default_rng(7)
     white = rng.standard_normal(2 * rate)
@@ -175,15 +193,19 @@ def _noise(kind: str, rate: int) -> AudioChunk:
 
 
 @pytest.mark.parametrize("rate", [8000, 16000])
-@pytest.mark.parametrize("make", [
-    lambda rate: AudioChunk(b"", rate),
-    lambda rate: AudioChunk(b"\x00\x00" * (rate // 100), rate),  # 10 ms
-    lambda rate: AudioChunk(b"\x00\x00" * (rate * 2), rate),  # two seconds of digital silence
-    lambda rate: AudioChunk.from_samples(np.full(rate, 0.5), rate),  # DC
-    lambda rate: _noise("white", rate),
-    lambda rate: _noise("brown", rate),
-    lambda rate: tone(200.0, rate, seconds=0.05),  # a 50 ms beep: too short to judge
-], ids=["empty", "10ms", "silence", "dc", "white-noise", "brown-noise", "50ms-tone"])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda rate: AudioChunk(b"", rate),
+        lambda rate: AudioChunk(b"\x00\x00" * (rate // 100), rate),  # 10 ms
+        lambda rate: AudioChunk(b"\x00\x00" * (rate * 2), rate),  # two seconds of digital silence
+        lambda rate: AudioChunk.from_samples(np.full(rate, 0.5), rate),  # DC
+        lambda rate: _noise("white", rate),
+        lambda rate: _noise("brown", rate),
+        lambda rate: tone(200.0, rate, seconds=0.05),  # a 50 ms beep: too short to judge
+    ],
+    ids=["empty", "10ms", "silence", "dc", "white-noise", "brown-noise", "50ms-tone"],
+)
 def test_no_features_without_voiced_speech(rate, make):
     assert features(make(rate)) is None
 
@@ -200,6 +222,7 @@ def test_clipped_shouting_still_measures(speak):
 
 # --- baseline and arousal ----------------------------------------------------------------
 
+
 def voice(loudness=-26.0, pitch=165.0, rate=4.5) -> VoiceFeatures:
     return VoiceFeatures(loudness, pitch, 1.0, rate, "audio", 2.0, 1.5)
 
@@ -213,8 +236,10 @@ def test_louder_higher_faster_is_more_aroused():
     base = Baseline()
     for _ in range(3):
         base = base.observe(voice())
-    scores = [arousal(voice(-26 + 3 * k, 165 * 2 ** (k / 12), 4.5 * (1 + 0.1 * k)), base).score
-              for k in range(5)]
+    scores = [
+        arousal(voice(-26 + 3 * k, 165 * 2 ** (k / 12), 4.5 * (1 + 0.1 * k)), base).score
+        for k in range(5)
+    ]
     assert scores == sorted(scores) and scores[0] == pytest.approx(0.5, abs=0.01)
     shouting = arousal(voice(-14, 165 * 2 ** (4 / 12), 6.0), base)
     assert shouting.score > 0.85 and shouting.cues == ("loud", "high_pitch", "fast")
@@ -252,8 +277,11 @@ def test_a_missing_rate_is_neither_learned_nor_judged():
 
 def test_espeak_angry_versus_calm(speak):
     """A caller learned from calm turns, then loud, high and fast."""
-    calm_texts = ["where is my order", "I ordered a lamp last week",
-                  "can you check the delivery date please"]
+    calm_texts = [
+        "where is my order",
+        "I ordered a lamp last week",
+        "can you check the delivery date please",
+    ]
     base = Baseline()
     for text in calm_texts:
         calm = features(telephone(scaled(speak("-s", "140", "-p", "40", text=text), 0.5)))
@@ -271,12 +299,20 @@ def test_espeak_angry_versus_calm(speak):
 def test_metadata_contract():
     found = voice(rate=None)
     meta = VoiceArousal(0.8123, ("loud", "high_pitch")).as_metadata(found)
-    assert meta == {"voice": {"loudness_db": -26.0, "pitch_hz": 165.0, "rate": None,
-                              "arousal": 0.812, "cues": ["loud", "high_pitch"]}}
+    assert meta == {
+        "voice": {
+            "loudness_db": -26.0,
+            "pitch_hz": 165.0,
+            "rate": None,
+            "arousal": 0.812,
+            "cues": ["loud", "high_pitch"],
+        }
+    }
     assert json.loads(json.dumps(meta)) == meta
 
 
 # --- the shared recordings ---------------------------------------------------------------
+
 
 def test_fsdd_speakers_have_stable_pitch(shared_audio):
     clips = sorted((shared_audio / "fsdd").glob("*.wav"))
@@ -294,8 +330,9 @@ def test_fsdd_speakers_have_stable_pitch(shared_audio):
     assert np.mean(np.array(off) < 3) > 0.8
     assert np.mean(np.array(off) > 6) < 0.05  # octave-style errors are rare
     # george speaks clearly higher than lucas, nicolas and yweweler.
-    assert all(semitones(medians["george"], medians[s]) > 3
-               for s in ("lucas", "nicolas", "yweweler"))
+    assert all(
+        semitones(medians["george"], medians[s]) > 3 for s in ("lucas", "nicolas", "yweweler")
+    )
 
 
 def test_fsdd_through_the_telephone_codec(shared_audio):
@@ -304,8 +341,9 @@ def test_fsdd_through_the_telephone_codec(shared_audio):
         original = read_wav(clip)
         a, b = features(original), features(telephone(resample(original, 16000)))
         if a and b:
-            diffs.append((abs(semitones(a.pitch_hz, b.pitch_hz)),
-                          abs(a.loudness_db - b.loudness_db)))
+            diffs.append(
+                (abs(semitones(a.pitch_hz, b.pitch_hz)), abs(a.loudness_db - b.loudness_db))
+            )
     pitch, loud = np.array(diffs).T
     assert len(diffs) > 100 and np.mean(pitch < 0.5) > 0.95 and np.median(loud) < 0.2
 
@@ -325,8 +363,18 @@ def test_jfk_over_the_phone(shared_audio, tmp_path):
     if not shutil.which("sox"):
         pytest.skip("sox not installed (Debian package sox): needed to read FLAC")
     wav = tmp_path / "jfk.wav"
-    subprocess.run(["sox", str(shared_audio / "speech" / "jfk_ask_not.flac"), "-b", "16",
-                    str(wav), "remix", "-"], check=True)
+    subprocess.run(
+        [
+            "sox",
+            str(shared_audio / "speech" / "jfk_ask_not.flac"),
+            "-b",
+            "16",
+            str(wav),
+            "remix",
+            "-",
+        ],
+        check=True,
+    )
     wide = read_wav(wav)  # 44.1 kHz
     a, b = features(wide), features(telephone(wide))
     assert 100 < a.pitch_hz < 350 and abs(semitones(a.pitch_hz, b.pitch_hz)) < 0.5

@@ -1,4 +1,5 @@
 """Text to speech: the pure decisions (speakable, prosody) and real espeak-ng audio."""
+
 from __future__ import annotations
 
 import ctypes.util
@@ -70,13 +71,16 @@ def _tts_missing_reason():
     if importlib.util.find_spec("pyttsx3") is None:
         return "pip package pyttsx3 not installed (pip install pyttsx3)"
     if not ctypes.util.find_library("espeak-ng") and not shutil.which("espeak-ng"):
-        return ("apt package espeak-ng/libespeak-ng1 not installed "
-                "(apt-get install espeak-ng libespeak-ng1)")
+        return (
+            "apt package espeak-ng/libespeak-ng1 not installed "
+            "(apt-get install espeak-ng libespeak-ng1)"
+        )
     return None
 
 
-needs_tts = pytest.mark.skipif(_tts_missing_reason() is not None,
-                               reason=_tts_missing_reason() or "")
+needs_tts = pytest.mark.skipif(
+    _tts_missing_reason() is not None, reason=_tts_missing_reason() or ""
+)
 SENTENCE = "Your refund of twelve euros is on its way."
 
 

@@ -2,6 +2,7 @@
 line POSTs /incoming signed like Twilio, then streams mu-law audio (espeak-ng speech and
 recordings from ../shared/audio) to the websocket the TwiML names; the scripted stand-in
 replaces English recognition, everything else is the product."""
+
 from __future__ import annotations
 
 import asyncio
@@ -19,8 +20,9 @@ pytestmark = pytest.mark.slow
 
 
 def test_incoming_call_is_answered_with_a_stream_and_an_action(voice_live):
-    twiml = voice_live.twilio_post("/incoming", {"CallSid": f"CA{uuid.uuid4().hex}",
-                                                 "From": "+15550123"})
+    twiml = voice_live.twilio_post(
+        "/incoming", {"CallSid": f"CA{uuid.uuid4().hex}", "From": "+15550123"}
+    )
     assert [verb for verb, _ in verbs(twiml)] == ["Connect"]
     connect = ET.fromstring(twiml).find("Connect")
     server = voice_live.live.servers.rasa_url
@@ -33,15 +35,21 @@ def test_incoming_call_is_answered_with_a_stream_and_an_action(voice_live):
 
 
 def test_a_call_goes_from_greeting_to_a_resolved_order_question(voice_live, speech):
-    call = voice_live.call("where is my order", "two three four five six seven eight",
-                    "jane dot doe at example dot com")
+    call = voice_live.call(
+        "where is my order",
+        "two three four five six seven eight",
+        "jane dot doe at example dot com",
+    )
 
     async def talk():
         async with call:
             greeting = await call.reply()
             answers = []
-            for text in ("Where is my order?", "two three four five six seven eight",
-                         "jane dot doe at example dot com"):
+            for text in (
+                "Where is my order?",
+                "two three four five six seven eight",
+                "jane dot doe at example dot com",
+            ):
                 await call.say(speech(text))
                 answers.append(await call.reply())
             return greeting, answers
@@ -87,16 +95,17 @@ def test_speaking_over_heard_clears_its_audio_and_is_answered(voice_live, speech
 
     async def talk():
         async with call:
-            await until(lambda: call.heard.first_audio_at is not None, 60,
-                        "no greeting audio came")
+            await until(lambda: call.heard.first_audio_at is not None, 60, "no greeting audio came")
             await asyncio.sleep(0.5)  # mid-greeting
             await call.say(speech("What are your opening hours?"), realtime=True)
             return await call.reply(quiet=1.0)
 
     answer = asyncio.run(talk())
     assert answer.clears, "no clear message after the caller spoke over Heard"
-    assert any("8 am" in t or "8:00" in t or "opening" in t.lower() or "Monday" in t
-               for t in voice_live.bot_texts(call.call_sid))
+    assert any(
+        "8 am" in t or "8:00" in t or "opening" in t.lower() or "Monday" in t
+        for t in voice_live.bot_texts(call.call_sid)
+    )
 
 
 def test_handoff_on_the_phone_transfers_the_call(voice_live, speech):
@@ -164,5 +173,6 @@ def test_recorded_digits_from_real_speakers_reach_the_dialogue(voice_live, share
 
     answer = asyncio.run(talk())
     assert answer.audio.duration > 0.5
-    assert [e["text"] for e in voice_live.tracker(call.call_sid)["events"]
-            if e["event"] == "user"] == ["hello"]
+    assert [
+        e["text"] for e in voice_live.tracker(call.call_sid)["events"] if e["event"] == "user"
+    ] == ["hello"]

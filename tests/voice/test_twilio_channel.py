@@ -1,5 +1,6 @@
 """The Twilio channel's options, its check of Twilio's request signatures, and who may
 start a call: the webhooks and the stream handler are called directly, without servers."""
+
 import asyncio
 import base64
 import json
@@ -34,7 +35,8 @@ SHIPPED = Path(__file__).resolve().parents[2] / "credentials.yml"
 
 def channel(**options):
     return TwilioMediaStreamsInput.from_credentials(
-        {"stt": "scripted", "scripted_dir": "/tmp", **options})
+        {"stt": "scripted", "scripted_dir": "/tmp", **options}
+    )
 
 
 def shipped_channel():
@@ -44,9 +46,14 @@ def shipped_channel():
 
 def request(signature: str = "", form=FORM, path=INCOMING):
     # No `app`: a handler that reached the agent (or a conversation) would fail.
-    return SimpleNamespace(scheme="http", host="internal:5005", path=path, query_string="",
-                           form=RequestParameters({k: [v] for k, v in form.items()}),
-                           headers={"X-Twilio-Signature": signature})
+    return SimpleNamespace(
+        scheme="http",
+        host="internal:5005",
+        path=path,
+        query_string="",
+        form=RequestParameters({k: [v] for k, v in form.items()}),
+        headers={"X-Twilio-Signature": signature},
+    )
 
 
 def signed(url: str, form=FORM) -> str:
@@ -75,9 +82,14 @@ def test_a_request_signed_by_twilio_for_the_public_url_is_accepted():
     assert twilio._authentic(request(signed(url)))
 
 
-@pytest.mark.parametrize("signature", ["", "bm90IGEgc2lnbmF0dXJl",
-                                       signed("https://elsewhere.example.com/webhooks/"
-                                              "twilio_voice/incoming")])
+@pytest.mark.parametrize(
+    "signature",
+    [
+        "",
+        "bm90IGEgc2lnbmF0dXJl",
+        signed("https://elsewhere.example.com/webhooks/twilio_voice/incoming"),
+    ],
+)
 def test_missing_forged_or_misdirected_signatures_are_refused(signature):
     twilio = channel(auth_token=TOKEN, public_url="https://heard.example.com")
     assert not twilio._authentic(request(signature))
@@ -142,8 +154,17 @@ def test_insecure_dev_mode_accepts_unsigned_calls_and_warns_loudly(caplog):
     assert verbs(post(twilio, "after", request(path=AFTER)).body) == [("Hangup", "")]
 
 
-@pytest.mark.parametrize("call_sid", ["CA123", "../../etc/passwd", f"CA{'0' * 31}g",
-                                      "CA" + CALL_SID[2:].upper(), CALL_SID + "\n", ""])
+@pytest.mark.parametrize(
+    "call_sid",
+    [
+        "CA123",
+        "../../etc/passwd",
+        f"CA{'0' * 31}g",
+        "CA" + CALL_SID[2:].upper(),
+        CALL_SID + "\n",
+        "",
+    ],
+)
 @pytest.mark.parametrize("path", [INCOMING, AFTER])
 def test_signed_requests_about_something_that_is_not_a_call_sid_are_refused(call_sid, path):
     twilio = channel(auth_token=TOKEN)
@@ -152,18 +173,22 @@ def test_signed_requests_about_something_that_is_not_a_call_sid_are_refused(call
     assert answer.status == 400
 
 
-@pytest.mark.parametrize("options, message", [
-    ({"stt": "whisper"}, "stt must be one of"),
-    ({"stt": "scripted", "scripted_dir": None}, "needs scripted_dir"),
-    ({"call": {"max_reprompts": -1}}, "must be 0 or more"),
-    ({"trasnfer_number": "+1555"}, "unexpected keyword"),
-    ({"insecure_dev_mode": "false"}, "must be true or false"),
-    ({"insecure_dev_mode": True, "auth_token": TOKEN}, "not both"),
-])
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"stt": "whisper"}, "stt must be one of"),
+        ({"stt": "scripted", "scripted_dir": None}, "needs scripted_dir"),
+        ({"call": {"max_reprompts": -1}}, "must be 0 or more"),
+        ({"trasnfer_number": "+1555"}, "unexpected keyword"),
+        ({"insecure_dev_mode": "false"}, "must be true or false"),
+        ({"insecure_dev_mode": True, "auth_token": TOKEN}, "not both"),
+    ],
+)
 def test_bad_options_stop_the_server_with_a_reason(options, message):
     with pytest.raises(ConfigError, match=message):
-        TwilioMediaStreamsInput.from_credentials({"stt": "scripted", "scripted_dir": "/tmp",
-                                                  **options})
+        TwilioMediaStreamsInput.from_credentials(
+            {"stt": "scripted", "scripted_dir": "/tmp", **options}
+        )
 
 
 def test_without_a_speech_model_voice_is_off_with_the_reason(tmp_path):
@@ -221,9 +246,16 @@ class Session:
 
 
 def start(call_sid: str, parameters: dict) -> dict:
-    return {"event": "start", "streamSid": STREAM_SID, "start": {
-        "streamSid": STREAM_SID, "callSid": call_sid, "customParameters": parameters,
-        "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1}}}
+    return {
+        "event": "start",
+        "streamSid": STREAM_SID,
+        "start": {
+            "streamSid": STREAM_SID,
+            "callSid": call_sid,
+            "customParameters": parameters,
+            "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1},
+        },
+    }
 
 
 CONNECTED = {"event": "connected", "protocol": "Call", "version": "1.0.0"}
@@ -272,8 +304,9 @@ def test_a_stream_works_in_insecure_dev_mode():
 OTHER_CALL = "CAffffffffffffffffffffffffffffffff"
 
 
-@pytest.mark.parametrize("case", ["unissued", "etc_passwd", "expired", "other_call", "forged",
-                                  "not_ascii"])
+@pytest.mark.parametrize(
+    "case", ["unissued", "etc_passwd", "expired", "other_call", "forged", "not_ascii"]
+)
 def test_a_stream_nobody_announced_is_closed_and_starts_nothing(case, caplog):
     twilio = channel(auth_token=TOKEN)
     expired = tp.stream_token(twilio.stream_key, CALL_SID, time.time() - tp.STREAM_TOKEN_TTL - 1)
@@ -298,38 +331,63 @@ def test_the_shipped_configuration_refuses_every_stream():
 
 
 def media(payload: bytes, track: str = "inbound") -> dict:
-    return {"event": "media", "streamSid": STREAM_SID,
-            "media": {"track": track, "payload": base64.b64encode(payload).decode()}}
+    return {
+        "event": "media",
+        "streamSid": STREAM_SID,
+        "media": {"track": track, "payload": base64.b64encode(payload).decode()},
+    }
 
 
 def test_the_calls_messages_reach_its_session_in_order():
     twilio = channel(insecure_dev_mode=True)
     start_message = start(CALL_SID, issued(twilio))
     ws, started = serve(
-        twilio, CONNECTED, media(b"\x00" * 160), start_message, media(b"\x01" * 160),
+        twilio,
+        CONNECTED,
+        media(b"\x00" * 160),
+        start_message,
+        media(b"\x01" * 160),
         media(b"\x02" * 160, track="outbound"),
         {"event": "dtmf", "streamSid": STREAM_SID, "dtmf": {"digit": "5"}},
-        {"event": "mark", "streamSid": STREAM_SID, "mark": {"name": "m1"}}, STOP,
-        media(b"\x03" * 160))
+        {"event": "mark", "streamSid": STREAM_SID, "mark": {"name": "m1"}},
+        STOP,
+        media(b"\x03" * 160),
+    )
     session = started[0][2]
     # Media before 'start' has no call yet; Heard's own track is not the caller's.
-    assert session.heard == [("audio", mulaw_decode(b"\x01" * 160)), ("dtmf", "5"),
-                             ("played", "m1")]
+    assert session.heard == [
+        ("audio", mulaw_decode(b"\x01" * 160)),
+        ("dtmf", "5"),
+        ("played", "m1"),
+    ]
     assert session.ended == "caller_hung_up" and ws.closed_with is None
 
 
 def test_malformed_messages_are_skipped_until_too_many_come_in_a_row(caplog):
     twilio = channel(insecure_dev_mode=True)
     junk = ["{not json"] * (MAX_BAD_MESSAGES - 1)
-    ws, started = serve(twilio, CONNECTED, *junk, start(CALL_SID, issued(twilio)), *junk,
-                        media(b"\x01" * 160), *junk, STOP)
+    ws, started = serve(
+        twilio,
+        CONNECTED,
+        *junk,
+        start(CALL_SID, issued(twilio)),
+        *junk,
+        media(b"\x01" * 160),
+        *junk,
+        STOP,
+    )
     session = started[0][2]
     assert len(session.heard) == 1 and session.ended == "caller_hung_up"
     assert ws.closed_with is None
     assert caplog.text.count("voice.twilio.bad_message") == 3 * len(junk)
 
-    ws, started = serve(twilio, CONNECTED, start(CALL_SID, issued(twilio)),
-                        *["[1, 2]"] * MAX_BAD_MESSAGES, media(b"\x01" * 160))
+    ws, started = serve(
+        twilio,
+        CONNECTED,
+        start(CALL_SID, issued(twilio)),
+        *["[1, 2]"] * MAX_BAD_MESSAGES,
+        media(b"\x01" * 160),
+    )
     assert ws.closed_with == tp.POLICY_VIOLATION and ws.reason == "too many malformed messages"
     assert started[0][2].heard == [] and started[0][2].ended == "caller_hung_up"
 
@@ -346,7 +404,8 @@ def test_a_start_in_another_codec_is_closed_with_the_reason_and_starts_nothing()
 
 def test_without_a_speech_model_streams_are_closed_with_the_reason(tmp_path):
     off = TwilioMediaStreamsInput.from_credentials(
-        {"vosk_model": str(tmp_path / "none"), "insecure_dev_mode": True})
+        {"vosk_model": str(tmp_path / "none"), "insecure_dev_mode": True}
+    )
     token = tp.stream_token(off.stream_key, CALL_SID, time.time())  # /incoming says no
     ws, started = serve(off, CONNECTED, start(CALL_SID, {"caller": CALLER, "token": token}), STOP)
     assert started == [] and ws.closed_with == tp.UNSUPPORTED_DATA
@@ -360,8 +419,9 @@ class Broken(Session):
 
 def test_a_failing_call_is_ended_and_closed_without_details(caplog):
     twilio = channel(insecure_dev_mode=True)
-    ws, started = serve(twilio, CONNECTED, start(CALL_SID, issued(twilio)),
-                        media(b"\x01" * 160), session=Broken())
+    ws, started = serve(
+        twilio, CONNECTED, start(CALL_SID, issued(twilio)), media(b"\x01" * 160), session=Broken()
+    )
     assert started[0][2].ended == "caller_hung_up"
     assert (ws.closed_with, ws.reason) == (INTERNAL_ERROR, "internal error")
     assert "voice.twilio.failed" in caplog.text and "a bug" in caplog.text

@@ -1,5 +1,6 @@
 """Twilio Media Streams codec: inbound parsing, outbound frames, TwiML, signatures,
 stream tokens."""
+
 from __future__ import annotations
 
 import base64
@@ -70,8 +71,12 @@ def test_parse_connected_and_start():
     assert isinstance(s, Start)
     assert (s.stream_sid, s.call_sid, s.account_sid) == (SID, CALL, "AC123")
     assert s.custom_parameters == {"caller": "+15551234567", "lang": "en"}
-    assert (s.encoding, s.sample_rate, s.channels, s.tracks) == ("audio/x-mulaw", 8000, 1,
-                                                                  ("inbound",))
+    assert (s.encoding, s.sample_rate, s.channels, s.tracks) == (
+        "audio/x-mulaw",
+        8000,
+        1,
+        ("inbound",),
+    )
 
 
 def test_parse_media_dtmf_mark_stop():
@@ -82,13 +87,19 @@ def test_parse_media_dtmf_mark_stop():
     assert m.stream_sid == SID and m.chunk == 2 and m.timestamp_ms == 40 and m.track == "inbound"
     assert m.audio.sample_rate == 8000 and len(m.audio.samples) == 160
     assert np.max(np.abs(m.audio.samples.astype(int) - np.frombuffer(pcm, "<i2"))) <= 16000 * 0.04
-    d = parse_message(json.dumps({"event": "dtmf", "streamSid": SID,
-                                  "dtmf": {"track": "inbound_track", "digit": "7"}}))
+    d = parse_message(
+        json.dumps(
+            {"event": "dtmf", "streamSid": SID, "dtmf": {"track": "inbound_track", "digit": "7"}}
+        )
+    )
     assert d == Dtmf(SID, "7")
     mk = parse_message(json.dumps({"event": "mark", "streamSid": SID, "mark": {"name": "reply-3"}}))
     assert mk == Mark(SID, "reply-3")
-    st = parse_message(json.dumps({"event": "stop", "streamSid": SID,
-                                   "stop": {"accountSid": "AC1", "callSid": CALL}}))
+    st = parse_message(
+        json.dumps(
+            {"event": "stop", "streamSid": SID, "stop": {"accountSid": "AC1", "callSid": CALL}}
+        )
+    )
     assert st == Stop(SID, CALL)
     assert parse_message(json.dumps({"event": "stop", "streamSid": SID}).encode()) == Stop(SID, "")
 
@@ -123,8 +134,10 @@ def test_outbound_media_resamples_to_8k():
     tone = AudioChunk.from_samples(0.5 * np.sin(2 * np.pi * 440 * t), 16000)  # 1 s at 16 kHz
     messages = media_messages(SID, tone)
     assert len(messages) == 50  # 1 s = 50 frames of 20 ms at 8 kHz
-    audio = b"".join(parse_message(json.dumps(media_msg(json.loads(m)["media"]["payload"])))
-                     .audio.pcm for m in messages)
+    audio = b"".join(
+        parse_message(json.dumps(media_msg(json.loads(m)["media"]["payload"]))).audio.pcm
+        for m in messages
+    )
     got = np.frombuffer(audio, "<i2").astype(float)
     want = resample(tone, 8000).samples.astype(float)
     assert len(got) == 8000
@@ -132,8 +145,11 @@ def test_outbound_media_resamples_to_8k():
 
 
 def test_mark_and_clear_messages():
-    assert json.loads(mark_message(SID, "reply-1")) == {"event": "mark", "streamSid": SID,
-                                                        "mark": {"name": "reply-1"}}
+    assert json.loads(mark_message(SID, "reply-1")) == {
+        "event": "mark",
+        "streamSid": SID,
+        "mark": {"name": "reply-1"},
+    }
     assert json.loads(clear_message(SID)) == {"event": "clear", "streamSid": SID}
 
 
@@ -151,8 +167,12 @@ MALFORMED = {
         "'mediaFormat'",
     ),
     "start without callSid": (
-        json.dumps({**start_msg(), "start": {k: v for k, v in start_msg()["start"].items()
-                                             if k != "callSid"}}),
+        json.dumps(
+            {
+                **start_msg(),
+                "start": {k: v for k, v in start_msg()["start"].items() if k != "callSid"},
+            }
+        ),
         "'callSid'",
     ),
     "start without streamSid": (
@@ -164,32 +184,46 @@ MALFORMED = {
         ),
         "'streamSid'",
     ),
-    "wrong codec": (json.dumps(start_msg(encoding="audio/l16")),
-                    "unsupported encoding 'audio/l16'"),
-    "a long codec, quoted short": (json.dumps(start_msg(encoding="x" * 5000)),
-                                   f"unsupported encoding '{'x' * 39}..., expected"),
+    "wrong codec": (
+        json.dumps(start_msg(encoding="audio/l16")),
+        "unsupported encoding 'audio/l16'",
+    ),
+    "a long codec, quoted short": (
+        json.dumps(start_msg(encoding="x" * 5000)),
+        f"unsupported encoding '{'x' * 39}..., expected",
+    ),
     "wrong sample rate": (json.dumps(start_msg(sampleRate=16000)), "unsupported sample rate 16000"),
-    "sample rate not a number": (json.dumps(start_msg(sampleRate="fast")),
-                                 "'sampleRate' is not an integer"),
+    "sample rate not a number": (
+        json.dumps(start_msg(sampleRate="fast")),
+        "'sampleRate' is not an integer",
+    ),
     "stereo": (json.dumps(start_msg(channels=2)), "unsupported channel count 2"),
     "media without payload": (
         json.dumps({"event": "media", "streamSid": SID, "media": {"track": "inbound"}}),
         "'payload'",
     ),
     "media without media": (json.dumps({"event": "media", "streamSid": SID}), "'media'"),
-    "media without streamSid": (json.dumps({"event": "media", "media": {"payload": GOOD_PAYLOAD}}),
-                                "'streamSid'"),
+    "media without streamSid": (
+        json.dumps({"event": "media", "media": {"payload": GOOD_PAYLOAD}}),
+        "'streamSid'",
+    ),
     "bad base64": (json.dumps(media_msg("!!!not base64!!!")), "not valid base64"),
     "truncated base64": (json.dumps(media_msg(GOOD_PAYLOAD[:-3])), "not valid base64"),
-    "bad chunk number": (json.dumps(media_msg(GOOD_PAYLOAD, chunk="x1")),
-                         "'chunk' is not an integer"),
+    "bad chunk number": (
+        json.dumps(media_msg(GOOD_PAYLOAD, chunk="x1")),
+        "'chunk' is not an integer",
+    ),
     "dtmf without digit": (json.dumps({"event": "dtmf", "streamSid": SID, "dtmf": {}}), "'digit'"),
-    "dtmf bad digit": (json.dumps({"event": "dtmf", "streamSid": SID, "dtmf": {"digit": "12"}}),
-                       "not a DTMF digit"),
+    "dtmf bad digit": (
+        json.dumps({"event": "dtmf", "streamSid": SID, "dtmf": {"digit": "12"}}),
+        "not a DTMF digit",
+    ),
     "mark without name": (json.dumps({"event": "mark", "streamSid": SID, "mark": {}}), "'name'"),
     "mark without streamSid": (json.dumps({"event": "mark", "mark": {"name": "x"}}), "'streamSid'"),
-    "streamSid not Twilio's": (json.dumps({**media_msg(GOOD_PAYLOAD), "streamSid": "MZ1"}),
-                               "'streamSid' is missing or not a Twilio sid"),
+    "streamSid not Twilio's": (
+        json.dumps({**media_msg(GOOD_PAYLOAD), "streamSid": "MZ1"}),
+        "'streamSid' is missing or not a Twilio sid",
+    ),
     "binary garbage": (b"\xff\xfe\x00garbage", "malformed JSON"),
 }
 
@@ -203,7 +237,7 @@ def test_malformed_messages_raise_protocol_error(text, message):
 
 
 def test_twiml_escapes_url_and_parameters():
-    url = 'wss://heard.example.com/twilio/stream?a=1&b="two"&c=\'3\'<x>'
+    url = "wss://heard.example.com/twilio/stream?a=1&b=\"two\"&c='3'<x>"
     params = {"caller": 'O\'Brien & "Sons"', "note": "<tag>&amp;"}
     twiml = connect_stream_twiml(url, params)
     assert '&b="two"' not in twiml  # raw & and quotes would break the attribute
@@ -231,8 +265,10 @@ def test_twiml_asks_the_action_url_once_the_stream_ends():
 
 def test_twiml_dials_a_number_or_says_goodbye_and_hangs_up():
     assert verbs(dial_twiml("+15550199")) == [("Dial", "+15550199")]
-    assert verbs(say_and_hang_up_twiml('Sorry <Ann> & "Bo"')) == [("Say", 'Sorry <Ann> & "Bo"'),
-                                                                   ("Hangup", "")]
+    assert verbs(say_and_hang_up_twiml('Sorry <Ann> & "Bo"')) == [
+        ("Say", 'Sorry <Ann> & "Bo"'),
+        ("Hangup", ""),
+    ]
     assert verbs(say_and_hang_up_twiml()) == [("Hangup", "")]
 
 
@@ -241,8 +277,12 @@ def test_signature_validation():
 
     token = "12345abcdef"
     url = "https://heard.example.com/twilio/voice?x=1"
-    params = {"CallSid": CALL, "From": "+15551234567", "To": "+15557654321",
-              "CallStatus": "ringing"}
+    params = {
+        "CallSid": CALL,
+        "From": "+15551234567",
+        "To": "+15557654321",
+        "CallStatus": "ringing",
+    }
     signature = RequestValidator(token).compute_signature(url, params)
     assert valid_signature(token, url, params, signature)
     assert not valid_signature(token, url, {**params, "From": "+15550000000"}, signature)
@@ -251,8 +291,9 @@ def test_signature_validation():
     assert not valid_signature(token, url, params, "")
 
 
-@pytest.mark.parametrize("call_sid", ["../../etc/passwd", "CA123", CALL.upper(), CALL + "\n",
-                                      CALL + "0", 42])
+@pytest.mark.parametrize(
+    "call_sid", ["../../etc/passwd", "CA123", CALL.upper(), CALL + "\n", CALL + "0", 42]
+)
 def test_a_start_whose_call_sid_is_not_twilios_is_a_policy_violation(call_sid):
     message = start_msg()
     message["start"]["callSid"] = call_sid
@@ -282,10 +323,17 @@ def test_a_stream_token_holds_for_its_call_until_it_expires():
     assert stream_token_problem(key, CALL, later, now) == "invalid_token"
 
 
-@pytest.mark.parametrize("token, problem", [
-    (None, "no_token"), ("", "no_token"), ("abc", "malformed_token"),
-    ("1800000300." + "A" * 64, "malformed_token"), ("٣" * 10 + "." + "a" * 64, "malformed_token"),
-    ("1800000300." + "é" * 64, "malformed_token"), ("1800000300." + "a" * 64, "invalid_token"),
-])
+@pytest.mark.parametrize(
+    "token, problem",
+    [
+        (None, "no_token"),
+        ("", "no_token"),
+        ("abc", "malformed_token"),
+        ("1800000300." + "A" * 64, "malformed_token"),
+        ("٣" * 10 + "." + "a" * 64, "malformed_token"),
+        ("1800000300." + "é" * 64, "malformed_token"),
+        ("1800000300." + "a" * 64, "invalid_token"),
+    ],
+)
 def test_missing_and_malformed_stream_tokens_are_named(token, problem):
     assert stream_token_problem(b"k" * 32, CALL, token, 1_800_000_000.0) == problem

@@ -1,6 +1,7 @@
 """Forged calls against the real servers: with the shipped credentials.yml (no auth_token)
 the phone channel is closed; with a token, only a stream announced by a signed /incoming
 for its own CallSid becomes a conversation. Nothing refused leaves a tracker behind."""
+
 from __future__ import annotations
 
 import asyncio
@@ -23,12 +24,14 @@ def stored_events(folder: Path, conversation_id: str) -> int:
     """Events the servers in `folder` (Servers.in_folder) stored for a conversation, read
     from the tracker store itself: asking the HTTP API would create the tracker."""
     with closing(sqlite3.connect(folder / "tracker.db")) as db:
-        return db.execute("SELECT COUNT(*) FROM events WHERE sender_id = ?",
-                          (conversation_id,)).fetchone()[0]
+        return db.execute(
+            "SELECT COUNT(*) FROM events WHERE sender_id = ?", (conversation_id,)
+        ).fetchone()[0]
 
 
 def refused_stream(call: PhoneCall, stream_url: str, parameters: dict) -> int:
     """Opens the stream with `parameters`; the close code once the server has closed it."""
+
     async def run():
         await call.connect(stream_url, parameters)
         await asyncio.wait_for(call.closed.wait(), 10)
@@ -43,8 +46,9 @@ def test_the_shipped_configuration_refuses_forged_calls(live):
     for path in ("/incoming", "/after"):
         for token in (None, "not-the-token"):  # unsigned, and signed with a guessed token
             with pytest.raises(urllib.error.HTTPError) as refused:
-                twilio_post(f"{url}{WEBHOOKS}{path}", {"CallSid": call_sid, "From": "+15550123"},
-                            token)
+                twilio_post(
+                    f"{url}{WEBHOOKS}{path}", {"CallSid": call_sid, "From": "+15550123"}, token
+                )
             assert refused.value.code == 403
     stream_url = url.replace("http://", "ws://") + f"{WEBHOOKS}/stream"
     token = tp.stream_token(b"guess", call_sid, time.time())
@@ -57,11 +61,16 @@ def test_the_shipped_configuration_refuses_forged_calls(live):
     assert log.count("voice.twilio.refused") >= 4 and "+15550123" not in log
 
 
-@pytest.mark.parametrize("case, logged", [
-    ("unissued", "reason=no_token"), ("etc_passwd", "voice.twilio.bad_start"),
-    ("expired", "reason=expired_token"), ("other_call", "reason=invalid_token")])
-def test_a_stream_nobody_announced_is_closed_and_starts_no_conversation(voice_live, case,
-                                                                        logged):
+@pytest.mark.parametrize(
+    "case, logged",
+    [
+        ("unissued", "reason=no_token"),
+        ("etc_passwd", "voice.twilio.bad_start"),
+        ("expired", "reason=expired_token"),
+        ("other_call", "reason=invalid_token"),
+    ],
+)
+def test_a_stream_nobody_announced_is_closed_and_starts_no_conversation(voice_live, case, logged):
     stream_url = f"{voice_live.ws_url}{WEBHOOKS}/stream"
     if case == "etc_passwd":  # no script: its path would leave the scripts folder
         call = PhoneCall(voice_live.live.servers.rasa_url, call_sid="../../etc/passwd")
@@ -70,8 +79,12 @@ def test_a_stream_nobody_announced_is_closed_and_starts_no_conversation(voice_li
     if case == "unissued":
         parameters = {"caller": call.caller}
     elif case == "expired":
-        parameters = {"caller": call.caller, "token": tp.stream_token(
-            voice_live.auth_token.encode(), call.call_sid, time.time() - 2 * tp.STREAM_TOKEN_TTL)}
+        parameters = {
+            "caller": call.caller,
+            "token": tp.stream_token(
+                voice_live.auth_token.encode(), call.call_sid, time.time() - 2 * tp.STREAM_TOKEN_TTL
+            ),
+        }
     else:  # a genuine token, issued for another call
         parameters = asyncio.run(voice_live.call().dial())[1]
     assert refused_stream(call, stream_url, parameters) == tp.POLICY_VIOLATION

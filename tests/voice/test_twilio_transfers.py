@@ -1,6 +1,7 @@
 """Pending Twilio transfers: asked for on one replica's stream, dialled by whichever replica
 Twilio's /after reaches, once. In the process without REDIS_URL, in Redis (real, no mocks)
 with it."""
+
 import asyncio
 import time
 import uuid
@@ -94,14 +95,25 @@ class Stream:
 
 def replica() -> TwilioMediaStreamsInput:
     return TwilioMediaStreamsInput.from_credentials(
-        {"stt": "scripted", "scripted_dir": "/tmp", "insecure_dev_mode": True,
-         "transfer_number": NUMBER})
+        {
+            "stt": "scripted",
+            "scripted_dir": "/tmp",
+            "insecure_dev_mode": True,
+            "transfer_number": NUMBER,
+        }
+    )
 
 
 def after(channel: TwilioMediaStreamsInput) -> list:
     """The verbs of the TwiML /after answers for the call."""
-    req = SimpleNamespace(scheme="http", host="internal:5005", path=AFTER, query_string="",
-                          form=RequestParameters({"CallSid": [CALL_SID]}), headers={})
+    req = SimpleNamespace(
+        scheme="http",
+        host="internal:5005",
+        path=AFTER,
+        query_string="",
+        form=RequestParameters({"CallSid": [CALL_SID]}),
+        headers={},
+    )
     return verbs(asyncio.run(asyncio.wait_for(channel.after(req), 5)).body)
 
 

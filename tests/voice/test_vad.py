@@ -1,4 +1,5 @@
 """VAD, end-of-turn and barge-in on real recordings (FSDD, 8 kHz), read in place."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -32,7 +33,7 @@ def voiced(seconds: float, dbfs: float, f0: float = 180.0) -> np.ndarray:
     """A vowel-like sound: a fundamental and its harmonics (a peaky spectrum, like speech)."""
     t = np.arange(int(seconds * RATE)) / RATE
     wave = sum(np.sin(2 * np.pi * f0 * k * t) / k for k in range(1, 6))
-    return wave / np.sqrt(np.mean(wave ** 2)) * 32768 * 10 ** (dbfs / 20)
+    return wave / np.sqrt(np.mean(wave**2)) * 32768 * 10 ** (dbfs / 20)
 
 
 def pad(speech: np.ndarray, lead: float, tail: float, noise_dbfs=None) -> np.ndarray:

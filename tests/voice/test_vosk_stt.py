@@ -1,4 +1,5 @@
 """The real Vosk decoder on a real model (Korean, from PyPI): mechanics, not words."""
+
 from __future__ import annotations
 
 import asyncio
@@ -13,7 +14,8 @@ from voice.stt import Transcript, start_async
 
 vosk_missing = importlib.util.find_spec("vosk") is None
 pytestmark = pytest.mark.skipif(
-    vosk_missing, reason="pip package vosk not installed (pip install vosk==0.3.45)")
+    vosk_missing, reason="pip package vosk not installed (pip install vosk==0.3.45)"
+)
 
 if not vosk_missing:
     from voice.vosk_stt import ModelNotFound, VoskSpeechToText, supports_grammar
@@ -93,8 +95,7 @@ def test_grammar_restricts_output_to_the_hint(korean_stt, digits_16k):
 
 def test_grammar_outside_the_vocabulary_degrades_to_free_decoding(korean_stt, digits_16k, caplog):
     caplog.set_level("INFO", logger="voice.vosk_stt")
-    stream, transcript = stream_all(korean_stt, digits_16k,
-                                    grammar=["one", "two", "yes please"])
+    stream, transcript = stream_all(korean_stt, digits_16k, grammar=["one", "two", "yes please"])
     assert stream.grammar is None
     assert "voice.stt.grammar_ignored" in caplog.text
     assert_well_formed(transcript, digits_16k.duration)  # not deafened by an empty grammar
@@ -203,7 +204,8 @@ def test_loop_keeps_ticking_while_a_stream_decodes(korean_stt, digits_16k):
 ENGLISH = os.environ.get("VOSK_MODEL_PATH")
 needs_english = pytest.mark.skipif(
     not ENGLISH,
-    reason="needs an English Vosk model: set VOSK_MODEL_PATH (python -m voice.models download)")
+    reason="needs an English Vosk model: set VOSK_MODEL_PATH (python -m voice.models download)",
+)
 
 
 @pytest.fixture(scope="module")

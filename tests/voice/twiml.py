@@ -1,4 +1,5 @@
 """Reading TwiML in tests: by its elements, not its spelling (attribute order, spaces)."""
+
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET

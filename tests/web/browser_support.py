@@ -1,6 +1,7 @@
 """Browser-test support: headless Chromium through Playwright against the real servers
 (the `site`, `browser` and `open_page` fixtures of tests/web/conftest.py), agents made with
 `python -m web agents`, console-error collection, axe-core checks and screenshots."""
+
 from __future__ import annotations
 
 import os
@@ -24,8 +25,10 @@ DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 TIMEOUT_MS = 20_000
 
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed "
-                               "(it is in the test extras: make install)")
+sync_api = pytest.importorskip(
+    "playwright.sync_api",
+    reason="playwright is not installed (it is in the test extras: make install)",
+)
 expect = sync_api.expect
 expect.set_options(timeout=TIMEOUT_MS)
 
@@ -38,6 +41,7 @@ SIGNED_OUT_PROBE = re.compile(r"status of 401 .* at .*/console/api/me$")
 @dataclass
 class Watched:
     """A page plus everything it complained about in its console."""
+
     page: "sync_api.Page"
     errors: List[str] = field(default_factory=list)
 
@@ -54,6 +58,7 @@ class Watched:
 @dataclass
 class Site:
     """The running servers as a browser sees them."""
+
     url: str
     database: str
     api_token: str  # for Rasa's HTTP API (trackers), which browsers never get
@@ -65,10 +70,25 @@ class Site:
         """A new agent through the agents command line; returns (username, password)."""
         username = f"{name.lower()}-{uuid.uuid4().hex[:6]}"
         password = f"pw-{uuid.uuid4().hex}"
-        subprocess.run([sys.executable, "-m", "web", "agents", "add", username, "--name", name,
-                        "--password-stdin"], input=password + "\n", text=True, check=True,
-                       cwd=ROOT, env={**os.environ, "DATABASE_URL": self.database},
-                       capture_output=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "web",
+                "agents",
+                "add",
+                username,
+                "--name",
+                name,
+                "--password-stdin",
+            ],
+            input=password + "\n",
+            text=True,
+            check=True,
+            cwd=ROOT,
+            env={**os.environ, "DATABASE_URL": self.database},
+            capture_output=True,
+        )
         return username, password
 
 
@@ -79,12 +99,22 @@ def launch(browser_type, extra_args: Sequence[str] = ()):
     # is on loopback, so a page of one origin embedding the widget from another would ask
     # for Chromium's local-network permission, which a public shop never needs.
     return browser_type.launch(
-        executable_path=str(CHROMIUM), headless=True,
-        args=["--disable-background-networking", "--disable-component-update",
-              "--disable-sync", "--no-first-run", "--disable-gpu", "--disable-dev-shm-usage",
-              "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
-              "--autoplay-policy=no-user-gesture-required",
-              "--disable-features=LocalNetworkAccessChecks", *extra_args])
+        executable_path=str(CHROMIUM),
+        headless=True,
+        args=[
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--use-fake-device-for-media-stream",
+            "--use-fake-ui-for-media-stream",
+            "--autoplay-policy=no-user-gesture-required",
+            "--disable-features=LocalNetworkAccessChecks",
+            *extra_args,
+        ],
+    )
 
 
 def screenshot(page, name: str, full_page: bool = False) -> Path:
@@ -99,16 +129,22 @@ def serious_accessibility_violations(page) -> List[str]:
     if not AXE.exists():
         if shutil.which("npm") is None:
             pytest.skip("axe-core is missing and npm is not installed to fetch it")
-        subprocess.run(["npm", "ci", "--prefix", str(ROOT / "web"), "--no-audit", "--no-fund"],
-                       check=True, capture_output=True)
+        subprocess.run(
+            ["npm", "ci", "--prefix", str(ROOT / "web"), "--no-audit", "--no-fund"],
+            check=True,
+            capture_output=True,
+        )
     # Evaluated through the DevTools protocol: a script tag would be refused by the
     # console's Content-Security-Policy, as it should be.
     if not page.evaluate("typeof axe !== 'undefined'"):
         page.evaluate(AXE.read_text())
     result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
-    return [f"{v['id']} ({v['impact']}): {v['help']} at "
-            + ", ".join(str(n["target"]) for n in v["nodes"][:3])
-            for v in result["violations"] if v["impact"] in ("serious", "critical")]
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at "
+        + ", ".join(str(n["target"]) for n in v["nodes"][:3])
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
 
 
 def sign_in(page, url: str, username: str, password: str):

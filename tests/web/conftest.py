@@ -2,6 +2,7 @@
 
 tests.web.browser_support is imported inside the fixtures: without Playwright it skips the
 module importing it, which here would skip every web test, not only the browser ones."""
+
 from __future__ import annotations
 
 import pytest

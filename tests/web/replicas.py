@@ -1,5 +1,6 @@
 """Replicas of the Rasa server's web side for tests: Sanic apps with Heard's input channels,
 served on loopback in the test's own event loop (no model, no agent), plus a bounded wait."""
+
 from __future__ import annotations
 
 import asyncio
@@ -38,9 +39,12 @@ class Replica:
         return f"http://127.0.0.1:{self.port}"
 
     async def start(self) -> None:
-        self.server = await within(self.app.create_server(
-            host="127.0.0.1", port=self.port, return_asyncio_server=True,
-            access_log=False), f"replica on {self.port} listening")
+        self.server = await within(
+            self.app.create_server(
+                host="127.0.0.1", port=self.port, return_asyncio_server=True, access_log=False
+            ),
+            f"replica on {self.port} listening",
+        )
         await self.server.startup()
         await self.server.before_start()
         await self.server.after_start()

@@ -1,4 +1,5 @@
 """`python -m web agents`: adding, listing and removing console agents, clear errors."""
+
 from __future__ import annotations
 
 import os
@@ -17,9 +18,15 @@ def database(tmp_path) -> str:
 
 
 def agents(database: str, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "web", "agents", *args], input=stdin,
-                          capture_output=True, text=True, cwd=ROOT, timeout=120,
-                          env={**os.environ, "DATABASE_URL": database})
+    return subprocess.run(
+        [sys.executable, "-m", "web", "agents", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        env={**os.environ, "DATABASE_URL": database},
+    )
 
 
 def stored(database: str):
@@ -30,8 +37,15 @@ def stored(database: str):
 
 
 def test_add_stores_an_argon2_hash_not_the_password(database):
-    result = agents(database, "add", "sam", "--name", "Sam Rivera", "--password-stdin",
-                    stdin="correct horse battery\n")
+    result = agents(
+        database,
+        "add",
+        "sam",
+        "--name",
+        "Sam Rivera",
+        "--password-stdin",
+        stdin="correct horse battery\n",
+    )
     assert result.returncode == 0, result.stderr
     assert "sam" in result.stdout and "Sam Rivera" in result.stdout
     [(username, name, password_hash)] = stored(database)
@@ -42,12 +56,21 @@ def test_add_stores_an_argon2_hash_not_the_password(database):
 
 def test_list_and_remove(database):
     for username, name in (("sam", "Sam Rivera"), ("kim", "Kim Lee")):
-        agents(database, "add", username, "--name", name, "--password-stdin",
-               stdin="a long enough password\n")
+        agents(
+            database,
+            "add",
+            username,
+            "--name",
+            name,
+            "--password-stdin",
+            stdin="a long enough password\n",
+        )
     listed = agents(database, "list")
     assert listed.returncode == 0
     assert [line.split("\t")[:2] for line in listed.stdout.splitlines()] == [
-        ["kim", "Kim Lee"], ["sam", "Sam Rivera"]]
+        ["kim", "Kim Lee"],
+        ["sam", "Sam Rivera"],
+    ]
     removed = agents(database, "remove", "kim")
     assert removed.returncode == 0 and "removed" in removed.stdout
     assert [row[0] for row in stored(database)] == ["sam"]
@@ -58,14 +81,23 @@ def test_list_when_there_are_none(database):
     assert result.returncode == 0 and "no agents yet" in result.stdout
 
 
-@pytest.mark.parametrize("args, stdin, message", [
-    (("add", "sam", "--name", "Sam", "--password-stdin"), "short\n", "at least 10 characters"),
-    (("add", "Sam Rivera", "--name", "Sam", "--password-stdin"), "long enough pw\n",
-     "a username has 3 to 40 characters"),
-    (("add", "sam", "--name", "  ", "--password-stdin"), "long enough pw\n",
-     "a display name has 1 to 80 characters"),
-    (("remove", "nobody"), "", "there is no agent called 'nobody'"),
-])
+@pytest.mark.parametrize(
+    "args, stdin, message",
+    [
+        (("add", "sam", "--name", "Sam", "--password-stdin"), "short\n", "at least 10 characters"),
+        (
+            ("add", "Sam Rivera", "--name", "Sam", "--password-stdin"),
+            "long enough pw\n",
+            "a username has 3 to 40 characters",
+        ),
+        (
+            ("add", "sam", "--name", "  ", "--password-stdin"),
+            "long enough pw\n",
+            "a display name has 1 to 80 characters",
+        ),
+        (("remove", "nobody"), "", "there is no agent called 'nobody'"),
+    ],
+)
 def test_mistakes_get_one_clear_line_and_change_nothing(database, args, stdin, message):
     result = agents(database, *args, stdin=stdin)
     assert result.returncode == 1
@@ -75,10 +107,24 @@ def test_mistakes_get_one_clear_line_and_change_nothing(database, args, stdin, m
 
 
 def test_a_duplicate_username_is_refused(database):
-    agents(database, "add", "sam", "--name", "Sam Rivera", "--password-stdin",
-           stdin="a long enough password\n")
-    result = agents(database, "add", "sam", "--name", "Other Sam", "--password-stdin",
-                    stdin="another long password\n")
+    agents(
+        database,
+        "add",
+        "sam",
+        "--name",
+        "Sam Rivera",
+        "--password-stdin",
+        stdin="a long enough password\n",
+    )
+    result = agents(
+        database,
+        "add",
+        "sam",
+        "--name",
+        "Other Sam",
+        "--password-stdin",
+        stdin="another long password\n",
+    )
     assert result.returncode == 1
     assert result.stderr.strip() == "error: an agent called 'sam' already exists"
     assert [row[1] for row in stored(database)] == ["Sam Rivera"]
@@ -86,10 +132,16 @@ def test_a_duplicate_username_is_refused(database):
 
 def test_without_a_terminal_or_stdin_option_it_stops_cleanly(database):
     """getpass reads the terminal; with none and empty input the command gives up."""
-    result = subprocess.run([sys.executable, "-m", "web", "agents", "add", "sam", "--name",
-                             "Sam"], input="", capture_output=True, text=True, cwd=ROOT,
-                            env={**os.environ, "DATABASE_URL": database}, timeout=120,
-                            start_new_session=True)  # no controlling terminal
+    result = subprocess.run(
+        [sys.executable, "-m", "web", "agents", "add", "sam", "--name", "Sam"],
+        input="",
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": database},
+        timeout=120,
+        start_new_session=True,
+    )  # no controlling terminal
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert stored(database) == []

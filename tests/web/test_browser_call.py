@@ -3,6 +3,7 @@
 First with the voice websocket answered by the test, so every frame the browser sends and
 every event it gets can be checked; then a real call on the real servers, espeak-ng speech
 as Chromium's microphone and the scripted recogniser standing in for an English model."""
+
 from __future__ import annotations
 
 import json
@@ -25,8 +26,9 @@ pytestmark = pytest.mark.slow
 
 
 def _tone(seconds: float, rate: int = 16000) -> bytes:
-    samples = (int(8000 * math.sin(2 * math.pi * 440 * i / rate))
-               for i in range(int(seconds * rate)))
+    samples = (
+        int(8000 * math.sin(2 * math.pi * 440 * i / rate)) for i in range(int(seconds * rate))
+    )
     return b"".join(struct.pack("<h", s) for s in samples)
 
 
@@ -40,8 +42,10 @@ def _wait_until(page, condition, seconds: float = 10.0):
 def test_a_call_streams_16khz_pcm_and_shows_what_happens(site, open_page):
     page = open_page().page
     page.context.grant_permissions(["microphone"])
-    page.route("**/webhooks/browser_voice/status",
-               lambda route: route.fulfill(json={"available": True, "reason": ""}))
+    page.route(
+        "**/webhooks/browser_voice/status",
+        lambda route: route.fulfill(json={"available": True, "reason": ""}),
+    )
     calls, texts, frames = [], [], []
 
     def answer(ws):
@@ -72,7 +76,8 @@ def test_a_call_streams_16khz_pcm_and_shows_what_happens(site, open_page):
     ws.send(_tone(0.5))
     ws.send(json.dumps({"event": "bot", "text": "Let me look that up for you."}))
     expect(widget.log.locator(".heard-from-customer .heard-text").last).to_have_text(
-        "where is my parcel")
+        "where is my parcel"
+    )
     widget.wait_for_heard("Let me look that up for you.")
     expect(bar.get_by_role("status")).to_have_text("Heard is talking")
     expect(bar).to_have_attribute("data-state", "speaking")
@@ -91,13 +96,21 @@ def test_a_call_streams_16khz_pcm_and_shows_what_happens(site, open_page):
 def test_a_refused_call_says_so(site, open_page):
     page = open_page().page
     page.context.grant_permissions(["microphone"])
-    page.route("**/webhooks/browser_voice/status",
-               lambda route: route.fulfill(json={"available": True, "reason": ""}))
+    page.route(
+        "**/webhooks/browser_voice/status",
+        lambda route: route.fulfill(json={"available": True, "reason": ""}),
+    )
 
     def refuse(ws):
-        ws.on_message(lambda m: isinstance(m, str) and (
-            ws.send(json.dumps({"event": "error", "message": "voice is off"})),
-            ws.close(code=1003)))
+        ws.on_message(
+            lambda m: (
+                isinstance(m, str)
+                and (
+                    ws.send(json.dumps({"event": "error", "message": "voice is off"})),
+                    ws.close(code=1003),
+                )
+            )
+        )
 
     page.route_web_socket(re.compile(r"/webhooks/browser_voice/stream$"), refuse)
     page.goto(f"{site.url}/shop/")
@@ -108,6 +121,7 @@ def test_a_refused_call_says_so(site, open_page):
 
 
 # ---- a real call: the real voice channel, espeak-ng speech as the microphone -------------
+
 
 def _spoken_wav(text: str, path, before: float = 3.0, after: float = 3.0):
     """espeak-ng's speech with silence around it, as Chromium's fake microphone plays it."""
@@ -135,7 +149,9 @@ def voice_site(trained_model, tmp_path_factory):
     channels = yaml.safe_load((ROOT / "credentials.yml").read_text())
     channels["voice.channels.browser.BrowserVoiceInput"] = {
         **(channels.get("voice.channels.browser.BrowserVoiceInput") or {}),
-        "stt": "scripted", "scripted_dir": str(scripts)}
+        "stt": "scripted",
+        "scripted_dir": str(scripts),
+    }
     servers = Servers.in_folder(trained_model, folder, credentials=yaml.safe_dump(channels))
     servers.start()
     try:
@@ -149,8 +165,7 @@ def voice_site(trained_model, tmp_path_factory):
 def speaking_browser(browser, tmp_path_factory):
     """A second Chromium, whose microphone says "Where is my order?" once."""
     wav = _spoken_wav("Where is my order?", tmp_path_factory.mktemp("mic") / "caller.wav")
-    chromium = launch(browser.browser_type,
-                      [f"--use-file-for-fake-audio-capture={wav}%noloop"])
+    chromium = launch(browser.browser_type, [f"--use-file-for-fake-audio-capture={wav}%noloop"])
     yield chromium
     chromium.close()
 
@@ -176,9 +191,11 @@ def test_a_real_call_from_the_widget(voice_site, speaking_browser):
 
     # Heard greets, hears the caller (the scripted words), and answers, in the chat log too.
     expect(widget.log.locator(".heard-from-customer .heard-text").last).to_have_text(
-        "where is my order", timeout=30_000)
+        "where is my order", timeout=30_000
+    )
     expect(widget.log.locator(".heard-from-heard", has_text="order number").last).to_be_visible(
-        timeout=30_000)
+        timeout=30_000
+    )
     states = page.evaluate("window.callStates")
     assert {"listening", "thinking", "speaking"} <= set(states), states
     page.get_by_role("button", name="Hang up").click()

@@ -1,5 +1,6 @@
 """The agent console against the real servers: sign-in, the queue, taking a conversation
 over from Heard in the customer's widget, and handing it back."""
+
 from __future__ import annotations
 
 import re
@@ -88,7 +89,8 @@ def test_agent_takes_over_replies_and_hands_back(site, open_page):
     heard_before = widget.heard_count()
     widget.say("Thank you Sam, that's a relief")
     expect(detail.locator(".transcript .line-customer").last).to_contain_text(
-        "Thank you Sam, that's a relief")  # the console's 2 s poll
+        "Thank you Sam, that's a relief"
+    )  # the console's 2 s poll
     assert widget.heard_count() == heard_before  # Heard stays quiet while Sam has it
     screenshot(console, "console", full_page=True)
     assert serious_accessibility_violations(console) == []

@@ -1,6 +1,7 @@
 """The empathy dashboard shows the figures of known conversations: five conversations on
 three days in February 2024 (a range no other test writes to), seeded through Rasa's
 tracker API and the shop database, and read back from the page."""
+
 from __future__ import annotations
 
 import uuid
@@ -18,11 +19,23 @@ pytestmark = pytest.mark.slow
 # (day, channel, [(intent, emotion), ...], handoff reason, rating, first request resolved)
 CONVERSATIONS = [
     ("2024-02-27", "socketio", [("track_order", "anger"), ("inform", "neutral")], None, 4, True),
-    ("2024-02-27", "rest", [("track_refund", "frustration"), ("contact_human_agent", "anger")],
-     "customer_request", None, False),
+    (
+        "2024-02-27",
+        "rest",
+        [("track_refund", "frustration"), ("contact_human_agent", "anger")],
+        "customer_request",
+        None,
+        False,
+    ),
     ("2024-02-28", "socketio", [("greet", "joy")], None, 5, None),
-    ("2024-02-28", "socketio", [("payment_issue", "anger"), ("payment_issue", "anger")],
-     "repeated_anger", None, None),
+    (
+        "2024-02-28",
+        "socketio",
+        [("payment_issue", "anger"), ("payment_issue", "anger")],
+        "repeated_anger",
+        None,
+        None,
+    ),
     ("2024-02-29", "rest", [("track_order", "neutral"), ("thank_you", "joy")], None, 3, True),
 ]
 
@@ -35,20 +48,37 @@ def _at(day: str, minute: int) -> datetime:
 def seeded(site):
     for day, channel, turns, reason, rating, resolved in CONVERSATIONS:
         conversation = f"dashboard-{uuid.uuid4().hex[:8]}"
-        events = [{"event": "user", "text": f"{intent} message", "input_channel": channel,
-                   "timestamp": _at(day, i).replace(tzinfo=timezone.utc).timestamp(),
-                   "parse_data": {"intent": {"name": intent, "confidence": 1.0},
-                                  "entities": [], "text": f"{intent} message",
-                                  "emotion": {"name": emotion, "intensity": 0.7}}}
-                  for i, (intent, emotion) in enumerate(turns)]
+        events = [
+            {
+                "event": "user",
+                "text": f"{intent} message",
+                "input_channel": channel,
+                "timestamp": _at(day, i).replace(tzinfo=timezone.utc).timestamp(),
+                "parse_data": {
+                    "intent": {"name": intent, "confidence": 1.0},
+                    "entities": [],
+                    "text": f"{intent} message",
+                    "emotion": {"name": emotion, "intensity": 0.7},
+                },
+            }
+            for i, (intent, emotion) in enumerate(turns)
+        ]
         post(site.api(f"/conversations/{conversation}/tracker/events"), events)
         repo = Repository.from_url(site.database, clock=lambda day=day: _at(day, 30))
         if reason:
-            handoff = repo.create_handoff(conversation, channel, reason, priority=2, summary="",
-                                          transcript=[], emotion_timeline=[])
+            handoff = repo.create_handoff(
+                conversation,
+                channel,
+                reason,
+                priority=2,
+                summary="",
+                transcript=[],
+                emotion_timeline=[],
+            )
             with repo.session() as s:  # long dealt with: keep it out of today's queue
                 s.query(m.Handoff).filter_by(reference=handoff.reference).update(
-                    {"status": "returned"})
+                    {"status": "returned"}
+                )
         if rating:
             repo.record_feedback(conversation, channel, rating, turns[0][1], turns[-1][1])
         if resolved is not None:
@@ -95,22 +125,35 @@ def test_dashboard_shows_the_seeded_figures(site, seeded, open_page):
     expect(page.locator("#chart-calm-down .caption")).to_contain_text("of 3 conversations")
     shown = _figures(page)
     assert shown["chart-volume"] == {"2024-02-27": "2", "2024-02-28": "2", "2024-02-29": "1"}
-    assert shown["chart-escalation"] == {"customer_request": "20 % (1)",
-                                         "repeated_anger": "20 % (1)"}
+    assert shown["chart-escalation"] == {
+        "customer_request": "20 % (1)",
+        "repeated_anger": "20 % (1)",
+    }
     emotions = shown["chart-emotions"]
     assert (emotions["anger-start"], emotions["anger-end"]) == ("2", "2")
     assert (emotions["frustration-start"], emotions["frustration-end"]) == ("1", "0")
     assert (emotions["joy-start"], emotions["joy-end"]) == ("1", "2")
     assert (emotions["neutral-start"], emotions["neutral-end"]) == ("1", "1")
     assert list(shown["chart-intents"].items())[0] == ("payment_issue", "2")
-    assert shown["chart-intents"] == {"payment_issue": "2", "track_order": "1",
-                                      "track_refund": "1", "contact_human_agent": "1"}
+    assert shown["chart-intents"] == {
+        "payment_issue": "2",
+        "track_order": "1",
+        "track_refund": "1",
+        "contact_human_agent": "1",
+    }
     expect(page.locator('#chart-volume li[data-key="2024-02-27"]')).to_contain_text(
-        "(rest 1, socketio 1)")  # the split per channel, for screen readers too
-    assert {key: value for key, value in shown["chart-rates-channel"].items()
-            if key.startswith(("resolution:", "calm-down:"))} == {
-        "resolution:rest": "50 %", "resolution:socketio": "33.3 %",
-        "calm-down:rest": "0 %", "calm-down:socketio": "50 %"}
+        "(rest 1, socketio 1)"
+    )  # the split per channel, for screen readers too
+    assert {
+        key: value
+        for key, value in shown["chart-rates-channel"].items()
+        if key.startswith(("resolution:", "calm-down:"))
+    } == {
+        "resolution:rest": "50 %",
+        "resolution:socketio": "33.3 %",
+        "calm-down:rest": "0 %",
+        "calm-down:socketio": "50 %",
+    }
     assert shown["chart-rates-day"]["containment:2024-02-27:rest"] == "0 %"
     assert shown["chart-rates-day"]["calm-down:2024-02-29:rest"] == "–"  # nobody was upset
     screenshot(page, "dashboard", full_page=True)

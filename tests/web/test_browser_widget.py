@@ -1,4 +1,5 @@
 """The chat widget on the demo shop, in headless Chromium, against the real servers."""
+
 from __future__ import annotations
 
 import re
@@ -21,8 +22,12 @@ pytestmark = pytest.mark.slow
 
 def _responses(prefix: str) -> set:
     domain = yaml.safe_load((ROOT / "domain.yml").read_text())
-    return {variation["text"] for name, variations in domain["responses"].items()
-            if name.startswith(prefix) for variation in variations}
+    return {
+        variation["text"]
+        for name, variations in domain["responses"].items()
+        if name.startswith(prefix)
+        for variation in variations
+    }
 
 
 def test_customer_tracks_an_order_and_rates_the_chat(site, open_page):
@@ -32,7 +37,8 @@ def test_customer_tracks_an_order_and_rates_the_chat(site, open_page):
     widget = Widget(page).open()
     widget.say("where is my order 2345678?")
     expect(widget.log.locator(".heard-from-customer .heard-text").last).to_have_text(
-        re.compile("where is my order 2345678"))
+        re.compile("where is my order 2345678")
+    )
     widget.wait_for_heard("e-mail")
     widget.say("jane.doe@example.com")
     widget.wait_for_heard("DHL")
@@ -129,8 +135,9 @@ def test_the_conversation_survives_a_reload_and_is_shared_by_tabs(site, open_pag
     answered = widget.heard_count()
     other.say("how long does delivery take?")
     # The first tab sees the question (from the other tab) and Heard's answer (same room).
-    expect(widget.log.locator(".heard-from-customer", has_text="how long does delivery take")
-           ).to_have_count(1)
+    expect(
+        widget.log.locator(".heard-from-customer", has_text="how long does delivery take")
+    ).to_have_count(1)
     widget.wait_for_more_heard(answered)
     assert watched.errors == []
 
@@ -166,8 +173,9 @@ def test_phone_layout_fills_the_screen(site, open_page):
     # The panel covers the page, so Tab cycles inside it, both ways.
     for key in ["Tab"] * 12 + ["Shift+Tab"] * 12:
         page.keyboard.press(key)
-        assert page.evaluate("document.getElementById('heard-panel')"
-                             ".contains(document.activeElement)"), key
+        assert page.evaluate(
+            "document.getElementById('heard-panel').contains(document.activeElement)"
+        ), key
     assert watched.errors == []
 
 
@@ -183,7 +191,9 @@ def test_call_button_explains_when_calls_are_unavailable(site, open_page):
     expect(call).to_have_accessible_description(re.compile("Calls aren't available"))
     call.focus()  # still focusable, so its explanation is one key away
     page.keyboard.press("Enter")
-    expect(widget.log.locator(".heard-notice").last).to_have_text(re.compile("Calls aren't available"))
+    expect(widget.log.locator(".heard-notice").last).to_have_text(
+        re.compile("Calls aren't available")
+    )
 
 
 def test_one_script_tag_embeds_it_in_another_site(site, open_page):
@@ -191,17 +201,25 @@ def test_one_script_tag_embeds_it_in_another_site(site, open_page):
     page = watched.page
     # Another origin (127.0.0.1 is not localhost), with a page the test serves.
     other = site.url.replace("localhost", "127.0.0.1") + "/another-shop/"
-    page.route(other, lambda route: route.fulfill(content_type="text/html", body=(
-        "<!doctype html><html lang='en'><head><title>Another shop</title></head><body>"
-        "<main><h1>Another shop</h1></main>"
-        f"<script src='{site.url}/widget/heard-widget.js' defer></script></body></html>")))
+    page.route(
+        other,
+        lambda route: route.fulfill(
+            content_type="text/html",
+            body=(
+                "<!doctype html><html lang='en'><head><title>Another shop</title></head><body>"
+                "<main><h1>Another shop</h1></main>"
+                f"<script src='{site.url}/widget/heard-widget.js' defer></script></body></html>"
+            ),
+        ),
+    )
     page.goto(other)
     widget = Widget(page).open()
     widget.say("what is your refund policy?")
     widget.wait_for_heard("30 days")
     page.reload()  # the history comes across origins too
     expect(widget.log.locator(".heard-from-customer .heard-text")).to_have_text(
-        ["what is your refund policy?"])
+        ["what is your refund policy?"]
+    )
     assert watched.errors == []
 
 
@@ -211,7 +229,8 @@ def test_the_widget_says_when_it_cannot_reach_the_server(site, open_page):
     page.goto(f"{site.url}/shop/")
     widget = Widget(page).open()
     expect(widget.log.locator(".heard-notice")).to_have_text(
-        re.compile("can't reach customer service"))
+        re.compile("can't reach customer service")
+    )
     page.unroute("**/vendor/socket.io.min.js")
     widget.say("what is your refund policy?")  # the next message connects again
     widget.wait_for_heard("30 days")
@@ -238,8 +257,10 @@ def test_front_end_code_never_builds_html_from_strings():
     scripts = [p for p in static.rglob("*.js") if "vendor" not in p.parts]
     pages = list(static.rglob("*.html"))
     assert scripts and pages
-    html_apis = re.compile(r"innerHTML|outerHTML|insertAdjacentHTML|document\.write|"
-                           r"\beval\(|new Function|setAttribute\(\"style\"")
+    html_apis = re.compile(
+        r"innerHTML|outerHTML|insertAdjacentHTML|document\.write|"
+        r"\beval\(|new Function|setAttribute\(\"style\""
+    )
     assert [p.name for p in scripts if html_apis.search(p.read_text())] == []
     inline = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>|\son[a-z]+=|\sstyle=|<style", re.I)
     assert [p.name for p in pages if inline.search(p.read_text())] == []

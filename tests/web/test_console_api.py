@@ -1,4 +1,5 @@
 """The console API, the widget's history and the pages, on the real Rasa server."""
+
 from __future__ import annotations
 
 import http.client
@@ -58,10 +59,13 @@ def test_sign_in_sets_a_strict_http_only_cookie(live, url):
     assert token_hash(token) in hashes and token not in hashes
 
 
-@pytest.mark.parametrize("body", [
-    {"username": "nobody-here", "password": "whatever-it-is"},
-    "wrong password",
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"username": "nobody-here", "password": "whatever-it-is"},
+        "wrong password",
+    ],
+)
 def test_wrong_credentials(live, url, body):
     username, _ = new_agent(live)
     if body == "wrong password":
@@ -78,12 +82,12 @@ def test_repeated_wrong_passwords_are_slowed_down(live, url):
     username, password = new_agent(live)
     console = Console(url)
     for _ in range(5):
-        wrong = console.post("/console/api/login", json={"username": username,
-                                                          "password": "a guess, wrong"})
+        wrong = console.post(
+            "/console/api/login", json={"username": username, "password": "a guess, wrong"}
+        )
         assert wrong.status_code == 401
     # Now even the right password waits: a guesser can't tell it was right.
-    refused = console.post("/console/api/login", json={"username": username,
-                                                        "password": password})
+    refused = console.post("/console/api/login", json={"username": username, "password": password})
     assert refused.status_code == 429
     assert refused.json()["error"].startswith("Too many failed sign-ins. Please try again in")
     assert console.get("/console/api/me").status_code == 401
@@ -91,14 +95,17 @@ def test_repeated_wrong_passwords_are_slowed_down(live, url):
     assert Console(url).login(other, other_password).status_code == 200
 
 
-@pytest.mark.parametrize("kwargs", [
-    {"data": "username=sam&password=x"},
-    {"data": "{not json", "headers": {"Content-Type": "application/json"}},
-    {"json": ["sam", "pw"]},
-    {"json": {"username": "sam"}},
-    {"json": {"username": 7, "password": "long enough pw"}},
-    {"json": {"username": "sam", "password": "x" * 201}},
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"data": "username=sam&password=x"},
+        {"data": "{not json", "headers": {"Content-Type": "application/json"}},
+        {"json": ["sam", "pw"]},
+        {"json": {"username": "sam"}},
+        {"json": {"username": 7, "password": "long enough pw"}},
+        {"json": {"username": "sam", "password": "x" * 201}},
+    ],
+)
 def test_malformed_sign_in(url, kwargs):
     response = requests.post(url + "/console/api/login", timeout=30, **kwargs)
     assert response.status_code == 400
@@ -120,10 +127,10 @@ def test_an_expired_session_is_refused(live, url):
     token = console.http.cookies["heard_console"]
     assert console.get("/console/api/queue").status_code == 200
     with live.repo.engine.begin() as connection:
-        connection.execute(text("update console_sessions set expires_at = :past "
-                                "where token_hash = :hash"),
-                           {"past": datetime.utcnow() - timedelta(seconds=1),
-                            "hash": token_hash(token)})
+        connection.execute(
+            text("update console_sessions set expires_at = :past where token_hash = :hash"),
+            {"past": datetime.utcnow() - timedelta(seconds=1), "hash": token_hash(token)},
+        )
     response = console.get("/console/api/queue")
     assert response.status_code == 401 and response.json() == {"error": "Please sign in."}
 
@@ -136,20 +143,29 @@ def test_calls_from_another_origin_are_refused(live, url):
     assert same.status_code == 200
 
 
-@pytest.mark.parametrize("method, path, body, status, message", [
-    ("POST", "/console/api/handoffs/HO-ZZZZZZ/take", None, 404, "No handoff"),
-    ("POST", "/console/api/handoffs/..%2F..%2Fetc/take", None, 404, ""),
-    ("GET", "/console/api/handoffs/HO-ZZZZZZ/messages", None, 404, "No handoff"),
-    ("POST", "/console/api/handoffs/HO-ZZZZZZ/reply", {"text": "hi"}, 404, "No handoff"),
-    ("POST", "/console/api/handoffs/HO-ZZZZZZ/reply", {"text": "   "}, 400, "Write a message"),
-    ("POST", "/console/api/handoffs/HO-ZZZZZZ/reply", {"text": "x" * 2001}, 400, "at most 2000"),
-    ("POST", "/console/api/handoffs/HO-ZZZZZZ/reply", {"words": "hi"}, 400, "Write a message"),
-    ("POST", "/console/api/handoffs/HO-ZZZZZZ/release", None, 404, "No handoff"),
-    ("GET", "/console/api/dashboard?from=last-week", None, 400, "'from' must be a date"),
-    ("GET", "/console/api/dashboard?from=2026-11-05&to=2026-11-01", None, 400, "not be after"),
-    ("GET", "/console/api/dashboard?channel=%3Cscript%3E", None, 400, "'channel' must be"),
-    ("GET", "/console/api/no-such-call", None, 404, "no such console call"),
-])
+@pytest.mark.parametrize(
+    "method, path, body, status, message",
+    [
+        ("POST", "/console/api/handoffs/HO-ZZZZZZ/take", None, 404, "No handoff"),
+        ("POST", "/console/api/handoffs/..%2F..%2Fetc/take", None, 404, ""),
+        ("GET", "/console/api/handoffs/HO-ZZZZZZ/messages", None, 404, "No handoff"),
+        ("POST", "/console/api/handoffs/HO-ZZZZZZ/reply", {"text": "hi"}, 404, "No handoff"),
+        ("POST", "/console/api/handoffs/HO-ZZZZZZ/reply", {"text": "   "}, 400, "Write a message"),
+        (
+            "POST",
+            "/console/api/handoffs/HO-ZZZZZZ/reply",
+            {"text": "x" * 2001},
+            400,
+            "at most 2000",
+        ),
+        ("POST", "/console/api/handoffs/HO-ZZZZZZ/reply", {"words": "hi"}, 400, "Write a message"),
+        ("POST", "/console/api/handoffs/HO-ZZZZZZ/release", None, 404, "No handoff"),
+        ("GET", "/console/api/dashboard?from=last-week", None, 400, "'from' must be a date"),
+        ("GET", "/console/api/dashboard?from=2026-11-05&to=2026-11-01", None, 400, "not be after"),
+        ("GET", "/console/api/dashboard?channel=%3Cscript%3E", None, 400, "'channel' must be"),
+        ("GET", "/console/api/no-such-call", None, 404, "no such console call"),
+    ],
+)
 def test_bad_requests_get_polite_json_errors(live, method, path, body, status, message):
     console = signed_in(live)
     response = console.http.request(method, live.servers.rasa_url + path, json=body, timeout=30)
@@ -160,11 +176,25 @@ def test_bad_requests_get_polite_json_errors(live, method, path, body, status, m
 
 def test_dashboard_answers_signed_in(live):
     figures = signed_in(live).get("/console/api/dashboard").json()
-    assert set(figures) >= {"conversations_per_day", "containment_rate",
-                            "escalation_rate_by_reason", "average_rating", "ratings_count",
-                            "emotion_start_vs_end", "angry_intents", "channels"}
+    assert set(figures) >= {
+        "conversations_per_day",
+        "containment_rate",
+        "escalation_rate_by_reason",
+        "average_rating",
+        "ratings_count",
+        "emotion_start_vs_end",
+        "angry_intents",
+        "channels",
+    }
     assert [row["emotion"] for row in figures["emotion_start_vs_end"]] == [
-        "anger", "frustration", "sadness", "anxiety", "confusion", "joy", "neutral"]
+        "anger",
+        "frustration",
+        "sadness",
+        "anxiety",
+        "confusion",
+        "joy",
+        "neutral",
+    ]
 
 
 LINE = {"sender", "text", "time", "agent", "buttons"}  # heard.contract's transcript line
@@ -176,10 +206,19 @@ def test_history_of_an_unknown_conversation(url, conversation_id):
     assert unknown.status_code == 200 and unknown.json() == {"messages": [], "agent": None}
 
 
-@pytest.mark.parametrize("conversation_id", [
-    "..%2F..%2Fcredentials.yml", "two%20words", "a" * 129, "x..y", "-leading", "%00",
-    "rest-client:7.chat", "user1",  # other channels' ids: guessable, never a widget's
-])
+@pytest.mark.parametrize(
+    "conversation_id",
+    [
+        "..%2F..%2Fcredentials.yml",
+        "two%20words",
+        "a" * 129,
+        "x..y",
+        "-leading",
+        "%00",
+        "rest-client:7.chat",
+        "user1",  # other channels' ids: guessable, never a widget's
+    ],
+)
 def test_history_refuses_what_is_no_widget_session_id(url, conversation_id):
     response = raw_get(url, f"/widget/history/{conversation_id}")
     assert response.status == 400, conversation_id
@@ -196,15 +235,22 @@ def test_the_console_opens_a_rest_conversation(live, url):
     assert stored["conversation_id"] == chat.sender and stored["channel"] == "rest"
     assert set(stored["transcript"][0]) == LINE
     assert (stored["transcript"][0]["sender"], stored["transcript"][0]["text"]) == (
-        "customer", "I want to talk to a human")
+        "customer",
+        "I want to talk to a human",
+    )
     assert isinstance(stored["transcript"][0]["time"], float)
 
     assert console.post(f"/console/api/handoffs/{reference}/take").status_code == 200
     reply = console.post(f"/console/api/handoffs/{reference}/reply", json={"text": "Sam here."})
     assert reply.status_code == 200
     said = reply.json()["message"]
-    assert said == {"sender": "agent", "text": "Sam here.", "agent": "Sam Rivera",
-                    "buttons": [], "time": said["time"]}
+    assert said == {
+        "sender": "agent",
+        "text": "Sam here.",
+        "agent": "Sam Rivera",
+        "buttons": [],
+        "time": said["time"],
+    }
     assert isinstance(said["time"], float)
     lines = console.get(f"/console/api/handoffs/{reference}/messages").json()["messages"]
     assert all(set(line) == LINE for line in lines)
@@ -232,14 +278,17 @@ def test_root_redirects_to_the_shop(url):
     assert response.status == 302 and response.getheader("Location") == "/shop/"
 
 
-@pytest.mark.parametrize("path, content_type", [
-    ("/shop/", "text/html"),
-    ("/console/", "text/html"),
-    ("/console/common.js", "text/javascript"),
-    ("/widget/heard-widget.js", "text/javascript"),
-    ("/widget/heard-widget.css", "text/css"),
-    ("/vendor/socket.io.min.js", "text/javascript"),
-])
+@pytest.mark.parametrize(
+    "path, content_type",
+    [
+        ("/shop/", "text/html"),
+        ("/console/", "text/html"),
+        ("/console/common.js", "text/javascript"),
+        ("/widget/heard-widget.js", "text/javascript"),
+        ("/widget/heard-widget.css", "text/css"),
+        ("/vendor/socket.io.min.js", "text/javascript"),
+    ],
+)
 def test_pages_are_served_with_their_types(url, path, content_type):
     response = raw_get(url, path)
     assert response.status == 200
@@ -257,17 +306,20 @@ def test_console_pages_forbid_inline_scripts_and_framing(url):
     assert api.headers["X-Frame-Options"] == "DENY" and api.headers["Cache-Control"] == "no-store"
 
 
-@pytest.mark.parametrize("path", [
-    "/widget/../../credentials.yml",
-    "/widget/%2e%2e/%2e%2e/credentials.yml",
-    "/widget/..%2f..%2fcredentials.yml",
-    "/vendor/../../../etc/passwd",
-    "/console/..%2F..%2Fpages_channel.py",
-    "/shop/%2e%2e/%2e%2e/%2e%2e/pyproject.toml",
-    "/widget/.%2e/static_files.py",
-    "/widget/no-such-file.js",
-    "/console/api",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/widget/../../credentials.yml",
+        "/widget/%2e%2e/%2e%2e/credentials.yml",
+        "/widget/..%2f..%2fcredentials.yml",
+        "/vendor/../../../etc/passwd",
+        "/console/..%2F..%2Fpages_channel.py",
+        "/shop/%2e%2e/%2e%2e/%2e%2e/pyproject.toml",
+        "/widget/.%2e/static_files.py",
+        "/widget/no-such-file.js",
+        "/console/api",
+    ],
+)
 def test_paths_outside_the_static_folders_are_refused(url, path):
     response = raw_get(url, path)
     assert response.status in (401, 404), path

@@ -2,6 +2,7 @@
 (a real Redis) failures on either count together; without it each replica counts its own,
 as `make run`'s one server does. The replicas are Sanic apps with Heard's console channel
 on one seeded database; every wait is bounded."""
+
 from __future__ import annotations
 
 import asyncio
@@ -35,10 +36,13 @@ async def sign_ins(database: str, replicas_in_turn: List[int]) -> List[int]:
             await replica.start()
         async with aiohttp.ClientSession() as http:
             for index in replicas_in_turn:
-                answer = await within(http.post(
-                    replicas[index].url + LOGIN,
-                    json={"username": username, "password": "a wrong guess"}),
-                    f"sign-in on replica {index}")
+                answer = await within(
+                    http.post(
+                        replicas[index].url + LOGIN,
+                        json={"username": username, "password": "a wrong guess"},
+                    ),
+                    f"sign-in on replica {index}",
+                )
                 statuses.append(answer.status)
                 answer.release()
     finally:
@@ -47,8 +51,7 @@ async def sign_ins(database: str, replicas_in_turn: List[int]) -> List[int]:
     return statuses
 
 
-def test_with_redis_failures_on_either_replica_count_together(database, redis_url,
-                                                               monkeypatch):
+def test_with_redis_failures_on_either_replica_count_together(database, redis_url, monkeypatch):
     monkeypatch.setenv("REDIS_URL", redis_url)
     statuses = asyncio.run(within(sign_ins(database, [0, 1, 0, 1, 0, 1, 0]), "sign-ins", 60))
     assert statuses == [401] * 5 + [429, 429]

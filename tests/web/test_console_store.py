@@ -1,5 +1,6 @@
 """The console's records against a real (SQLite) shop database: agents, sessions that
 expire, and the handoff queue with its take / hand-back rules."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -93,8 +94,16 @@ HI = transcript_line({"event": "user", "text": "hi", "timestamp": 1764064800.25}
 def handoff(repo, clock, conversation, priority, minutes_ago, order=None):
     now = clock.now
     clock.now = now - timedelta(minutes=minutes_ago)
-    record = repo.create_handoff(conversation, "socketio", "customer_request", priority,
-                                 "summary", [HI], [{"emotion": "anger"}], order_number=order)
+    record = repo.create_handoff(
+        conversation,
+        "socketio",
+        "customer_request",
+        priority,
+        "summary",
+        [HI],
+        [{"emotion": "anger"}],
+        order_number=order,
+    )
     clock.now = now
     return record.reference
 
@@ -123,7 +132,9 @@ def test_take_is_exclusive_and_hand_back_leaves_the_queue(repo, clock, sam, kim)
     assert queue.take(reference, sam).status == "ok"  # a second tab of the same agent
     refused = queue.take(reference, kim)
     assert (refused.status, refused.reason) == (
-        "conflict", "Another agent is already handling this conversation.")
+        "conflict",
+        "Another agent is already handling this conversation.",
+    )
     assert queue.check_holder(reference, kim).status == "conflict"
     assert queue.release(reference, kim).status == "conflict"
     assert queue.agent_on("a") == "Sam Rivera"
@@ -142,21 +153,27 @@ def test_unknown_references(repo, clock, sam):
     assert queue.get("HO-NOPE22") is None
 
 
-@pytest.mark.parametrize("status, holder, outcome", [
-    ("waiting", None, "take"),
-    ("taken", "sam", "ok"),
-    ("taken", "kim", "conflict"),
-    ("returned", "sam", "conflict"),
-])
+@pytest.mark.parametrize(
+    "status, holder, outcome",
+    [
+        ("waiting", None, "take"),
+        ("taken", "sam", "ok"),
+        ("taken", "kim", "conflict"),
+        ("returned", "sam", "conflict"),
+    ],
+)
 def test_take_decision(status, holder, outcome):
     assert handoff_queue.take_decision(status, holder, "sam")[0] == outcome
 
 
-@pytest.mark.parametrize("status, holder, outcome", [
-    ("waiting", None, "conflict"),
-    ("taken", "sam", "ok"),
-    ("taken", "kim", "conflict"),
-    ("returned", "sam", "conflict"),
-])
+@pytest.mark.parametrize(
+    "status, holder, outcome",
+    [
+        ("waiting", None, "conflict"),
+        ("taken", "sam", "ok"),
+        ("taken", "kim", "conflict"),
+        ("returned", "sam", "conflict"),
+    ],
+)
 def test_holder_decision(status, holder, outcome):
     assert handoff_queue.holder_decision(status, holder, "sam")[0] == outcome

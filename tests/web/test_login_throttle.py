@@ -1,6 +1,7 @@
 """How many failed console sign-ins are allowed, and for how long a pair must wait: the same
 table for the in-process throttle and the one in Redis (real Redis, no mocks), and replicas
 sharing the Redis one."""
+
 import uuid
 
 import pytest
@@ -71,8 +72,12 @@ def test_without_a_time_each_uses_its_own_clock(make):
 def test_replicas_on_one_redis_count_the_same_failures(redis_url, namespace):
     """Two replicas, each with its own client: failures on either make the pair wait on
     both, and a success on one clears it for both."""
-    one, two = (RedisLoginThrottle(redis_client.client(redis_url), max_failures=4,
-                                   window=900, namespace=namespace) for _ in range(2))
+    one, two = (
+        RedisLoginThrottle(
+            redis_client.client(redis_url), max_failures=4, window=900, namespace=namespace
+        )
+        for _ in range(2)
+    )
     for second in range(2):
         one.failed(KEY, second)
         two.failed(KEY, second + 0.5)

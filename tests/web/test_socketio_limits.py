@@ -1,5 +1,6 @@
 """The widget's socket.io channel with hostile clients: clear errors, bounded packets.
 One tab serves every case (closing a polling client takes the server's ping interval)."""
+
 from __future__ import annotations
 
 import pytest

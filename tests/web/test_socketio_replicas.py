@@ -3,6 +3,7 @@ connected to replica A gets what replica B sends into its session's room (an age
 Heard's reply), and only that tab. Both replicas are Sanic apps with Heard's channel,
 served on loopback in the test's event loop; the tabs are python-socketio clients (polling,
 like the other widget tests). Every wait is bounded."""
+
 from __future__ import annotations
 
 import asyncio
@@ -20,8 +21,11 @@ from heard.limits import max_request_bytes
 from tests.web.replicas import Replica, within
 from web.socketio_channel import AGENT_STATUS_EVENT, ERROR_EVENT, HeardSocketIOInput
 
-SHIPPED = {"user_message_evt": "user_uttered", "bot_message_evt": "bot_uttered",
-           "session_persistence": True}  # credentials.yml's section
+SHIPPED = {
+    "user_message_evt": "user_uttered",
+    "bot_message_evt": "bot_uttered",
+    "session_persistence": True,
+}  # credentials.yml's section
 
 
 def widget_replica() -> Replica:
@@ -48,6 +52,7 @@ class Tab:
         async def record(data=None):
             self.events.append((name, data))
             self.arrived.set()
+
         return record
 
     async def next(self, name: str, what: str) -> Any:
@@ -58,14 +63,17 @@ class Tab:
                     return found[0]
                 self.arrived.clear()
                 await self.arrived.wait()
+
         return await within(arrival(), what)
 
     def of(self, name: str) -> List[Any]:
         return [data for event, data in self.events if event == name]
 
     async def open(self, url: str, session_id: str) -> None:
-        await within(self.client.connect(url, transports=["polling"],
-                                         socketio_path="/socket.io"), f"connecting to {url}")
+        await within(
+            self.client.connect(url, transports=["polling"], socketio_path="/socket.io"),
+            f"connecting to {url}",
+        )
         await self.client.emit("session_request", {"session_id": session_id})
         assert await self.next("session_confirm", "session_confirm") == session_id
 
@@ -75,9 +83,11 @@ async def subscribed(url: str, channel: str, replicas: int) -> None:
     after its first connection): until then a publish would reach nobody."""
     client = redis.asyncio.Redis.from_url(url)
     try:
+
         async def listening():
             while dict(await client.pubsub_numsub(channel)).get(channel.encode(), 0) < replicas:
                 await asyncio.sleep(0.02)
+
         await within(listening(), f"{replicas} replica(s) subscribed to {channel}")
     finally:
         await client.close()
@@ -108,20 +118,27 @@ async def two_replicas(redis_url: str, channel: str) -> None:
         await subscribed(redis_url, channel, 1)
 
         # The console's push, on replica B.
-        await within(b.channel.push(session, AGENT_STATUS_EVENT, {"status": "agent_joined"}),
-                     "B's push")
+        await within(
+            b.channel.push(session, AGENT_STATUS_EVENT, {"status": "agent_joined"}), "B's push"
+        )
         pushed = await mine.next(AGENT_STATUS_EVENT, "the push from replica B on the tab on A")
         assert pushed == {"status": "agent_joined"}
 
         # Heard's reply, from a turn replica B handled.
-        await within(SocketIOOutput(b.channel.sio, b.channel.bot_message_evt)
-                     .send_text_message(session, "Your parcel is on its way."), "B's reply")
+        await within(
+            SocketIOOutput(b.channel.sio, b.channel.bot_message_evt).send_text_message(
+                session, "Your parcel is on its way."
+            ),
+            "B's reply",
+        )
         reply = await mine.next("bot_uttered", "Heard's reply from replica B on the tab on A")
         assert reply == {"text": "Your parcel is on its way."}
 
         # Only the session's room: the other tab's first event is the one sent to it.
-        await within(b.channel.push(other_session, AGENT_STATUS_EVENT, {"status": "mine"}),
-                     "B's push to the other session")
+        await within(
+            b.channel.push(other_session, AGENT_STATUS_EVENT, {"status": "mine"}),
+            "B's push to the other session",
+        )
         assert await other.next(AGENT_STATUS_EVENT, "the other tab's push") == {"status": "mine"}
         assert other.of("bot_uttered") == [] and len(other.of(AGENT_STATUS_EVENT)) == 1
 
@@ -130,8 +147,12 @@ async def two_replicas(redis_url: str, channel: str) -> None:
         error = await mine.next(ERROR_EVENT, "heard_error for a malformed message")
         assert error["status"] == 400 and "session" in error["error"]
     finally:
-        await within(asyncio.gather(*(tab.client.disconnect() for tab in (mine, other)
-                                      if tab.client.connected)), "the tabs closing")
+        await within(
+            asyncio.gather(
+                *(tab.client.disconnect() for tab in (mine, other) if tab.client.connected)
+            ),
+            "the tabs closing",
+        )
         await a.stop()
         await b.stop()
 

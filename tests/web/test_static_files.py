@@ -1,4 +1,5 @@
 """Which file a static URL may serve (the server-level refusals are in test_console_api)."""
+
 from __future__ import annotations
 
 import os
@@ -20,22 +21,25 @@ def root(tmp_path):
     return tmp_path / "site"
 
 
-@pytest.mark.parametrize("relative, served", [
-    ("index.html", "index.html"),
-    ("css/a.css", "css/a.css"),
-    ("../secret.txt", None),
-    ("css/../../secret.txt", None),
-    ("/etc/passwd", None),
-    (".env", None),
-    ("css/.hidden", None),
-    ("link.txt", None),  # a symlink leading out of the folder
-    ("notes.yml", None),  # not a type the site serves
-    ("css", None),
-    ("css//a.css", None),
-    ("..\\secret.txt", None),
-    ("index.html\x00.js", None),
-    ("", None),
-])
+@pytest.mark.parametrize(
+    "relative, served",
+    [
+        ("index.html", "index.html"),
+        ("css/a.css", "css/a.css"),
+        ("../secret.txt", None),
+        ("css/../../secret.txt", None),
+        ("/etc/passwd", None),
+        (".env", None),
+        ("css/.hidden", None),
+        ("link.txt", None),  # a symlink leading out of the folder
+        ("notes.yml", None),  # not a type the site serves
+        ("css", None),
+        ("css//a.css", None),
+        ("..\\secret.txt", None),
+        ("index.html\x00.js", None),
+        ("", None),
+    ],
+)
 def test_resolve(root, relative, served):
     found = static_files.resolve(root, relative)
     assert (found.relative_to(root.resolve()).as_posix() if found else None) == served

@@ -1,5 +1,6 @@
 """A human agent takes over a widget conversation and hands it back, on the real servers
 with real socket.io clients: Heard stays silent meanwhile and resumes afterwards."""
+
 from __future__ import annotations
 
 import json
@@ -50,17 +51,27 @@ def test_an_agent_takes_over_and_hands_back(live, waiting):
     assert (taken.json()["status"], taken.json()["agent"]) == ("taken", "Sam Rivera")
     assert status_of(live, reference) == "taken"
     for widget in (tab, other_tab):
-        wait_for(lambda widget=widget: {"status": "joined", "agent": "Sam Rivera"}
-                 in widget.of("agent_status"), what="agent_status joined")
+        wait_for(
+            lambda widget=widget: (
+                {"status": "joined", "agent": "Sam Rivera"} in widget.of("agent_status")
+            ),
+            what="agent_status joined",
+        )
 
-    reply = console.post(f"/console/api/handoffs/{reference}/reply",
-                         json={"text": "Hi, I'm Sam. I'll look at this myself."})
+    reply = console.post(
+        f"/console/api/handoffs/{reference}/reply",
+        json={"text": "Hi, I'm Sam. I'll look at this myself."},
+    )
     assert reply.status_code == 200
-    expected = {"text": "Hi, I'm Sam. I'll look at this myself.", "sender": "agent",
-                "agent": "Sam Rivera"}
+    expected = {
+        "text": "Hi, I'm Sam. I'll look at this myself.",
+        "sender": "agent",
+        "agent": "Sam Rivera",
+    }
     for widget in (tab, other_tab):  # every tab of the session
-        wait_for(lambda widget=widget: expected in widget.of("bot_uttered"),
-                 what="the agent's message")
+        wait_for(
+            lambda widget=widget: expected in widget.of("bot_uttered"), what="the agent's message"
+        )
 
     history = console.get(f"/widget/history/{tab.session_id}").json()
     assert history["agent"] == "Sam Rivera"
@@ -69,9 +80,16 @@ def test_an_agent_takes_over_and_hands_back(live, waiting):
     tab.clear()
     other_tab.clear()
     tab.say("where is my order 2345678? this is taking FOREVER")
-    seen = wait_for(lambda: [m for m in console.get(
-        f"/console/api/handoffs/{reference}/messages?after=0").json()["messages"]
-        if m["sender"] == "customer" and "2345678" in m["text"]], what="the customer's message")
+    seen = wait_for(
+        lambda: [
+            m
+            for m in console.get(f"/console/api/handoffs/{reference}/messages?after=0").json()[
+                "messages"
+            ]
+            if m["sender"] == "customer" and "2345678" in m["text"]
+        ],
+        what="the customer's message",
+    )
     # The tracker is saved after Heard's turn would have run: had Heard answered, its
     # messages would have been sent before the console could see the customer's line.
     assert tab.of("bot_uttered") == [] and other_tab.of("bot_uttered") == []
@@ -79,19 +97,23 @@ def test_an_agent_takes_over_and_hands_back(live, waiting):
     assert state["paused"] is True
     latest = state["latest_message"]
     assert latest["text"].startswith("where is my order") and "emotion" in latest
-    newer = console.get(f"/console/api/handoffs/{reference}/messages",
-                        params={"after": seen[0]["time"]}).json()["messages"]
+    newer = console.get(
+        f"/console/api/handoffs/{reference}/messages", params={"after": seen[0]["time"]}
+    ).json()["messages"]
     assert newer == []
 
     released = console.post(f"/console/api/handoffs/{reference}/release")
     assert released.status_code == 200 and released.json()["status"] == "returned"
     assert status_of(live, reference) == "returned"
-    wait_for(lambda: {"status": "left", "agent": "Sam Rivera"} in tab.of("agent_status"),
-             what="agent_status left")
+    wait_for(
+        lambda: {"status": "left", "agent": "Sam Rivera"} in tab.of("agent_status"),
+        what="agent_status left",
+    )
     wait_for(lambda: any("back" in t for t in tab.texts()), what="Heard saying it is back")
     assert tracker(live, tab.session_id)["paused"] is False
-    assert reference not in [h["reference"] for h in
-                             console.get("/console/api/queue").json()["handoffs"]]
+    assert reference not in [
+        h["reference"] for h in console.get("/console/api/queue").json()["handoffs"]
+    ]
 
     tab.clear()
     tab.say("what is your refund policy?")
@@ -106,14 +128,18 @@ def test_an_agent_takes_over_and_hands_back(live, waiting):
 def test_only_one_agent_has_a_conversation(live, waiting):
     tab, reference = waiting
     sam, kim = signed_in(live, "Sam Rivera"), signed_in(live, "Kim Lee")
-    assert kim.post(f"/console/api/handoffs/{reference}/reply",
-                    json={"text": "hello"}).status_code == 409  # not taken yet
+    assert (
+        kim.post(f"/console/api/handoffs/{reference}/reply", json={"text": "hello"}).status_code
+        == 409
+    )  # not taken yet
     assert sam.post(f"/console/api/handoffs/{reference}/take").status_code == 200
     refused = kim.post(f"/console/api/handoffs/{reference}/take")
     assert refused.status_code == 409
     assert refused.json() == {"error": "Another agent is already handling this conversation."}
-    assert kim.post(f"/console/api/handoffs/{reference}/reply",
-                    json={"text": "hello"}).status_code == 409
+    assert (
+        kim.post(f"/console/api/handoffs/{reference}/reply", json={"text": "hello"}).status_code
+        == 409
+    )
     assert kim.post(f"/console/api/handoffs/{reference}/release").status_code == 409
     assert status_of(live, reference) == "taken"
     assert sam.post(f"/console/api/handoffs/{reference}/take").status_code == 200  # again

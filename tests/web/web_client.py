@@ -1,6 +1,7 @@
 """Clients for the web side of the running servers: a widget over real socket.io (polling:
 the pinned engine.io client can't open websockets without extra packages) and the console
 over HTTP with its cookie."""
+
 from __future__ import annotations
 
 import threading
@@ -46,6 +47,7 @@ class Widget:
         def record(data=None):
             with self._lock:
                 self.events.append((name, data))
+
         return record
 
     def open(self, session_id: Optional[str] = None) -> "Widget":
@@ -106,5 +108,9 @@ def signed_in(live, name: str = "Sam Rivera") -> Console:
 
 def handoff_for(live, conversation_id: str) -> shop.Handoff:
     with live.repo.session() as s:
-        return (s.query(shop.Handoff).filter_by(conversation_id=conversation_id)
-                .order_by(shop.Handoff.id.desc()).first())
+        return (
+            s.query(shop.Handoff)
+            .filter_by(conversation_id=conversation_id)
+            .order_by(shop.Handoff.id.desc())
+            .first()
+        )

@@ -8,6 +8,7 @@ returns) those of the call, the transport's `play`/`clear`/... write Heard's sid
 `add_routes` adds its webhooks. Counting malformed messages, refusals and ending the call
 whatever happens to the connection are done here, once.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -103,9 +104,14 @@ class VoiceChannel(InputChannel):
 
     transport_name: str  # in log lines (voice.<name>.*) and in the call's metadata
 
-    def __init__(self, stt: str = "vosk", vosk_model: Optional[str] = None,
-                 scripted_dir: Optional[str] = None, voice: Optional[str] = None,
-                 call: Optional[Dict[str, Any]] = None) -> None:
+    def __init__(
+        self,
+        stt: str = "vosk",
+        vosk_model: Optional[str] = None,
+        scripted_dir: Optional[str] = None,
+        voice: Optional[str] = None,
+        call: Optional[Dict[str, Any]] = None,
+    ) -> None:
         if stt not in RECOGNISERS:
             raise ConfigError(f"{self.name()}: stt must be one of {RECOGNISERS}, not {stt!r}")
         if stt == "scripted" and not scripted_dir:
@@ -131,8 +137,10 @@ class VoiceChannel(InputChannel):
     def _why_unavailable(self) -> str:
         if self.stt_kind == "scripted" or (self.model_path / "am").is_dir():
             return ""
-        return (f"no Vosk model at {self.model_path}; run `python -m voice.models download` "
-                f"or set {ENV_VAR}")
+        return (
+            f"no Vosk model at {self.model_path}; run `python -m voice.models download` "
+            f"or set {ENV_VAR}"
+        )
 
     def recogniser(self, call_id: str) -> SpeechToText:
         if self.stt_kind == "scripted" and self.scripted_dir is not None:  # checked at start
@@ -153,12 +161,25 @@ class VoiceChannel(InputChannel):
             self._tts[sample_rate] = Pyttsx3TextToSpeech(sample_rate=sample_rate, voice=self.voice)
         return self._tts[sample_rate]
 
-    def session(self, request: Any, on_new_message: OnNewMessage, call_id: str,
-                transport: Transport, metadata: Dict[str, Any]) -> CallSession:
+    def session(
+        self,
+        request: Any,
+        on_new_message: OnNewMessage,
+        call_id: str,
+        transport: Transport,
+        metadata: Dict[str, Any],
+    ) -> CallSession:
         dialogue = RasaDialogue(agent_of(request.app), on_new_message, call_id)
-        return CallSession(call_id, transport, dialogue, self.recogniser(call_id),
-                           self.synthesiser(transport.sample_rate), self.config,
-                           metadata=metadata, features=CallerVoice())
+        return CallSession(
+            call_id,
+            transport,
+            dialogue,
+            self.recogniser(call_id),
+            self.synthesiser(transport.sample_rate),
+            self.config,
+            metadata=metadata,
+            features=CallerVoice(),
+        )
 
     # --- what a transport implements ---------------------------------------------------
     def start(self, raw: Data, ws: Any) -> Optional[CallStart]:
@@ -201,8 +222,9 @@ class VoiceChannel(InputChannel):
             if self.unavailable:  # said only to a peer the transport let start a call
                 log.warning("voice.%s.refused reason=voice_off", self.transport_name)
                 raise Refused(f"voice is off: {self.unavailable}")
-            session = self.session(request, on_new_message, call.call_id, call.transport,
-                                   call.metadata)
+            session = self.session(
+                request, on_new_message, call.call_id, call.transport, call.metadata
+            )
             await session.start()
             while not session.closed:
                 try:

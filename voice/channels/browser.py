@@ -12,6 +12,7 @@ WS  /webhooks/browser_voice/stream  first a JSON text frame
       {"event": "error", "message"}.
 The session id is the widget's chat session, so a call continues the same conversation.
 """
+
 from __future__ import annotations
 
 import json
@@ -47,8 +48,10 @@ def parse_start(raw: Data) -> str:
     if not isinstance(session_id, str) or not SESSION_ID.match(session_id):
         raise Refused("session_id must be 8-64 letters, digits, '-' or '_'")
     if data.get("sample_rate", BROWSER_RATE) != BROWSER_RATE:
-        raise Refused(f"audio must be {BROWSER_RATE} Hz mono PCM16, "
-                      f"not {str(data.get('sample_rate'))[:20]} Hz")
+        raise Refused(
+            f"audio must be {BROWSER_RATE} Hz mono PCM16, "
+            f"not {str(data.get('sample_rate'))[:20]} Hz"
+        )
     return session_id
 
 
@@ -107,8 +110,7 @@ class BrowserVoiceInput(VoiceChannel):
     def add_routes(self, bp: Blueprint) -> None:
         @bp.route("/status", methods=["GET"])
         async def status(request: Request) -> HTTPResponse:
-            return response.json({"available": not self.unavailable,
-                                  "reason": self.unavailable})
+            return response.json({"available": not self.unavailable, "reason": self.unavailable})
 
     def start(self, raw: Data, ws: Any) -> Optional[CallStart]:
         try:

@@ -14,6 +14,7 @@ A transfer is asked for on the stream and carried out by /after, which behind a 
 balancer may reach another replica: with REDIS_URL set the pending transfers are kept in
 Redis (`RedisTransfers`), else in the process (`MemoryTransfers`).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -43,8 +44,9 @@ TRANSFER_TTL_SECONDS = 15 * 60  # Twilio asks /after as soon as the stream close
 class MemoryTransfers:
     """Pending transfers (call sid -> number) in this process, each read once."""
 
-    def __init__(self, ttl: float = TRANSFER_TTL_SECONDS,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, ttl: float = TRANSFER_TTL_SECONDS, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.ttl, self.clock = ttl, clock
         self._numbers: Dict[str, Tuple[str, float]] = {}
 
@@ -64,8 +66,12 @@ class RedisTransfers:
     """Pending transfers in Redis, for every replica: a key per call that expires after
     `ttl`, read and deleted at once (GETDEL, Redis 6.2+) so only one /after dials it."""
 
-    def __init__(self, client: Any, ttl: float = TRANSFER_TTL_SECONDS,
-                 namespace: str = "heard:twilio-transfer:") -> None:
+    def __init__(
+        self,
+        client: Any,
+        ttl: float = TRANSFER_TTL_SECONDS,
+        namespace: str = "heard:twilio-transfer:",
+    ) -> None:
         self.client, self.ttl, self.namespace = client, ttl, namespace
 
     def put(self, call_sid: str, number: str) -> None:
@@ -99,8 +105,9 @@ def parse(raw: Data) -> tp.Message:
 class TwilioTransport:
     sample_rate = TELEPHONY_RATE
 
-    def __init__(self, ws: Any, stream_sid: str, call_sid: str,
-                 channel: "TwilioMediaStreamsInput") -> None:
+    def __init__(
+        self, ws: Any, stream_sid: str, call_sid: str, channel: "TwilioMediaStreamsInput"
+    ) -> None:
         self.ws = ws
         self.stream_sid = stream_sid
         self.call_sid = call_sid
@@ -139,11 +146,15 @@ class TwilioTransport:
         try:
             await asyncio.to_thread(self.channel.transfers.put, self.call_sid, number)
         except RedisError as error:  # the caller hears that the transfer failed
-            log.error("voice.twilio.transfer_not_stored call=%s error=%s", self.call_sid,
-                      type(error).__name__)
+            log.error(
+                "voice.twilio.transfer_not_stored call=%s error=%s",
+                self.call_sid,
+                type(error).__name__,
+            )
             return False
-        log.info("voice.twilio.transfer call=%s reference=%s", self.call_sid,
-                 handoff.get("reference"))
+        log.info(
+            "voice.twilio.transfer call=%s reference=%s", self.call_sid, handoff.get("reference")
+        )
         await self.ws.close()
         return True
 
@@ -157,9 +168,15 @@ class TwilioMediaStreamsInput(VoiceChannel):
 
     transport_name = PHONE_TRANSPORT
 
-    def __init__(self, auth_token: Optional[str] = None, insecure_dev_mode: bool = False,
-                 stream_secret: Optional[str] = None, public_url: Optional[str] = None,
-                 transfer_number: Optional[str] = None, **options: Any) -> None:
+    def __init__(
+        self,
+        auth_token: Optional[str] = None,
+        insecure_dev_mode: bool = False,
+        stream_secret: Optional[str] = None,
+        public_url: Optional[str] = None,
+        transfer_number: Optional[str] = None,
+        **options: Any,
+    ) -> None:
         if not isinstance(insecure_dev_mode, bool):  # "false" in quotes would be true
             raise ConfigError(f"{self.name()}: insecure_dev_mode must be true or false")
         if auth_token and insecure_dev_mode:
@@ -174,13 +191,17 @@ class TwilioMediaStreamsInput(VoiceChannel):
         self.transfer_number = transfer_number or None
         self.transfers = transfers_for(redis_client.redis_url())  # read once by /after
         if insecure_dev_mode:
-            log.warning("voice.twilio INSECURE: insecure_dev_mode is on, so anyone who can "
-                        "reach this server can start phone calls; for local tests only")
+            log.warning(
+                "voice.twilio INSECURE: insecure_dev_mode is on, so anyone who can "
+                "reach this server can start phone calls; for local tests only"
+            )
         elif not self.open:
-            log.warning("voice.twilio closed: no auth_token in credentials.yml, so Twilio's "
-                        "webhooks and streams are refused; to open the phone channel set "
-                        'auth_token: "${TWILIO_AUTH_TOKEN}" (or insecure_dev_mode: true '
-                        "for local tests)")
+            log.warning(
+                "voice.twilio closed: no auth_token in credentials.yml, so Twilio's "
+                "webhooks and streams are refused; to open the phone channel set "
+                'auth_token: "${TWILIO_AUTH_TOKEN}" (or insecure_dev_mode: true '
+                "for local tests)"
+            )
 
     @classmethod
     def name(cls) -> Text:
@@ -192,11 +213,15 @@ class TwilioMediaStreamsInput(VoiceChannel):
     def _authentic(self, request: Request) -> bool:
         if not self.auth_token:
             return self.insecure_dev_mode
-        url = self._base(request) + request.path + (f"?{request.query_string}"
-                                                    if request.query_string else "")
+        url = (
+            self._base(request)
+            + request.path
+            + (f"?{request.query_string}" if request.query_string else "")
+        )
         params = {k: v[0] for k, v in (request.form or {}).items()}
-        return tp.valid_signature(self.auth_token, url, params,
-                                  request.headers.get("X-Twilio-Signature", ""))
+        return tp.valid_signature(
+            self.auth_token, url, params, request.headers.get("X-Twilio-Signature", "")
+        )
 
     def _refusal(self, request: Request) -> Optional[HTTPResponse]:
         """The answer to a webhook request that is not Twilio's about a real call, or None.
@@ -224,9 +249,11 @@ class TwilioMediaStreamsInput(VoiceChannel):
         ws_url = base.replace("https://", "wss://").replace("http://", "ws://")
         form = request.form
         token = tp.stream_token(self.stream_key, form.get("CallSid"), time.time())
-        twiml = tp.connect_stream_twiml(f"{ws_url}{prefix}/stream",
-                                        {"caller": form.get("From", ""), "token": token},
-                                        action_url=f"{base}{prefix}/after")
+        twiml = tp.connect_stream_twiml(
+            f"{ws_url}{prefix}/stream",
+            {"caller": form.get("From", ""), "token": token},
+            action_url=f"{base}{prefix}/after",
+        )
         return response.text(twiml, content_type="text/xml")
 
     async def after(self, request: Request) -> HTTPResponse:
@@ -237,8 +264,9 @@ class TwilioMediaStreamsInput(VoiceChannel):
         try:
             number = await asyncio.to_thread(self.transfers.take, call_sid)
         except RedisError as error:  # Twilio still gets TwiML: the goodbye
-            log.error("voice.twilio.transfer_not_read call=%s error=%s", call_sid,
-                      type(error).__name__)
+            log.error(
+                "voice.twilio.transfer_not_read call=%s error=%s", call_sid, type(error).__name__
+            )
             number = None
         twiml = tp.dial_twiml(number) if number else tp.say_and_hang_up_twiml()
         return response.text(twiml, content_type="text/xml")
@@ -248,8 +276,9 @@ class TwilioMediaStreamsInput(VoiceChannel):
         issued for its CallSid, so only calls Twilio announced become conversations."""
         if not self.open:
             return "closed"
-        return tp.stream_token_problem(self.stream_key, start.call_sid,
-                                       start.custom_parameters.get("token"), time.time())
+        return tp.stream_token_problem(
+            self.stream_key, start.call_sid, start.custom_parameters.get("token"), time.time()
+        )
 
     def add_routes(self, bp: Blueprint) -> None:
         # Functions, not bound methods: Sanic marks each handler with its blueprint's name.
@@ -271,13 +300,20 @@ class TwilioMediaStreamsInput(VoiceChannel):
             return None  # 'connected', or media before 'start': nothing to attach it to
         refusal = self._stream_refusal(message)
         if refusal:
-            log.warning("voice.twilio.stream_refused call=%s reason=%s", message.call_sid,
-                        refusal)
+            log.warning("voice.twilio.stream_refused call=%s reason=%s", message.call_sid, refusal)
             raise Refused("stream refused", tp.POLICY_VIOLATION)
         log.info("voice.twilio.start call=%s", message.call_sid)
         caller = message.custom_parameters.get("caller", "")
-        metadata = {"call": {"transport": self.transport_name, "call_sid": message.call_sid,
-                             "caller": caller, "can_transfer": bool(self.transfer_number)}}
-        return CallStart(message.call_sid,
-                         TwilioTransport(ws, message.stream_sid, message.call_sid, self),
-                         metadata)
+        metadata = {
+            "call": {
+                "transport": self.transport_name,
+                "call_sid": message.call_sid,
+                "caller": caller,
+                "can_transfer": bool(self.transfer_number),
+            }
+        }
+        return CallStart(
+            message.call_sid,
+            TwilioTransport(ws, message.stream_sid, message.call_sid, self),
+            metadata,
+        )

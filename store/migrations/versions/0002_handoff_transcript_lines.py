@@ -11,6 +11,7 @@ Revision ID: 0002
 Revises: 0001
 Create Date: 2026-12-01
 """
+
 from datetime import datetime, timezone
 from typing import Any, Callable, Optional
 
@@ -22,8 +23,7 @@ down_revision = "0001"
 branch_labels = None
 depends_on = None
 
-HANDOFFS = sa.table("handoffs", sa.column("id", sa.Integer()),
-                    sa.column("transcript", sa.JSON()))
+HANDOFFS = sa.table("handoffs", sa.column("id", sa.Integer()), sa.column("transcript", sa.JSON()))
 BATCH = 500  # rows read at a time: transcripts can be long
 
 
@@ -47,16 +47,20 @@ def _iso(seconds: Any) -> Optional[str]:
 def new_line(line: Any) -> Any:
     if not isinstance(line, dict) or "speaker" not in line:
         return line
-    return {"sender": line["speaker"], "text": line.get("text") or "",
-            "time": _seconds(line.get("at")), "agent": None, "buttons": []}
+    return {
+        "sender": line["speaker"],
+        "text": line.get("text") or "",
+        "time": _seconds(line.get("at")),
+        "agent": None,
+        "buttons": [],
+    }
 
 
 def old_line(line: Any) -> Any:
     """A colleague's name and a line's buttons have no place in the old shape."""
     if not isinstance(line, dict) or "sender" not in line:
         return line
-    return {"speaker": line["sender"], "text": line.get("text") or "",
-            "at": _iso(line.get("time"))}
+    return {"speaker": line["sender"], "text": line.get("text") or "", "at": _iso(line.get("time"))}
 
 
 def _rewrite(convert: Callable[[Any], Any]) -> None:
@@ -65,8 +69,11 @@ def _rewrite(convert: Callable[[Any], Any]) -> None:
     last = 0
     while True:
         rows = connection.execute(
-            sa.select(HANDOFFS.c.id, HANDOFFS.c.transcript).where(HANDOFFS.c.id > last)
-            .order_by(HANDOFFS.c.id).limit(BATCH)).all()
+            sa.select(HANDOFFS.c.id, HANDOFFS.c.transcript)
+            .where(HANDOFFS.c.id > last)
+            .order_by(HANDOFFS.c.id)
+            .limit(BATCH)
+        ).all()
         if not rows:
             return
         for row_id, transcript in rows:
@@ -74,8 +81,9 @@ def _rewrite(convert: Callable[[Any], Any]) -> None:
                 continue
             lines = [convert(line) for line in transcript]
             if lines != transcript:
-                connection.execute(HANDOFFS.update().where(HANDOFFS.c.id == row_id)
-                                   .values(transcript=lines))
+                connection.execute(
+                    HANDOFFS.update().where(HANDOFFS.c.id == row_id).values(transcript=lines)
+                )
         last = rows[-1][0]
 
 
