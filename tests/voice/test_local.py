@@ -15,6 +15,7 @@ import pytest
 
 from bot.servers import free_port
 from tests.harness import ROOT
+from tests.waiting import until
 from voice import local
 from voice.audio import AudioChunk, dbfs, read_wav, resample, write_wav
 from voice.local import (
@@ -116,8 +117,11 @@ def test_call_mode_talks_through_microphone_and_speaker_and_ctrl_c_hangs_up(
     lines = []
 
     async def ctrl_c_once_answered():
-        while not any(line.startswith("caller:") for line in lines) or "speaking" not in lines[-1]:
-            await asyncio.sleep(0.05)
+        await until(
+            lambda: any(line.startswith("caller:") for line in lines) and "speaking" in lines[-1],
+            60,
+            "the caller's words and Heard's answer were not shown",
+        )
         os.kill(os.getpid(), signal.SIGINT)  # what Ctrl-C does; run_call catches it
 
     async def scenario():
