@@ -21,10 +21,12 @@ from __future__ import annotations
 
 from typing import Any, Dict, Mapping
 
+from heard.contract import HANDOFF_TURN, PROGRESS_TURN
+
 # Rasa sets it afresh for each session.
 NOT_CARRIED = frozenset({"session_started_metadata"})
 # Positions among the session's customer messages.
-TURN_POSITIONS = frozenset({"handoff_turn", "progress_turn"})
+TURN_POSITIONS = frozenset({HANDOFF_TURN, PROGRESS_TURN})
 # Questions, requests and replies still waiting for the customer.
 PENDING = frozenset(
     {
