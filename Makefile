@@ -75,7 +75,7 @@ lint: install
 test: install lint
 	$(PY) -m pytest
 
-# The tests not marked slow: none of them needs the trained model or the servers.
+# The tests not marked slow (no trained model, no component training, no servers): minutes.
 test-fast: install
 	$(PY) -m pytest -m "not slow"
 
@@ -113,4 +113,4 @@ eval-conversations: install
 	$(PY) -m bench.conversations
 
 clean:
-	rm -rf $(VENV) models .rasa var results .pytest_cache
+	rm -rf $(VENV) models .rasa var results .pytest_cache .mypy_cache .ruff_cache
