@@ -171,6 +171,7 @@ def test_a_model_of_an_older_format_asks_for_retraining(trained, tmp_path):
         EmotionModel.load(tmp_path)
 
 
+@pytest.mark.slow
 def test_training_is_deterministic(tmp_path):
     small = merged({"goemotions_limit": 2000})  # both classifiers, quickly
     first, second = (build(tmp_path / str(i), small)[3] for i in range(2))
