@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from abc import abstractmethod
 from typing import Any, Callable, Dict, List, Mapping, Optional
@@ -35,6 +36,19 @@ CONFIRMABLE: Dict[str, Callable[[Context], bool]] = {
     "not_received": orders.confirm_not_received,
 }
 DECLINED = {"cancel_order": "utter_cancel_kept", "delete_account": "utter_delete_kept"}
+
+logger = logging.getLogger(__name__)
+
+
+def not_registered(ctx: Context, event: str, intent: str, table: str) -> None:
+    """An intent its rule in data/rules.yml sends here without an entry in `table`: a slip
+    made when adding a flow (tests/test_requests_match_rules.py catches it before release).
+    Logged for the developer, by intent name only; the customer hears that something went
+    wrong on Heard's side rather than nothing."""
+    logger.error(
+        "%s conversation=%s intent=%s: no entry in %s", event, ctx.conversation_id, intent, table
+    )
+    ctx.say("utter_technical_problem")
 
 
 def offer_human_if_angry(ctx: Context) -> None:
@@ -200,7 +214,14 @@ class ActionResolveRequest(HeardAction):
         request = ctx.slot("pending_request")
         ctx.style = ctx.slot("reply_style") or "plain"
         spec = REQUESTS.get(request or "")
-        if spec is None or (spec.identity and ctx.order is None):
+        if spec is None:
+            if request:  # none pending: it was stopped or handed over, and that was said
+                ctx.set("pending_request", None)  # nothing to resume later
+                not_registered(
+                    ctx, "actions.request.unknown", request, "REQUESTS (actions/requests.py)"
+                )
+            return
+        if spec.identity and ctx.order is None:
             return
         resolve(ctx, request)
 
@@ -212,8 +233,14 @@ class ActionAnswer(EntryAction):
         return "action_answer"
 
     def respond(self, ctx: Context) -> None:
+        answer = DIRECT.get(ctx.intent)
+        if answer is None:
+            not_registered(
+                ctx, "actions.answer.unknown", ctx.intent, "info.ANSWERS (actions/info.py)"
+            )
+            return
         offer_human_if_angry(ctx)
-        resolved = DIRECT[ctx.intent](ctx)
+        resolved = answer(ctx)
         if not ctx.slot("pending_request"):
             ctx.set("queued_requests", others(ctx))
         closing.after_resolution(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -553,6 +554,42 @@ def test_anger_gets_calm_words_and_an_offer_of_a_human(conv):
 def test_replies_use_the_customers_first_name_once_identified(conv):
     _, result = request(conv.verified("2345678", JANE[1]), "track_order")
     assert result.texts()[0].startswith("Jane,")
+
+
+# --- slips when adding a flow (README "Extending Heard") --------------------------------------
+def slip_lines(caplog) -> list:
+    """The error lines Heard's actions logged."""
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.name.startswith("actions") and r.levelno >= logging.ERROR
+    ]
+
+
+def test_a_request_its_rule_begins_without_a_requests_entry_is_answered_and_logged(conv, caplog):
+    # `gift_wrap` added to the rule in data/rules.yml but not to actions/requests.py: the
+    # form finds nothing to ask for it and the resolution had nothing to run, saying nothing.
+    conv.verified(*JANE)
+    with caplog.at_level(logging.ERROR, logger="actions"):
+        _, resolved = request(conv, "gift_wrap", "could you gift wrap order 1234567 for me?")
+    assert resolved.responses == ["utter_technical_problem"]
+    assert conv.slots["pending_request"] is None  # not resumed by the next order number
+    assert slip_lines(caplog) == [
+        "actions.request.unknown conversation=test-conversation intent=gift_wrap: "
+        "no entry in REQUESTS (actions/requests.py)"
+    ]
+
+
+def test_an_answer_its_rule_sends_without_an_answers_entry_is_logged_by_name(conv, caplog):
+    # Before: a KeyError, logged only as `actions.failed` with a traceback.
+    with caplog.at_level(logging.ERROR, logger="actions"):
+        result = conv.run(ActionAnswer, Turn("do you gift wrap?", "gift_wrap_policy"))
+    assert result.responses == ["utter_technical_problem"]
+    assert slip_lines(caplog) == [
+        "actions.answer.unknown conversation=test-conversation intent=gift_wrap_policy: "
+        "no entry in info.ANSWERS (actions/info.py)"
+    ]
+    assert conv.repo.count(m.Resolution) == 0  # nothing was answered
 
 
 # --- rating ----------------------------------------------------------------------------------

@@ -221,6 +221,17 @@ def test_a_corrected_order_number_redoes_the_last_request(conv):
     assert conv.slots["verified_order"] == "2345678"  # Jane's too: no second check
 
 
+def test_an_order_number_with_nothing_to_resume_is_asked_about(conv):
+    # The same number again after its request was resolved: nothing to redo, so Heard asks
+    # what to do with the order rather than staying silent or starting a request.
+    resolve(conv, "track_order", "where is my order", "1234567")
+    asked = conv.run(ActionInform, Turn("it's 1234567", "inform"))
+    assert asked.responses == ["utter_what_about_order"]
+    assert "order 1234567" in asked.texts()[0]
+    assert FollowupAction("request_form") not in asked.events
+    assert conv.slots["pending_request"] is None
+
+
 def test_both_details_in_the_request_message_are_kept(conv):
     conv.run(
         ActionBeginRequest, Turn("cancel 1234567 please, jane.doe@example.com", "cancel_order")
