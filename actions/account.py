@@ -6,7 +6,7 @@ import re
 from typing import Optional, Tuple
 
 from actions.context import Context
-from actions.formatting import mask_email
+from heard.formats import mask_email
 
 ACCOUNT_TYPES = ("personal", "business", "premium", "basic", "family", "student")
 _PHONE = re.compile(r"\+?[\d][\d\s().-]{6,18}\d")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from actions import policy
 from actions.context import Context
-from actions.formatting import euros, mask_email
+from actions.formatting import euros
+from heard.formats import mask_email
 
 
 def payment_issue(ctx: Context) -> bool:

@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import conversation, empathy, policy
 from actions.formatting import day
+from heard.cases import CASE_TEAMS
 from store.repository import OrderView, Repository
 
 # A write (a refund, a case) for a request read with less confidence than this is asked
@@ -207,15 +208,13 @@ class Context:
         expected = policy.case_expected_by(
             kind, raised or ticket.priority, ticket.created_at, self.repo.clock().date()
         )
-        self.facts.update(
-            reference=ticket.reference, team=policy.CASE_TEAMS[kind], expected=day(expected)
-        )
+        self.facts.update(reference=ticket.reference, team=CASE_TEAMS[kind], expected=day(expected))
         if created:
             return ticket.reference
         self.say(
             "utter_case_already_open_raised" if raised else "utter_case_already_open",
             reference=ticket.reference,
-            team=policy.CASE_TEAMS[kind],
+            team=CASE_TEAMS[kind],
             expected=day(expected),
         )
         return None

@@ -8,9 +8,9 @@ from typing import Any, Dict, List, Optional
 
 from actions import clarify, empathy, follow_ups, info, policy
 from actions.context import Context
-from actions.formatting import mask_email
 from actions.requests import REQUESTS
 from heard import settings
+from heard.formats import mask_email
 
 # Facts that say when something happens, most specific first.
 WHEN_FACTS = ("expected", "estimate", "callback_time")  # dates still to come

@@ -15,9 +15,3 @@ def day(value: Optional[Union[date, datetime]]) -> str:
 
 def euros(amount: Decimal) -> str:
     return f"€{Decimal(amount):.2f}"
-
-
-def mask_email(address: str) -> str:
-    """j***@example.com: enough for the customer to recognise, not to harvest."""
-    local, _, domain = address.partition("@")
-    return f"{local[:1]}***@{domain}" if domain else "***"

@@ -8,6 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Optional, Tuple, Union
 
 # Staffed hours live in heard/ (heard.settings parses HEARD_STAFFED_HOURS with them).
+from heard.cases import CASE_PRIORITIES
 from heard.staffed_hours import StaffedHours
 
 REFUND_WINDOW_DAYS = 30
@@ -86,20 +87,6 @@ def is_double_charge(payments: Tuple[Tuple[Decimal, str, datetime], ...]) -> boo
     return sum(1 for _, status, _ in payments if status == "captured") > 1
 
 
-# Cases (tickets), one open per problem. Each kind of case has a team that owns it; the
-# customer hears "our billing team".
-CASE_TEAMS = {
-    "double_charge": "billing",
-    "payment_question": "billing",
-    "refund_overdue": "billing",
-    "damage": "returns",
-    "not_received": "delivery",
-    "order_change": "orders",
-    "complaint": "customer care",
-    "review": "customer care",
-    "safety": "product safety",
-}
-CASE_PRIORITIES = ("low", "normal", "high", "urgent")  # least to most urgent
 # Business days until the team answers, as the replies promise: "within 1 business day",
 # two for a carrier search; an urgent case is answered within one whatever its kind.
 SLOWER_CASES = {"not_received": 2}

@@ -36,3 +36,10 @@ def valid_conversation_id(value: object) -> bool:
 
 def valid_widget_session_id(value: object) -> bool:
     return isinstance(value, str) and WIDGET_SESSION_ID_RE.fullmatch(value) is not None
+
+
+def mask_email(address: str) -> str:
+    """j***@example.com: enough for the customer (or a colleague at a shared screen) to
+    recognise, not to harvest."""
+    local, _, domain = address.partition("@")
+    return f"{local[:1]}***@{domain}" if domain else "***"

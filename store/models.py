@@ -131,16 +131,25 @@ class Ticket(Base):
     id = Column(Integer, primary_key=True)
     reference = Column(String(20), nullable=False, unique=True)
     # The problem: double_charge, payment_question, refund_overdue, damage, not_received,
-    # order_change, complaint, review (its team: actions/policy.py CASE_TEAMS). One is open
-    # per order and problem, or per conversation without an order (Repository.open_ticket).
+    # order_change, complaint, review, safety (heard/cases.py). One is open per order and
+    # problem, or per conversation without an order (Repository.open_ticket).
     kind = Column(String(30), nullable=False)
     priority = Column(String(10), nullable=False, default="normal")  # low, normal, high, urgent
-    status = Column(String(20), nullable=False, default="open")
+    status = Column(String(20), nullable=False, default="open", index=True)  # open, closed
     customer_id = Column(Integer, ForeignKey("customers.id"))
     order_number = Column(String(8), ForeignKey("orders.number"))
     conversation_id = Column(String(120))
     summary = Column(Text, nullable=False)
     created_at = Column(DateTime, nullable=False)
+    # Set by the agent console (store/tickets.py; revision 0003), so appended in that order.
+    # Agents are named by username without a foreign key: a case record outlives the
+    # colleague's sign-in, as a takeover does.
+    team = Column(String(40))  # None: its kind's team (heard.cases.CASE_TEAMS)
+    assignee = Column(String(40))  # the agent (username) within the team who has it, if any
+    assigned_by = Column(String(40))  # who last reassigned it, and when
+    assigned_at = Column(DateTime)
+    closed_by = Column(String(40))
+    closed_at = Column(DateTime)
 
 
 class Handoff(Base):

@@ -253,6 +253,46 @@ def test_stored_transcripts_take_the_contracts_shape_and_back(url, engine):
     }
 
 
+TICKET_DESK_COLUMNS = ["team", "assignee", "assigned_by", "assigned_at", "closed_by", "closed_at"]
+
+
+def ticket_columns(engine) -> list:
+    return [c["name"] for c in sa.inspect(engine).get_columns("tickets")]
+
+
+def test_tickets_get_the_consoles_columns_empty_and_lose_them_again(url, engine):
+    """Revision 0003 adds who has, reassigned and closed a ticket (empty on every row it
+    finds) and the status index; its downgrade removes them and keeps every ticket, so the
+    schema is 0002's again, and upgrading after that works."""
+    migrate.upgrade(url, "0002")
+    at_0002 = schema(engine)
+    ticket = {
+        "reference": "TK-ABC234",
+        "kind": "damage",
+        "priority": "high",
+        "status": "open",
+        "summary": "Damaged item on order 3456789",
+        "conversation_id": "c-1",
+        "created_at": NOW,
+    }
+    with engine.begin() as connection:
+        connection.execute(sa.table("tickets", *map(sa.column, ticket)).insert(), [ticket])
+    assert migrate.upgrade(url, "0003") == "0003"
+    assert ticket_columns(engine)[-6:] == TICKET_DESK_COLUMNS
+    assert "ix_tickets_status" in {i["name"] for i in sa.inspect(engine).get_indexes("tickets")}
+    (row,) = rows(engine)["tickets"]
+    assert row[-6:] == (None,) * 6 and "TK-ABC234" in row and NOW in row
+
+    run_alembic(engine, command.downgrade, "0002")
+    assert versions(engine) == ["0002"]
+    assert schema(engine) == at_0002
+    assert not set(TICKET_DESK_COLUMNS) & set(ticket_columns(engine))
+    with engine.connect() as connection:
+        kept = connection.execute(sa.text("SELECT reference, status FROM tickets")).all()
+    assert kept == [("TK-ABC234", "open")]
+    assert migrate.upgrade(url) == migrate.head() and migrate.differences(engine) == []
+
+
 def test_upgrading_twice_changes_nothing(url, engine):
     migrate.upgrade(url)
     seed(Repository(engine))

@@ -8,6 +8,7 @@ import pytest
 from actions import conversation, formatting, policy
 from actions.empathy import Emotion, Turn
 from actions.policy import RefundDecision
+from heard import formats
 from heard.staffed_hours import StaffedHours
 
 NOW = datetime(2026, 11, 25, 10, 0)  # a Wednesday
@@ -379,7 +380,7 @@ def test_euros(amount, expected):
     ],
 )
 def test_mask_email(address, expected):
-    assert formatting.mask_email(address) == expected
+    assert formats.mask_email(address) == expected
 
 
 # --- conversation readers ------------------------------------------------------------------

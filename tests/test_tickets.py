@@ -4,9 +4,10 @@ import re
 
 import pytest
 
-from actions import conversation, policy
+from actions import conversation
 from actions.empathy import Emotion, Turn, case_priority
 from actions.feedback import has_real_words
+from heard.cases import CASE_TEAMS
 from tests.harness import ROOT, user_event
 
 
@@ -98,4 +99,4 @@ def test_the_request_turns_keep_their_emotions():
 def test_every_kind_of_case_the_code_opens_has_a_team():
     source = "\n".join(p.read_text() for p in (ROOT / "actions").glob("*.py"))
     kinds = set(re.findall(r'open_(?:case|ticket)\(\s*"([a-z_]+)"', source))
-    assert kinds == set(policy.CASE_TEAMS)
+    assert kinds == set(CASE_TEAMS)

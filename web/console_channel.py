@@ -26,6 +26,7 @@ from heard.redis_client import redis_url
 from rasa_seam.app import agent_of, input_channels_of
 from rasa_seam.tracker_events import tracker_engine
 from store.repository import database_url, utcnow
+from store.tickets import TicketChange
 from web import dashboard, dashboard_queries
 from web.agents import Agents, AgentView
 from web.conversations import Conversations
@@ -33,13 +34,16 @@ from web.handoff_queue import HandoffQueue, Outcome
 from web.http import CONSOLE_HEADERS, error, json_body, same_origin
 from web.login_throttle import throttle_for
 from web.sessions import COOKIE, Sessions
+from web.ticket_desk import TicketDesk, TicketRequestError, parse_filter, parse_target
 
 logger = logging.getLogger(__name__)
 
 API = "/console/api"
 MAX_REPLY = 2000
 _REFERENCE = re.compile(r"^HO-[A-Z0-9]{6}$")
+TICKET_FILTERS = ("kind", "priority", "status", "q", "sort", "limit", "offset")
 SIGN_IN = "Please sign in."
+NO_TICKET = "No ticket with that reference."
 
 
 @dataclass
@@ -47,12 +51,15 @@ class Services:
     agents: Agents
     sessions: Sessions
     queue: HandoffQueue
+    tickets: TicketDesk
     shop_db: Engine
 
     @classmethod
     def for_url(cls, url: str) -> "Services":
         engine = create_engine(url, future=True, pool_pre_ping=True)
-        return cls(Agents(engine), Sessions(engine), HandoffQueue(engine), engine)
+        return cls(
+            Agents(engine), Sessions(engine), HandoffQueue(engine), TicketDesk(engine), engine
+        )
 
 
 def _conversations(request: Request) -> Conversations:
@@ -63,6 +70,32 @@ def _outcome_error(outcome: Outcome) -> HTTPResponse:
     if outcome.status == "missing":
         return error(404, "No handoff with that reference.")
     return error(409, outcome.reason)
+
+
+def _after(request: Request) -> Optional[float]:
+    """The `after` of a messages call (a time in seconds); ValueError when not a number."""
+    after = request.args.get("after")
+    return float(after) if after not in (None, "") else None
+
+
+async def _transcript(request: Request, conversation_id: Optional[str]) -> HTTPResponse:
+    """A conversation's transcript lines after `after`, for a console messages call."""
+    try:
+        after = _after(request)
+    except ValueError:
+        return error(400, "'after' must be a time in seconds, like 1764064800.5.")
+    events = await _conversations(request).events(conversation_id) if conversation_id else []
+    return response.json({"messages": transcript(events, after)})
+
+
+def _ticket_change(desk: TicketDesk, change: TicketChange) -> HTTPResponse:
+    if change.outcome == "missing":
+        return error(404, NO_TICKET)
+    if change.outcome == "closed":
+        return error(409, "This ticket is closed: it can't be reassigned.")
+    if change.outcome == "unknown_agent":
+        return error(400, "There is no agent with that username.")
+    return response.json(desk.change_json(change))
 
 
 class ConsoleInput(InputChannel):
@@ -210,13 +243,7 @@ class ConsoleInput(InputChannel):
             )
             if handoff is None:
                 return error(404, "No handoff with that reference.")
-            after = request.args.get("after")
-            try:
-                after = float(after) if after not in (None, "") else None
-            except ValueError:
-                return error(400, "'after' must be a time in seconds, like 1764064800.5.")
-            events = await _conversations(request).events(handoff["conversation_id"])
-            return response.json({"messages": transcript(events, after)})
+            return await _transcript(request, handoff["conversation_id"])
 
         @bp.post(f"{API}/handoffs/<reference>/reply")
         @needs_agent
@@ -250,6 +277,55 @@ class ConsoleInput(InputChannel):
             if outcome.handoff is None:
                 return _outcome_error(outcome)
             return response.json(outcome.handoff)
+
+        # --- tickets ---------------------------------------------------------------------
+        @bp.get(f"{API}/tickets")
+        @needs_agent
+        async def tickets(request: Request, agent: AgentView) -> HTTPResponse:
+            try:
+                wanted = parse_filter({k: request.args.get(k) for k in TICKET_FILTERS})
+            except TicketRequestError as problem:
+                return error(400, str(problem))
+            return response.json(await run(services().tickets.page, wanted))
+
+        @bp.get(f"{API}/ticket-choices")
+        @needs_agent
+        async def ticket_choices(request: Request, agent: AgentView) -> HTTPResponse:
+            return response.json(await run(services().tickets.choices))
+
+        @bp.get(f"{API}/tickets/<reference>")
+        @needs_agent
+        async def ticket(request: Request, agent: AgentView, reference: str) -> HTTPResponse:
+            found = await run(services().tickets.get, reference)
+            return response.json(found) if found else error(404, NO_TICKET)
+
+        @bp.get(f"{API}/tickets/<reference>/messages")
+        @needs_agent
+        async def ticket_messages(
+            request: Request, agent: AgentView, reference: str
+        ) -> HTTPResponse:
+            found = await run(services().tickets.get, reference)
+            if found is None:
+                return error(404, NO_TICKET)
+            return await _transcript(request, found["conversation_id"])
+
+        @bp.post(f"{API}/tickets/<reference>/close")
+        @needs_agent
+        async def close_ticket(request: Request, agent: AgentView, reference: str) -> HTTPResponse:
+            desk = services().tickets
+            return _ticket_change(desk, await run(desk.close, reference, agent))
+
+        @bp.post(f"{API}/tickets/<reference>/reassign")
+        @needs_agent
+        async def reassign_ticket(
+            request: Request, agent: AgentView, reference: str
+        ) -> HTTPResponse:
+            try:
+                target = parse_target(json_body(request))
+            except TicketRequestError as problem:
+                return error(400, str(problem))
+            desk = services().tickets
+            return _ticket_change(desk, await run(desk.reassign, reference, target, agent))
 
         # --- the dashboard -------------------------------------------------------------
         @bp.get(f"{API}/dashboard")

@@ -18,6 +18,7 @@ from web.sessions import token_hash
 pytestmark = pytest.mark.slow
 
 REFERENCE = "HO-ABCDEF"
+TICKET = "TK-ABCDEF"
 CONSOLE_CALLS = [
     ("GET", "/console/api/me"),
     ("POST", "/console/api/logout"),
@@ -27,6 +28,12 @@ CONSOLE_CALLS = [
     ("POST", f"/console/api/handoffs/{REFERENCE}/reply"),
     ("POST", f"/console/api/handoffs/{REFERENCE}/release"),
     ("GET", "/console/api/dashboard"),
+    ("GET", "/console/api/tickets"),
+    ("GET", "/console/api/ticket-choices"),
+    ("GET", f"/console/api/tickets/{TICKET}"),
+    ("GET", f"/console/api/tickets/{TICKET}/messages"),
+    ("POST", f"/console/api/tickets/{TICKET}/close"),
+    ("POST", f"/console/api/tickets/{TICKET}/reassign"),
     ("GET", "/console/api/no-such-call"),
 ]
 

@@ -67,6 +67,16 @@ var HeardConsole = (function () {
     return isNaN(date) ? String(iso) : shortDate(date);
   }
 
+  // A line of heard.contract's transcript (a handoff's or a ticket's conversation).
+  function transcriptLine(line) {
+    var who = line.sender === "customer" ? "Customer" : line.sender === "agent" ?
+      (line.agent || "Agent") : "Heard";
+    return el("li", { class: "line line-" + line.sender }, [
+      el("span", { class: "speaker", text: who }),
+      el("span", { class: "time", text: clock(line.time) }),
+      el("p", { text: line.text || "" })]);
+  }
+
   // Same colours in the queue and on the dashboard; each has 4.5:1 or more on white.
   var EMOTION_COLOURS = {
     anger: "#b91c1c", frustration: "#c2410c", sadness: "#1d4ed8", anxiety: "#7e22ce",
@@ -76,5 +86,6 @@ var HeardConsole = (function () {
 
   return { el: el, svg: svg, api: api, words: words, percent: percent, minutes: minutes,
            clock: clock, dateTime: dateTime, emotionColour: emotionColour,
+           transcriptLine: transcriptLine,
            onSignedOut: null, me: null };
 })();

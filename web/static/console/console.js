@@ -1,9 +1,9 @@
-/* Sign-in, sign-out and the two tabs. Nothing about customers is fetched before sign-in. */
+/* Sign-in, sign-out and the three tabs. Nothing about customers is fetched before sign-in. */
 (function (c) {
   "use strict";
 
   var $ = function (id) { return document.getElementById(id); };
-  var tabs = [$("tab-queue"), $("tab-dashboard")];
+  var tabs = [$("tab-queue"), $("tab-dashboard"), $("tab-tickets")];
 
   function signedIn(me) {
     c.me = me;
@@ -18,6 +18,7 @@
   function signedOut() {
     c.me = null;
     c.queue.reset();
+    c.tickets.reset();
     $("loading").hidden = true;
     $("app").hidden = true;
     $("who").hidden = true;
@@ -58,7 +59,9 @@
       $(t.getAttribute("aria-controls")).hidden = !on;
     });
     if (tab.id === "tab-queue") c.queue.start();
-    else { c.queue.stop(); c.dashboard.load(); }
+    else c.queue.stop();
+    if (tab.id === "tab-dashboard") c.dashboard.load();
+    if (tab.id === "tab-tickets") c.tickets.load();
   }
   tabs.forEach(function (tab, i) {
     tab.addEventListener("click", function () { choose(tab); });

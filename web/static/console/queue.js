@@ -101,7 +101,7 @@ HeardConsole.queue = (function (c) {
 
   function renderDetail(h) {
     var lines = c.el("ol", { class: "transcript", "aria-label": "Transcript", tabindex: "0" });
-    (h.transcript || []).forEach(function (line) { lines.appendChild(transcriptLine(line)); });
+    (h.transcript || []).forEach(function (line) { lines.appendChild(c.transcriptLine(line)); });
     shown = { reference: h.reference, status: h.status, agent: h.agent, lines: lines,
               after: null };
     var title = c.el("h2", { id: "handoff-title", tabindex: "-1",
@@ -123,16 +123,6 @@ HeardConsole.queue = (function (c) {
 
   function section(title, body) {
     return c.el("section", { class: "detail-part" }, [c.el("h3", { text: title }), body]);
-  }
-
-  // A line of heard.contract's transcript, stored with the handoff or polled live.
-  function transcriptLine(line) {
-    var who = line.sender === "customer" ? "Customer" : line.sender === "agent" ?
-      (line.agent || "Agent") : "Heard";
-    return c.el("li", { class: "line line-" + line.sender }, [
-      c.el("span", { class: "speaker", text: who }),
-      c.el("span", { class: "time", text: c.clock(line.time) }),
-      c.el("p", { text: line.text || "" })]);
   }
 
   var ISO_TIME = /^\d{4}-\d\d-\d\dT/;
@@ -259,7 +249,7 @@ HeardConsole.queue = (function (c) {
         var messages = answer.body.messages || [];
         if (view.after === null && messages.length) view.lines.replaceChildren();
         messages.forEach(function (line) {
-          view.lines.appendChild(transcriptLine(line));
+          view.lines.appendChild(c.transcriptLine(line));
           view.after = line.time;
         });
         if (view.after === null) view.after = 0;
