@@ -10,7 +10,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 # (CI) and HEARD_DATA_DIR isn't set, else the default datasets/ (python -m bot.datasets download).
 export HEARD_DATA_DIR ?= $(if $(wildcard ../shared/data),$(abspath ../shared/data),)
 
-.PHONY: install run shell seed train lint test test-fast bench bench-voice bench-limits fuzz nlu-report eval-conversations clean call agent retention migrate cluster bench-cluster
+.PHONY: install run shell seed train lint test test-fast check validate new-flow bench bench-voice bench-limits fuzz nlu-report eval-conversations clean call agent retention migrate cluster bench-cluster
 
 $(PY):
 	@python=$$(scripts/find_python.sh) || exit 1; \
@@ -79,6 +79,22 @@ test: install lint
 test-fast: install
 	$(PY) -m pytest -m "not slow"
 
+# The loop for adding a flow (README, "Extending Heard"): placeholders, lint, the flow tests
+# and the data at once (under a minute); then, when the training inputs changed, training
+# and every test story, each wrong intent with its top 3 and nearest training examples.
+check: install
+	$(PY) -m bot check
+
+# Rasa's validation of the data, every finding a failure but responses the code utters.
+validate: install
+	$(PY) -m bot validate
+
+# A new flow with placeholders to replace: make new-flow NAME=gift_wrap AREA=orders
+# (FLAGS=--no-identity for a request without an order, FLAGS=--answer for a fixed reply).
+new-flow: install
+	@test -n "$(NAME)" || { echo 'usage: make new-flow NAME=gift_wrap AREA=orders [FLAGS=--no-identity|--answer]'; exit 2; }
+	$(PY) -m bot new-flow "$(NAME)" $(if $(AREA),--area "$(AREA)",) $(FLAGS)
+
 bench: install
 	$(PY) -m bench.turns
 	$(PY) -m bench.emotion
@@ -102,10 +118,12 @@ fuzz: install
 call: install
 	$(PY) -m voice.local call
 
-# Intent and entity quality on the never-trained test set, then cross-validation on the
-# training data and the thresholds it tunes; figures go in the README.
+# Intent and entity quality on the never-trained test set, and which intents a change moved:
+# per-intent F1 before -> after, against the last model reported (results/nlu-report/) or
+# else the previous model in models/ (ARGS="--before MODEL.tar.gz|REPORT.json" to choose);
+# then cross-validation on the training data and the thresholds it tunes (README figures).
 nlu-report: install
-	$(PY) -m bench.nlu_report
+	$(PY) -m bench.nlu_report $(ARGS)
 	$(PY) -m bench.nlu_validation
 
 # Whole customer conversations (tests/conversations/) against the real servers: the scorecard.

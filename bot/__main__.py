@@ -1,4 +1,5 @@
-"""Heard's command line: `python -m bot run | shell | train | seed | retention | cluster`."""
+"""Heard's command line: `python -m bot run | shell | train | seed | retention | cluster |
+new-flow | validate | check`."""
 
 from __future__ import annotations
 
@@ -33,9 +34,11 @@ def voice_status(rasa_url: str) -> str:
 
 
 def _quiet_environment() -> None:
-    # No telemetry calls from an offline machine; SQLAlchemy 1.4's 2.0 notice is noise.
+    # No telemetry calls from an offline machine; SQLAlchemy 1.4's 2.0 notice and
+    # TensorFlow's start-up lines (CUDA, TensorRT) are noise.
     os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
     os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 def action_port(endpoints: Path = ROOT / "endpoints.yml") -> int:
@@ -214,8 +217,51 @@ def main(argv=None) -> int:
         choices=range(1, 3),
         help="action servers (ports 5055, 5056)",
     )
+    new_flow_parser = commands.add_parser(
+        "new-flow",
+        help="scaffold a new request or answer: its data, wording, handler stub, rule, "
+        "tests and story, with placeholders to replace (README, 'adding a flow')",
+    )
+    new_flow_parser.add_argument("name", help="the new intent, e.g. gift_wrap")
+    new_flow_parser.add_argument(
+        "--area", help="the actions/ module of its handler (orders, refunds...) or a new one"
+    )
+    new_flow_parser.add_argument(
+        "--no-identity",
+        action="store_true",
+        help="no order number and e-mail check before the handler runs",
+    )
+    new_flow_parser.add_argument(
+        "--answer",
+        action="store_true",
+        help="a fixed reply (actions/info.py ANSWERS), no handler and no identity",
+    )
+    commands.add_parser(
+        "validate",
+        help="Rasa's validation of the data, every finding a failure but responses the "
+        "code utters; prints nothing when clean",
+    )
+    commands.add_parser(
+        "check",
+        help="placeholders, lint, the flow tests and the data at once; then training and "
+        "every test story when the inputs changed (make check)",
+    )
     args = parser.parse_args(argv)
     _quiet_environment()
+    if args.command == "validate":
+        from bot import data_validation
+
+        return data_validation.main()
+    if args.command == "check":
+        from bot import check
+
+        return check.main()
+    if args.command == "new-flow":
+        from bot.new_flow import command as new_flow
+
+        return new_flow.run(
+            ROOT, args.name, args.area, identity=not args.no_identity, answer=args.answer
+        )
     if args.command == "run":
         return run(args)
     if args.command == "shell":

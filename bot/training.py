@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
 
 from rasa.engine.caching import CACHE_LOCATION_ENV
 
@@ -127,3 +128,14 @@ def ensure_trained() -> Path:
     for old in sorted(MODELS.glob("heard-*.tar.gz"), key=lambda p: p.stat().st_mtime)[:-KEEP]:
         old.unlink()
     return path
+
+
+def load_agent(archive: Path) -> Any:
+    """The trained model `archive` loaded in this process (`rasa.core.agent.Agent`)."""
+    import structlog
+    from rasa.core.agent import Agent
+
+    # Rasa logs every parse at debug level through structlog, which, unconfigured outside
+    # Rasa's command line, prints them all: one line per message parsed.
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    return Agent.load(str(archive))

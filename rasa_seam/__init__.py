@@ -36,6 +36,7 @@ What the rest of Heard reaches through here:
 - `socketio_input`: the server of Rasa's socket.io channel; its handlers replaced by the
   widget's.
 - `command_line`: Rasa's `rasa` program, run in this process.
+- `data_validation`: `rasa data validate`'s checks, their findings returned, not printed.
 """
 
 from __future__ import annotations

@@ -567,15 +567,17 @@ def slip_lines(caplog) -> list:
 
 
 def test_a_request_its_rule_begins_without_a_requests_entry_is_answered_and_logged(conv, caplog):
-    # `gift_wrap` added to the rule in data/rules.yml but not to actions/requests.py: the
+    # `unregistered_request` added to the rule in data/rules.yml but not to actions/requests.py: the
     # form finds nothing to ask for it and the resolution had nothing to run, saying nothing.
     conv.verified(*JANE)
     with caplog.at_level(logging.ERROR, logger="actions"):
-        _, resolved = request(conv, "gift_wrap", "could you gift wrap order 1234567 for me?")
+        _, resolved = request(
+            conv, "unregistered_request", "could you gift wrap order 1234567 for me?"
+        )
     assert resolved.responses == ["utter_technical_problem"]
     assert conv.slots["pending_request"] is None  # not resumed by the next order number
     assert slip_lines(caplog) == [
-        "actions.request.unknown conversation=test-conversation intent=gift_wrap: "
+        "actions.request.unknown conversation=test-conversation intent=unregistered_request: "
         "no entry in REQUESTS (actions/requests.py)"
     ]
 
@@ -583,10 +585,10 @@ def test_a_request_its_rule_begins_without_a_requests_entry_is_answered_and_logg
 def test_an_answer_its_rule_sends_without_an_answers_entry_is_logged_by_name(conv, caplog):
     # Before: a KeyError, logged only as `actions.failed` with a traceback.
     with caplog.at_level(logging.ERROR, logger="actions"):
-        result = conv.run(ActionAnswer, Turn("do you gift wrap?", "gift_wrap_policy"))
+        result = conv.run(ActionAnswer, Turn("do you gift wrap?", "unregistered_answer"))
     assert result.responses == ["utter_technical_problem"]
     assert slip_lines(caplog) == [
-        "actions.answer.unknown conversation=test-conversation intent=gift_wrap_policy: "
+        "actions.answer.unknown conversation=test-conversation intent=unregistered_answer: "
         "no entry in info.ANSWERS (actions/info.py)"
     ]
     assert conv.repo.count(m.Resolution) == 0  # nothing was answered

@@ -133,30 +133,30 @@ BEGIN_RULE, ANSWER_RULE = rule_running(BEGIN), rule_running(ANSWER)
 SLIPS = {
     "a request added to REQUESTS only": (
         lambda rules: rules,
-        {**REQUESTS, "gift_wrap": REQUESTS["track_order"]},
+        {**REQUESTS, "unregistered_request": REQUESTS["track_order"]},
         info.ANSWERS,
         [
-            "gift_wrap: in REQUESTS in actions/requests.py but in no rule of data/rules.yml "
-            "that runs action_begin_request: add `- intent: gift_wrap` to that rule's "
+            "unregistered_request: in REQUESTS in actions/requests.py but in no rule of data/rules.yml "
+            "that runs action_begin_request: add `- intent: unregistered_request` to that rule's "
             "`or:` list"
         ],
     ),
     "a request added to the rule only": (
-        lambda rules: with_intent(rules, BEGIN, "gift_wrap"),
+        lambda rules: with_intent(rules, BEGIN, "unregistered_request"),
         REQUESTS,
         info.ANSWERS,
         [
-            f"gift_wrap: data/rules.yml's rule {BEGIN_RULE!r} runs action_begin_request for "
+            f"unregistered_request: data/rules.yml's rule {BEGIN_RULE!r} runs action_begin_request for "
             "it, but REQUESTS in actions/requests.py has no entry for it: add one there (or "
             "remove the intent from that rule)"
         ],
     ),
     "an answer added to the rule only": (
-        lambda rules: with_intent(rules, ANSWER, "gift_wrap_policy"),
+        lambda rules: with_intent(rules, ANSWER, "unregistered_answer"),
         REQUESTS,
         info.ANSWERS,
         [
-            f"gift_wrap_policy: data/rules.yml's rule {ANSWER_RULE!r} runs action_answer for "
+            f"unregistered_answer: data/rules.yml's rule {ANSWER_RULE!r} runs action_answer for "
             "it, but info.ANSWERS in actions/info.py has no entry for it: "
             "add one there (or remove the intent from that rule)"
         ],
@@ -164,10 +164,10 @@ SLIPS = {
     "an answer added to ANSWERS only": (
         lambda rules: rules,
         REQUESTS,
-        {**info.ANSWERS, "gift_wrap_policy": "utter_gift_wrap_policy"},
+        {**info.ANSWERS, "unregistered_answer": "utter_unregistered_answer"},
         [
-            "gift_wrap_policy: in info.ANSWERS in actions/info.py but in no rule of "
-            "data/rules.yml that runs action_answer: add `- intent: gift_wrap_policy` to "
+            "unregistered_answer: in info.ANSWERS in actions/info.py but in no rule of "
+            "data/rules.yml that runs action_answer: add `- intent: unregistered_answer` to "
             "that rule's `or:` list"
         ],
     ),
