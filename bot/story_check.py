@@ -11,12 +11,16 @@ name doesn't start with `test_` (Rasa evaluates none of its stories and passes) 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import io
 import json
+import os
 import re
 import tempfile
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Sequence, Tuple
+from typing import Any, Dict, Iterator, List, Sequence, Tuple
 
 import numpy as np
 import yaml
@@ -26,6 +30,7 @@ from heard.paths import ROOT
 STORIES = ROOT / "tests" / "test_stories.yml"
 ANNOTATION = re.compile(r"\[([^\]]*)\]\([^)]*\)")  # "[1234567](order_id)" -> "1234567"
 RANKED = 3  # intents shown for a wrong line
+FALLBACK = "nlu_fallback"  # predicted when no intent is sure enough; not in the ranking shown
 NEAREST = 4  # training examples shown for a wrong line
 
 
@@ -121,7 +126,11 @@ def wrong_intents(agent: Any, lines: List[Line], root: Path) -> List[WrongIntent
     # Only the intents in contention: the expected ones and those ranked above them. All
     # 5,000 examples would take a minute and more to encode on 2 cores.
     rankings = [
-        [(r["name"], float(r["confidence"])) for r in parse["intent_ranking"][:RANKED]]
+        [
+            (r["name"], float(r["confidence"]))
+            for r in parse["intent_ranking"]
+            if r["name"] != FALLBACK
+        ][:RANKED]
         for _, parse in wrong
     ]
     contending = {line.intent for line, _ in wrong} | {n for r in rankings for n, _ in r}
@@ -159,18 +168,36 @@ def run(model: Path, stories: Path = STORIES, root: Path = ROOT) -> Tuple[bool, 
     if misnamed:
         names = ", ".join(str(p.relative_to(root)) for p in misnamed)
         return False, f"stories: rename to test_*.yml or Rasa tests none of them: {names}"
-    from rasa.core.test import test
-
     from bot.training import load_agent
 
-    agent = load_agent(model)
-    with tempfile.TemporaryDirectory() as out:
+    with _quiet(), tempfile.TemporaryDirectory() as out:
+        from rasa.core.test import test  # its import warns (matplotlib)
+
+        agent = load_agent(model)
         asyncio.run(test(str(stories), agent, out_directory=out, e2e=True, disable_plotting=True))
         summary = json.loads((Path(out) / "story_report.json").read_text())
         failed_file = Path(out) / "failed_test_stories.yml"
         failed = failed_stories(failed_file.read_text()) if failed_file.exists() else []
-    total = int(summary.get("conversation_accuracy", {}).get("total", 0))
-    if total == 0:
-        return False, f"stories: Rasa evaluated no story of {stories}"
-    wrong = wrong_intents(agent, customer_lines(stories.read_text()), root)
+        total = int(summary.get("conversation_accuracy", {}).get("total", 0))
+        if total == 0:
+            return False, f"stories: Rasa evaluated no story of {stories}"
+        wrong = wrong_intents(agent, customer_lines(stories.read_text()), root)
     return not failed and not wrong, report(failed, wrong, total)
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """No progress bars (Rasa draws most unless LOG_LEVEL is WARNING or ERROR, and the
+    stories' one always, on stderr) and no library warnings around the report: the data's
+    own were `make validate`'s."""
+    level = os.environ.get("LOG_LEVEL")
+    os.environ["LOG_LEVEL"] = "WARNING"
+    try:
+        with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        if level is None:
+            os.environ.pop("LOG_LEVEL", None)
+        else:
+            os.environ["LOG_LEVEL"] = level
