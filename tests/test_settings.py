@@ -279,8 +279,9 @@ ALLOWED = {
     "heard/settings.py": "the one place Heard's variables are read",
     "bot/rasa_main.py": "sets the maths libraries' thread counts before numpy loads, and "
     "SANIC_REQUEST_MAX_SIZE, which Sanic reads itself",
-    "bot/__main__.py": "sets RASA_TELEMETRY_ENABLED and SQLALCHEMY_SILENCE_UBER_WARNING "
-    "defaults for itself and the servers it starts",
+    "bot/__main__.py": "sets RASA_TELEMETRY_ENABLED, SQLALCHEMY_SILENCE_UBER_WARNING and "
+    "TF_CPP_MIN_LOG_LEVEL defaults for itself and the servers it starts",
+    "bot/story_check.py": "sets Rasa's LOG_LEVEL while it runs the stories (no progress bars)",
     "bot/training.py": "passes the environment on to the `rasa train` it runs",
     "bot/servers.py": "passes the environment on to the servers it starts",
 }
