@@ -3,7 +3,6 @@ of the stories, and the steps that stop before anything slow starts."""
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 from typing import List
 
@@ -48,40 +47,64 @@ def test_stories_digest_changes_with_the_stories_and_the_model(tmp_path):
     assert check.stories_digest(model, stories) != first
 
 
-@pytest.fixture
-def no_process(monkeypatch):
-    """Fails the test when a process is started."""
+class QuickSteps:
+    """The quick steps faked: the tests' and the linters' processes, and the validation."""
 
-    def refuse(*args, **kwargs):
-        raise AssertionError(f"a process was started: {args}")
+    def __init__(self, monkeypatch, passed: bool = True):
+        self.started: List[List[str]] = []
+        self.passed = passed
+        monkeypatch.setattr(check, "_start", self.start)
+        monkeypatch.setattr(check, "_finish", self.finish)
+        monkeypatch.setattr(bot.data_validation, "validate", self.validate)
 
-    monkeypatch.setattr(subprocess, "Popen", refuse)
+    def start(self, command):
+        self.started.append(command)
+        return command
+
+    def finish(self, process, what, timeout):
+        return self.passed, "514 passed in 30.00s" if self.passed else "1 failed"
+
+    def validate(self, root):
+        return ([] if self.passed else ["The intent 'x' is not used in any story or rule."]), False
 
 
-def test_placeholders_left_stop_the_check_before_any_process(monkeypatch, capsys, no_process):
-    left = [("data/nlu/gift_wrap.yml", 4), ("actions/orders.py", 120)]
-    monkeypatch.setattr(bot.new_flow.placeholders, "placeholders", lambda root: left)
-
-    def refuse(root):
-        raise AssertionError("the data was validated")
-
-    monkeypatch.setattr(bot.data_validation, "validate", refuse)
-    assert check.quick_checks() is False
+@pytest.mark.parametrize("passed", [True, False])
+def test_the_quick_steps_decide_the_verdict(monkeypatch, capsys, passed):
+    steps = QuickSteps(monkeypatch, passed)
+    monkeypatch.setattr(bot.new_flow.placeholders, "placeholders", lambda root: [])
+    assert check.quick_checks() is passed
+    assert len(steps.started) == 2  # the flow tests and the linters, at once
+    assert any("pytest" in part for part in steps.started[0])
     out = capsys.readouterr().out
-    assert "2 placeholders" in out
-    assert "  data/nlu/gift_wrap.yml:4\n" in out and "  actions/orders.py:120\n" in out
+    assert ("check: flow tests: 514 passed" in out) is passed
+    assert ("check: data: The intent 'x'" in out) is not passed
 
 
-def test_placeholders_are_looked_for_in_the_project(monkeypatch, no_process):
+def test_placeholders_left_are_listed_and_fail_the_check_after_the_quick_steps(monkeypatch, capsys):
+    steps = QuickSteps(monkeypatch, passed=True)
+    left = [("data/nlu/gift_wrap.yml", 4), ("actions/orders.py", 120)]
     roots: List[Path] = []
 
     def placeholders(root):
         roots.append(root)
-        return [("domain.yml", 1)]
+        return left
 
     monkeypatch.setattr(bot.new_flow.placeholders, "placeholders", placeholders)
-    assert check.quick_checks() is False
+    assert check.quick_checks() is False  # so main() never trains
     assert roots == [ROOT]
+    assert len(steps.started) == 2  # the tests still ran: the developer is writing them
+    out = capsys.readouterr().out
+    assert "2 placeholders to replace (no training before they are)" in out
+    assert "  data/nlu/gift_wrap.yml:4\n" in out and "  actions/orders.py:120\n" in out
+
+
+def test_main_trains_only_after_the_quick_steps_pass(monkeypatch):
+    trained: List[bool] = []
+    monkeypatch.setattr(check, "story_checks", lambda: trained.append(True) or True)
+    monkeypatch.setattr(check, "quick_checks", lambda: False)
+    assert check.main() == 1 and trained == []
+    monkeypatch.setattr(check, "quick_checks", lambda: True)
+    assert check.main() == 0 and trained == [True]
 
 
 class Stories:
