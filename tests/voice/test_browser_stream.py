@@ -149,3 +149,40 @@ def test_without_a_speech_model_a_call_is_refused_with_the_reason(tmp_path):
     ws, started = serve(START, stt="vosk", vosk_model=str(tmp_path / "none"))
     assert started == [] and ws.closed_with == UNSUPPORTED_DATA
     assert ws.errors()[0].startswith("voice is off: no Vosk model")
+
+
+class Silent(Socket):
+    """A peer that connects, sends `frames` and then nothing, without going away."""
+
+    async def recv(self):
+        if not self.inbox:
+            await asyncio.sleep(3600)
+        return self.inbox.pop(0)
+
+
+def test_a_peer_that_never_starts_a_call_is_closed_in_time():
+    browser = BrowserVoiceInput.from_credentials({"stt": "scripted", "scripted_dir": "/tmp"})
+    browser.start_seconds = 0.2
+    browser.session = lambda *args: pytest.fail("a call started")
+    ws = Silent()
+    asyncio.run(asyncio.wait_for(browser._serve(None, ws, None), 5))
+    assert ws.closed_with == POLICY_VIOLATION
+    assert ws.errors() == ["no call started within 0.2 s"]
+
+
+def test_a_start_in_time_is_not_cut_short_by_the_start_limit():
+    browser = BrowserVoiceInput.from_credentials({"stt": "scripted", "scripted_dir": "/tmp"})
+    browser.start_seconds = 0.5
+    sessions = []
+    browser.session = lambda *args: sessions.append(Session()) or sessions[-1]
+    ws = Silent(START)
+
+    async def call_then_hang_up():
+        serving = asyncio.ensure_future(browser._serve(None, ws, None))
+        await asyncio.sleep(1.0)  # well past the start limit, the call still goes on
+        assert not serving.done() and ws.closed_with is None
+        sessions[0].closed = True
+        serving.cancel()
+
+    asyncio.run(asyncio.wait_for(call_then_hang_up(), 5))
+    assert len(sessions) == 1

@@ -20,7 +20,7 @@ from tests.voice.twiml import verbs
 from voice import twilio_protocol as tp
 from voice.audio import mulaw_decode
 from voice.call import ConfigError
-from voice.channels.base import INTERNAL_ERROR, MAX_BAD_MESSAGES
+from voice.channels.base import INTERNAL_ERROR, MAX_BAD_MESSAGES, POLICY_VIOLATION
 from voice.channels.twilio import TwilioMediaStreamsInput
 
 TOKEN = "12345678901234567890123456789012"
@@ -425,3 +425,22 @@ def test_a_failing_call_is_ended_and_closed_without_details(caplog):
     assert started[0][2].ended == "caller_hung_up"
     assert (ws.closed_with, ws.reason) == (INTERNAL_ERROR, "internal error")
     assert "voice.twilio.failed" in caplog.text and "a bug" in caplog.text
+
+
+class Silent(Socket):
+    """A peer that sends `messages` and then nothing, without going away."""
+
+    async def recv(self) -> str:
+        if not self.inbox:
+            await asyncio.sleep(3600)
+        return self.inbox.pop(0)
+
+
+def test_a_stream_that_connects_but_never_starts_is_closed_in_time():
+    twilio = channel(auth_token=TOKEN)
+    twilio.start_seconds = 0.2
+    twilio.session = lambda *args: pytest.fail("a call started")
+    ws = Silent(CONNECTED)
+    asyncio.run(asyncio.wait_for(twilio._serve(None, ws, None), 5))
+    assert ws.closed_with == POLICY_VIOLATION
+    assert ws.reason == "no call started within 0.2 s"

@@ -11,6 +11,7 @@ whatever happens to the connection are done here, once.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass
@@ -73,6 +74,12 @@ class CallStart:
     metadata: Dict[str, Any]  # sent with every caller turn, as `metadata["call"]`
 
 
+async def _before(deadline: float, received: Awaitable[Data]) -> Data:
+    """`received`, or asyncio.TimeoutError once the loop's clock passes `deadline`."""
+    left = deadline - asyncio.get_running_loop().time()
+    return await asyncio.wait_for(received, max(left, 0.0))
+
+
 async def send(ws: Any, data: Any) -> None:
     try:
         await ws.send(data)
@@ -103,6 +110,8 @@ class VoiceChannel(InputChannel):
     """
 
     transport_name: str  # in log lines (voice.<name>.*) and in the call's metadata
+    # A peer that never starts a call doesn't keep a connection: its start must come in time.
+    start_seconds: float = 10.0
 
     def __init__(
         self,
@@ -213,12 +222,18 @@ class VoiceChannel(InputChannel):
         call: Optional[CallStart] = None
         bad = 0  # malformed messages in a row
         try:
+            deadline = asyncio.get_running_loop().time() + self.start_seconds
             while call is None:
                 try:
-                    call = self.start(await ws.recv(), ws)
+                    call = self.start(await _before(deadline, ws.recv()), ws)
                     bad = 0
                 except Malformed as error:
                     bad = await self._skip(ws, error, bad)
+                except asyncio.TimeoutError:
+                    log.warning("voice.%s.refused reason=no_start", self.transport_name)
+                    raise Refused(
+                        f"no call started within {self.start_seconds:g} s", POLICY_VIOLATION
+                    ) from None
             if self.unavailable:  # said only to a peer the transport let start a call
                 log.warning("voice.%s.refused reason=voice_off", self.transport_name)
                 raise Refused(f"voice is off: {self.unavailable}")
