@@ -25,6 +25,9 @@ DEFAULT_DEST = Path("models") / "vosk"
 ENV_VAR = "VOSK_MODEL_PATH"
 # The official small English model is 40 MB; the largest official models are about 2.3 GB.
 MAX_ARCHIVE_BYTES = 4 * 10**9
+# What it may unpack to: a model's files barely compress, a zip bomb's a thousandfold.
+MAX_UNPACKED_BYTES = 10 * 10**9
+MAX_UNPACK_RATIO = 20
 INSTEAD = f"set {ENV_VAR} to a Vosk model folder to use one you have"
 
 
@@ -43,9 +46,14 @@ def _voice_off(reason: str) -> None:
 
 
 def _check_zip(archive: Path, top: str) -> None:
-    """A complete archive whose entries all live under `top/` (no path escapes)."""
+    """A complete archive whose entries all live under `top/` (no path escapes), and that
+    unpacks to a plausible size (checked first: zipfile reads no member past its size)."""
     try:
         with zipfile.ZipFile(archive) as zf:
+            unpacked = sum(info.file_size for info in zf.infolist())
+            limit = min(MAX_UNPACKED_BYTES, MAX_UNPACK_RATIO * archive.stat().st_size)
+            if unpacked > limit:
+                raise IntegrityError(f"it would unpack to {unpacked} bytes, over {limit}")
             bad = zf.testzip()
             if bad is not None:
                 raise IntegrityError(f"corrupt member {bad}")

@@ -75,6 +75,7 @@ def test_existing_model_is_not_downloaded_again(server, tmp_path):
         "sha256_mismatch",
         "short_body",
         "http_404",
+        "zip_bomb",
     ],
 )
 def test_bad_downloads_leave_nothing_behind(server, tmp_path, caplog, case):
@@ -91,6 +92,11 @@ def test_bad_downloads_leave_nothing_behind(server, tmp_path, caplog, case):
         body = make_zip(top="something-else")
     elif case == "sha256_mismatch":
         sha = "0" * 64
+    elif case == "zip_bomb":  # 50 MB of zeros in a 50 KB archive
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr(f"{TOP}/am/final.mdl", bytes(50 * 10**6))
+        body = buffer.getvalue()
     url = server.serve(f"{TOP}.zip", body)
     if case == "short_body":
         server.lengths[f"/{TOP}.zip"] = len(body) + 1000
