@@ -64,15 +64,6 @@ def _finish(process: subprocess.Popen, what: str, timeout: float) -> Tuple[bool,
     return process.returncode == 0, output
 
 
-def _lint() -> List[List[str]]:
-    bin_dir = Path(sys.executable).parent
-    return [
-        [str(bin_dir / "ruff"), "check", "--quiet", "."],
-        [str(bin_dir / "ruff"), "format", "--check", "--quiet", "."],
-        [str(bin_dir / "mypy")],
-    ]
-
-
 def quick_checks() -> bool:
     """Steps 1 and 2; prints what failed."""
     from bot.data_validation import validate
@@ -87,7 +78,7 @@ def quick_checks() -> bool:
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "not slow"]
         + flow_tests()
     )
-    lint = _start(["bash", "-c", " && ".join(" ".join(c) for c in _lint())])
+    lint = _start(["make", "--no-print-directory", "lint"])  # the linters as CI runs them
     problems, failed = validate(ROOT)
     ok = not problems and not failed
     for problem in problems:

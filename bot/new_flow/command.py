@@ -17,6 +17,7 @@ from bot.new_flow.flow import (
     REQUESTS_FILE,
     RULES,
     STORIES,
+    Flow,
     Project,
     ScaffoldError,
 )
@@ -28,10 +29,11 @@ from bot.new_flow.scaffold import scaffold
 def read_project(root: Path, name: str, area: Optional[str]) -> Project:
     """The texts a scaffold of `name` in `area` reads, from the project at `root`."""
     paths = [DOMAIN, REQUESTS_FILE, INFO_FILE, RULES, STORIES, NLU_TEST]
+    flow = Flow(name, area)  # unchecked yet: its paths only, for names that can't escape
     if NAME_PATTERN.match(name):
-        paths += [f"data/nlu/{name}.yml", f"tests/test_flow_{name}.py"]
+        paths += [flow.nlu_file, flow.test_file]
     if area and re.fullmatch(r"[a-z0-9_]+", area):
-        paths.append(f"actions/{area}.py")
+        paths.append(flow.handler_file)
     texts = {p: (root / p).read_text(encoding="utf-8") for p in paths if (root / p).is_file()}
     actions = root / "actions"
     modules = frozenset(
